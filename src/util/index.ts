@@ -1,0 +1,2 @@
+export { type Clock, type TimerHandle, systemClock, VirtualClock } from './clock.js';
+export { Prng } from './prng.js';
