@@ -1,0 +1,141 @@
+/**
+ * A bounds-checked little-endian reader and a growable writer for the cache's command and snapshot
+ * encodings. Every read checks the remaining length first, so a truncated or hostile input is a
+ * `CacheError`, never an out-of-range read or a huge allocation.
+ */
+import { CacheError } from './errors.js';
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function utf8Length(text: string): number {
+  // Exact UTF-8 byte length without allocating.
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+export class ByteWriter {
+  private buffer: Uint8Array;
+  private view: DataView;
+  length = 0;
+
+  constructor(initialBytes = 256) {
+    this.buffer = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  private reserve(bytes: number): void {
+    const needed = this.length + bytes;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buffer.subarray(0, this.length));
+    this.buffer = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(value: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
+
+  u32(value: number): void {
+    this.reserve(4);
+    this.view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+
+  f64(value: number): void {
+    this.reserve(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  bytes(value: Uint8Array): void {
+    this.u32(value.length);
+    this.reserve(value.length);
+    this.buffer.set(value, this.length);
+    this.length += value.length;
+  }
+
+  string(value: string): void {
+    const encoded = utf8Encoder.encode(value);
+    this.bytes(encoded);
+  }
+
+  /** The written bytes (a view; the writer must not be used afterwards). */
+  finish(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  offset = 0;
+
+  constructor(private readonly data: Uint8Array, private readonly what: string, private readonly code: string) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  get remaining(): number {
+    return this.data.length - this.offset;
+  }
+
+  private need(bytes: number): void {
+    if (bytes > this.remaining) {
+      throw new CacheError(this.code, `${this.what} is truncated: needs ${bytes} more bytes at offset ${this.offset}, has ${this.remaining}`);
+    }
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.data[this.offset++]!;
+  }
+
+  u32(): number {
+    this.need(4);
+    const value = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return value;
+  }
+
+  f64(): number {
+    this.need(8);
+    const value = this.view.getFloat64(this.offset, true);
+    this.offset += 8;
+    return value;
+  }
+
+  /** A length-prefixed byte string, at most `bytesMax` long; a view into the input. */
+  bytes(bytesMax: number, field: string): Uint8Array {
+    const length = this.u32();
+    if (length > bytesMax) throw new CacheError(this.code, `${this.what}: ${field} of ${length} bytes is over the limit of ${bytesMax}`);
+    this.need(length);
+    const value = this.data.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+
+  string(bytesMax: number, field: string): string {
+    const raw = this.bytes(bytesMax, field);
+    try {
+      return utf8Decoder.decode(raw);
+    } catch {
+      throw new CacheError(this.code, `${this.what}: ${field} is not valid UTF-8`);
+    }
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw new CacheError(this.code, `${this.what} has ${this.remaining} trailing bytes`);
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The replicated key-value cache: the state machine every replica applies the Raft log to.
+ *
+ * Deterministic by construction: applying the same entries in the same order gives the same state
+ * and the same results on every replica. It reads no clock: time comes from the leader's stamp in
+ * each command (see command.ts), and expired keys are purged when the log's time passes them.
+ * Retried writes are applied once: each client's last sequence number and result are remembered
+ * (a bounded, least-recently-used table of sessions that is part of the snapshot).
+ *
+ * @example
+ * ```ts
+ * const cache = new CacheStateMachine();
+ * const data = encodeCacheCommand({ op: 'set', key: 'k', value: bytes('v') }, { nowMs: 0, clientId: 'c', sequence: 1 });
+ * cache.apply(1, data);           // { ok: true, code: null, value: null }
+ * cache.get('k', 0);              // bytes('v')
+ * const image = cache.snapshot(); // restore elsewhere with new CacheStateMachine().restore(image)
+ * ```
+ */
+import { crc32cTs as crc32c } from '../codec/crc32c-ts.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { type DecodedCacheCommand, decodeCacheCommand } from './command.js';
+import { CacheError } from './errors.js';
+import { ExpiryHeap } from './expiry-heap.js';
+import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
+
+/** The outcome of one command. `code` is null on success. */
+export interface CacheResult {
+  ok: boolean;
+  /** Why it did not succeed: `CACHE_ERR_CAS_MISMATCH`, `CACHE_ERR_NOT_A_NUMBER`, `CACHE_ERR_STALE_SEQUENCE`, `CACHE_ERR_MALFORMED_COMMAND`. */
+  code: string | null;
+  /**
+   * set: null. delete: the value removed, or null if the key was absent. cas: on mismatch the
+   * current value (null if absent). increment: the new value (decimal text).
+   */
+  value: Uint8Array | null;
+}
+
+interface Item {
+  value: Uint8Array;
+  /** 0 = never expires. */
+  expiresAtMs: number;
+}
+
+interface Session {
+  sequence: number;
+  result: CacheResult;
+}
+
+const SNAPSHOT_MAGIC = 0x31435752; // "RWC1" little-endian
+const SNAPSHOT_VERSION = 1;
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+const OK_EMPTY: CacheResult = Object.freeze({ ok: true, code: null, value: null });
+
+function fail(code: string, value: Uint8Array | null = null): CacheResult {
+  return { ok: false, code, value };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class CacheStateMachine {
+  private items = new Map<string, Item>();
+  private sessions = new Map<string, Session>();
+  private expiry = new ExpiryHeap();
+  /** The log's time: the largest leader stamp applied so far. */
+  private timeMs = 0;
+  private appliedIndexValue = 0;
+
+  constructor(private readonly limits: CacheLimits = DEFAULT_CACHE_LIMITS) {}
+
+  /** Index of the last entry applied (or restored from a snapshot). */
+  get appliedIndex(): number {
+    return this.appliedIndexValue;
+  }
+
+  /** Number of keys held, expired ones not yet purged included. */
+  get size(): number {
+    return this.items.size;
+  }
+
+  /**
+   * Applies the entry at `index`. An empty entry (a new leader's no-op) changes nothing. A
+   * malformed command is answered with an error result, never a throw: one bad entry must not stop
+   * every replica.
+   */
+  apply(index: number, data: Uint8Array): CacheResult {
+    if (index <= this.appliedIndexValue) {
+      throw new CacheError('CACHE_ERR_APPLY_ORDER', `entry ${index} applied after ${this.appliedIndexValue}: entries must be applied once, in order`);
+    }
+    this.appliedIndexValue = index;
+    if (data.length === 0) return OK_EMPTY;
+    let command: DecodedCacheCommand;
+    try {
+      command = decodeCacheCommand(data, this.limits);
+    } catch (error) {
+      if (error instanceof CacheError) return fail(error.code);
+      throw error;
+    }
+    if (command.nowMs > this.timeMs) this.timeMs = command.nowMs;
+    this.purgeExpired();
+    if (command.clientId === '' || command.sequence === 0) return this.execute(command);
+
+    const session = this.sessions.get(command.clientId);
+    if (session !== undefined) {
+      if (command.sequence === session.sequence) return session.result; // a retry: same answer, applied once
+      if (command.sequence < session.sequence) return fail('CACHE_ERR_STALE_SEQUENCE');
+      this.sessions.delete(command.clientId); // re-inserted below, as most recently used
+    }
+    const result = this.execute(command);
+    this.sessions.set(command.clientId, { sequence: command.sequence, result });
+    if (this.sessions.size > this.limits.sessionsMax) {
+      const oldest = this.sessions.keys().next().value as string;
+      this.sessions.delete(oldest);
+    }
+    return result;
+  }
+
+  /**
+   * The value of `key` as of `nowMs` on the caller's clock, or undefined. Reads never change
+   * state; a key past its expiry is invisible even before the log purges it.
+   */
+  get(key: string, nowMs: number): Uint8Array | undefined {
+    const item = this.items.get(key);
+    if (item === undefined) return undefined;
+    if (item.expiresAtMs !== 0 && item.expiresAtMs <= nowMs) return undefined;
+    return item.value;
+  }
+
+  /** Remaining time to live of `key` in ms as of `nowMs`, 0 for no expiry, undefined if absent. */
+  ttlMs(key: string, nowMs: number): number | undefined {
+    const item = this.items.get(key);
+    if (item === undefined || (item.expiresAtMs !== 0 && item.expiresAtMs <= nowMs)) return undefined;
+    return item.expiresAtMs === 0 ? 0 : item.expiresAtMs - nowMs;
+  }
+
+  private execute(command: DecodedCacheCommand): CacheResult {
+    switch (command.op) {
+      case 'tick':
+        return OK_EMPTY;
+      case 'set':
+        this.store(command.key, command.value, command.expiresAtMs);
+        return OK_EMPTY;
+      case 'delete': {
+        const item = this.items.get(command.key);
+        this.items.delete(command.key);
+        return { ok: true, code: null, value: item?.value ?? null };
+      }
+      case 'cas': {
+        const current = this.items.get(command.key);
+        const matches = command.expected === null ? current === undefined : current !== undefined && sameBytes(current.value, command.expected);
+        if (!matches) return fail('CACHE_ERR_CAS_MISMATCH', current?.value ?? null);
+        this.store(command.key, command.value, command.expiresAtMs);
+        return OK_EMPTY;
+      }
+      case 'increment': {
+        const current = this.items.get(command.key);
+        let number = 0;
+        if (current !== undefined) {
+          const text = textDecoder.decode(current.value);
+          if (!/^-?\d{1,16}$/.test(text)) return fail('CACHE_ERR_NOT_A_NUMBER', current.value);
+          number = Number(text);
+        }
+        const next = number + command.delta;
+        if (!Number.isSafeInteger(next)) return fail('CACHE_ERR_NOT_A_NUMBER', current?.value ?? null);
+        const value = textEncoder.encode(String(next));
+        // An increment keeps the key's expiry unless it asks for a new one.
+        this.store(command.key, value, command.expiresAtMs !== 0 ? command.expiresAtMs : current?.expiresAtMs ?? 0);
+        return { ok: true, code: null, value };
+      }
+    }
+  }
+
+  private store(key: string, value: Uint8Array, expiresAtMs: number): void {
+    // Copy: `value` is a view into a log entry's buffer, which the caller may reuse.
+    this.items.set(key, { value: value.slice(), expiresAtMs });
+    if (expiresAtMs !== 0) this.expiry.push({ expiresAtMs, key });
+  }
+
+  private purgeExpired(): void {
+    for (let top = this.expiry.peek(); top !== undefined && top.expiresAtMs <= this.timeMs; top = this.expiry.peek()) {
+      this.expiry.pop();
+      const item = this.items.get(top.key);
+      if (item !== undefined && item.expiresAtMs === top.expiresAtMs) this.items.delete(top.key);
+    }
+    // Stale heap entries (keys overwritten or deleted) are bounded to about the live key count.
+    if (this.expiry.size > 2 * this.items.size + 1024) {
+      this.expiry.compact((e) => this.items.get(e.key)?.expiresAtMs === e.expiresAtMs);
+    }
+  }
+
+  /** The whole state (keys, sessions, the log's time, the applied index) with a CRC32C trailer. */
+  snapshot(): Uint8Array {
+    const w = new ByteWriter(1024);
+    w.u32(SNAPSHOT_MAGIC);
+    w.u8(SNAPSHOT_VERSION);
+    w.f64(this.timeMs);
+    w.f64(this.appliedIndexValue);
+    w.u32(this.items.size);
+    for (const [key, item] of this.items) {
+      w.string(key);
+      w.f64(item.expiresAtMs);
+      w.bytes(item.value);
+    }
+    w.u32(this.sessions.size);
+    for (const [clientId, session] of this.sessions) {
+      w.string(clientId);
+      w.f64(session.sequence);
+      w.u8(session.result.ok ? 1 : 0);
+      w.string(session.result.code ?? '');
+      w.u8(session.result.value === null ? 0 : 1);
+      if (session.result.value !== null) w.bytes(session.result.value);
+    }
+    const body = w.finish();
+    const out = new Uint8Array(body.length + 4);
+    out.set(body);
+    new DataView(out.buffer).setUint32(body.length, crc32c(body), true);
+    return out;
+  }
+
+  /** Replaces the whole state with a snapshot's. A damaged snapshot is a `CacheError`; the state is then unchanged. */
+  restore(image: Uint8Array): void {
+    if (image.length < 4) throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'cache snapshot is truncated');
+    const body = image.subarray(0, image.length - 4);
+    const stored = new DataView(image.buffer, image.byteOffset + body.length, 4).getUint32(0, true);
+    if (crc32c(body) !== stored) throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'cache snapshot checksum mismatch');
+    const r = new ByteReader(body, 'cache snapshot', 'CACHE_ERR_MALFORMED_SNAPSHOT');
+    if (r.u32() !== SNAPSHOT_MAGIC || r.u8() !== SNAPSHOT_VERSION) {
+      throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'not a raftwire cache snapshot (bad magic or version)');
+    }
+    const timeMs = r.f64();
+    const appliedIndex = r.f64();
+    const items = new Map<string, Item>();
+    const expiry = new ExpiryHeap();
+    for (let n = r.u32(); n > 0; n--) {
+      const key = r.string(this.limits.keyBytesMax, 'key');
+      const expiresAtMs = r.f64();
+      const value = r.bytes(this.limits.valueBytesMax, 'value').slice();
+      items.set(key, { value, expiresAtMs });
+      if (expiresAtMs !== 0) expiry.push({ expiresAtMs, key });
+    }
+    const sessions = new Map<string, Session>();
+    for (let n = r.u32(); n > 0; n--) {
+      const clientId = r.string(this.limits.clientIdBytesMax, 'client id');
+      const sequence = r.f64();
+      const ok = r.u8() === 1;
+      const code = r.string(256, 'result code');
+      const value = r.u8() === 1 ? r.bytes(this.limits.valueBytesMax, 'result value').slice() : null;
+      sessions.set(clientId, { sequence, result: { ok, code: code === '' ? null : code, value } });
+    }
+    r.end();
+    this.items = items;
+    this.sessions = sessions;
+    this.expiry = expiry;
+    this.timeMs = timeMs;
+    this.appliedIndexValue = appliedIndex;
+  }
+}
