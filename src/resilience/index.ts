@@ -1,0 +1,33 @@
+/**
+ * The resilience layer: retry with backoff, rate limiting, circuit breaking and connection
+ * pooling. It imports nothing from other layers but `util`, so transports, the client, the
+ * cluster services and the server all share one implementation. See `docs/resilience.md`.
+ */
+export {
+  ResilienceError,
+  InvalidResilienceConfigError,
+  OperationAbortedError,
+  CircuitOpenError,
+  RateLimitExceededError,
+  PoolError,
+  PoolAcquireTimeoutError,
+} from './errors.js';
+export {
+  RetryExecutor,
+  computeRetryDelay,
+  computeRetryDelays,
+  computeBaseRetryDelay,
+  isRetryableError,
+  resolveRetryConfig,
+  retriesMax,
+  RETRY_STRATEGIES,
+  type RetryConfig,
+  type RetryResult,
+  type RetryExecuteOptions,
+  type RetryStrategy,
+  type RetryDelayConfig,
+  type RetryableErrorMatcher,
+  type RetryPredicate,
+  type ErrorClass,
+} from './retry.js';
+export { waitFor } from './wait.js';
