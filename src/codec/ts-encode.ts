@@ -1,0 +1,286 @@
+/**
+ * The TypeScript reference encoder. Writes straight into the caller's buffer: one size pass, one
+ * write pass, no intermediate objects. Every value is checked before it is written (safe integers,
+ * node id lengths, enum names), so an invalid message is a CodecError and never bad bytes.
+ * @module
+ */
+import type { ClusterConfig, Entry, Message } from '../core/types.js';
+import { NODE_ID_BYTES_MAX } from '../core/types.js';
+import { assert, assertNever } from '../core/errors.js';
+import type { ClientReply, ClientRequest } from './client-types.js';
+import type { ResultEnvelope, TaskEnvelope } from './task-types.js';
+import { crc32c } from './crc32c.js';
+import { CodecError, CodecErrorCode } from './errors.js';
+import {
+  BODY_BYTES_LIMIT,
+  CLIENT_OPS,
+  CLIENT_STATUSES,
+  ENTRY_HEADER_BYTES,
+  ENTRY_TYPES,
+  FRAME_VERSION,
+  HEADER_BYTES,
+  NULL_LENGTH,
+  TASK_STATUSES,
+  TYPE_CODE,
+} from './layout.js';
+import { utf8Length, writeUtf8 } from './utf8.js';
+
+/** Every message that travels in a frame. */
+export type WireMessage = Message | ClientRequest | ClientReply | TaskEnvelope | ResultEnvelope;
+
+function checkU64(value: number, field: string): void {
+  if (!(Number.isSafeInteger(value) && value >= 0)) {
+    throw new CodecError(CodecErrorCode.integerRange, `${field} must be an integer in [0, 2^53-1]; got ${String(value)}`);
+  }
+}
+
+function nodeBytes(id: string, field: string): number {
+  if (typeof id !== 'string') throw new CodecError(CodecErrorCode.malformed, `${field} must be a string`);
+  const bytes = utf8Length(id);
+  if (bytes === 0 || bytes > NODE_ID_BYTES_MAX) {
+    throw new CodecError(CodecErrorCode.malformed, `${field} must be 1..${NODE_ID_BYTES_MAX} UTF-8 bytes; got ${bytes}`);
+  }
+  return bytes;
+}
+
+function strBytes(text: string | null, field: string, optional = false): number {
+  if (text === null && optional) return 0;
+  if (typeof text !== 'string') throw new CodecError(CodecErrorCode.malformed, `${field} must be a string`);
+  return utf8Length(text);
+}
+
+function bytesOf(data: Uint8Array | null, field: string, optional = false): number {
+  if (data === null && optional) return 0;
+  if (!(data instanceof Uint8Array)) throw new CodecError(CodecErrorCode.malformed, `${field} must be a Uint8Array`);
+  return data.length;
+}
+
+function enumCode(names: readonly string[], value: string, field: string): number {
+  const i = names.indexOf(value);
+  if (i < 0) throw new CodecError(CodecErrorCode.malformed, `${field} must be one of ${names.join('|')}; got ${String(value)}`);
+  return i + 1;
+}
+
+function configBytes(config: ClusterConfig): number {
+  if (config === null || typeof config !== 'object' || !Array.isArray(config.voters) || !Array.isArray(config.learners)) {
+    throw new CodecError(CodecErrorCode.malformed, 'config must have voters and learners arrays');
+  }
+  if (config.voters.length > 0xffff || config.learners.length > 0xffff) {
+    throw new CodecError(CodecErrorCode.limit, 'a config list has more than 65535 node ids');
+  }
+  let bytes = 4;
+  for (const id of config.voters) bytes += 1 + nodeBytes(id, 'config.voters[]');
+  for (const id of config.learners) bytes += 1 + nodeBytes(id, 'config.learners[]');
+  return bytes;
+}
+
+function entriesBytes(entries: Entry[]): number {
+  if (!Array.isArray(entries)) throw new CodecError(CodecErrorCode.malformed, 'entries must be an array');
+  let bytes = 4 + entries.length * ENTRY_HEADER_BYTES;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    checkU64(e.index, 'entries[].index');
+    checkU64(e.term, 'entries[].term');
+    enumCode(ENTRY_TYPES, e.type, 'entries[].type');
+    bytes += bytesOf(e.data, 'entries[].data');
+  }
+  return bytes;
+}
+
+const BASE_FIXED_BYTES = 2 + 8; // two node-id length bytes + term
+
+/** Body size of `m`, validating every field on the way. */
+function bodyBytes(m: WireMessage): number {
+  switch (m.type) {
+    case 'RequestVote':
+      checkU64(m.term, 'term'); checkU64(m.lastLogIndex, 'lastLogIndex'); checkU64(m.lastLogTerm, 'lastLogTerm');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.candidateId, 'candidateId') + 16;
+    case 'RequestVoteResponse':
+      checkU64(m.term, 'term');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to');
+    case 'AppendEntries':
+      checkU64(m.term, 'term'); checkU64(m.prevLogIndex, 'prevLogIndex'); checkU64(m.prevLogTerm, 'prevLogTerm');
+      checkU64(m.leaderCommit, 'leaderCommit'); checkU64(m.context, 'context');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.leaderId, 'leaderId') + 32 + entriesBytes(m.entries);
+    case 'AppendEntriesResponse':
+      checkU64(m.term, 'term'); checkU64(m.lastLogIndex, 'lastLogIndex'); checkU64(m.conflictIndex, 'conflictIndex');
+      checkU64(m.conflictTerm, 'conflictTerm'); checkU64(m.context, 'context');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 32;
+    case 'InstallSnapshot':
+      checkU64(m.term, 'term'); checkU64(m.lastIncludedIndex, 'lastIncludedIndex'); checkU64(m.lastIncludedTerm, 'lastIncludedTerm');
+      checkU64(m.offset, 'offset');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.leaderId, 'leaderId') + 24 +
+        configBytes(m.config) + 4 + bytesOf(m.data, 'data');
+    case 'InstallSnapshotResponse':
+      checkU64(m.term, 'term'); checkU64(m.lastIncludedIndex, 'lastIncludedIndex'); checkU64(m.bytesReceived, 'bytesReceived');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 16;
+    case 'TimeoutNow':
+      checkU64(m.term, 'term');
+      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.leaderId, 'leaderId');
+    case 'ClientRequest':
+      enumCode(CLIENT_OPS, m.op, 'op'); checkU64(m.ttlMs, 'ttlMs'); checkU64(m.sequence, 'sequence');
+      return 1 + 4 + strBytes(m.key, 'key') + 4 + bytesOf(m.value, 'value', true) + 4 + bytesOf(m.expected, 'expected', true) + 8 +
+        4 + strBytes(m.clientId, 'clientId') + 8;
+    case 'ClientReply':
+      enumCode(CLIENT_STATUSES, m.status, 'status');
+      return 1 + 4 + strBytes(m.code, 'code') + 4 + bytesOf(m.value, 'value', true) + 4 + strBytes(m.leaderHint, 'leaderHint', true);
+    case 'TaskEnvelope':
+      checkU64(m.priority, 'priority'); checkU64(m.deadlineMs, 'deadlineMs'); checkU64(m.timeoutMs, 'timeoutMs'); checkU64(m.attempt, 'attempt');
+      return 4 + strBytes(m.taskId, 'taskId') + 4 + strBytes(m.taskType, 'taskType') + 4 + bytesOf(m.payload, 'payload') + 32;
+    case 'ResultEnvelope':
+      enumCode(TASK_STATUSES, m.status, 'status');
+      return 4 + strBytes(m.taskId, 'taskId') + 1 + 4 + bytesOf(m.result, 'result') + 4 + strBytes(m.error, 'error', true);
+    default:
+      throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${String((m as { type: unknown }).type)}`);
+  }
+}
+
+/** Exact size in bytes of the frame {@link encodeFrame} makes for `message`. */
+export function encodedFrameSize(message: WireMessage): number {
+  const body = bodyBytes(message);
+  if (body > BODY_BYTES_LIMIT - HEADER_BYTES) throw new CodecError(CodecErrorCode.frameTooLarge, `a ${message.type} body of ${body} bytes does not fit a frame`);
+  return HEADER_BYTES + body;
+}
+
+// The write pass keeps its cursor in module state: no closure or object per frame.
+let out: Uint8Array = new Uint8Array(0);
+let pos = 0;
+
+function putU8(v: number): void { out[pos++] = v; }
+function putU16(v: number): void { out[pos++] = v & 0xff; out[pos++] = v >>> 8; }
+function putU32(v: number): void {
+  out[pos++] = v & 0xff; out[pos++] = (v >>> 8) & 0xff; out[pos++] = (v >>> 16) & 0xff; out[pos++] = v >>> 24;
+}
+function putU64(v: number): void {
+  const lo = v >>> 0;
+  putU32(lo);
+  putU32((v - lo) / 0x1_0000_0000);
+}
+function putNode(id: string): void {
+  const bytes = utf8Length(id);
+  putU8(bytes);
+  pos = writeUtf8(id, bytes, out, pos);
+}
+function putStr(text: string | null): void {
+  if (text === null) { putU32(NULL_LENGTH); return; }
+  const bytes = utf8Length(text);
+  putU32(bytes);
+  pos = writeUtf8(text, bytes, out, pos);
+}
+function putBytes(data: Uint8Array | null): void {
+  if (data === null) { putU32(NULL_LENGTH); return; }
+  putU32(data.length);
+  out.set(data, pos);
+  pos += data.length;
+}
+function putNodes(ids: readonly string[]): void {
+  putU16(ids.length);
+  for (const id of ids) putNode(id);
+}
+function putBase(m: Message): void {
+  putNode(m.from); putNode(m.to); putU64(m.term);
+}
+
+function flagsOf(m: WireMessage): number {
+  switch (m.type) {
+    case 'RequestVote': return (m.preVote ? 1 : 0) | (m.leadershipTransfer ? 2 : 0);
+    case 'RequestVoteResponse': return (m.voteGranted ? 1 : 0) | (m.preVote ? 2 : 0);
+    case 'AppendEntriesResponse': return m.success ? 1 : 0;
+    case 'InstallSnapshot': return m.done ? 1 : 0;
+    case 'InstallSnapshotResponse': return m.success ? 1 : 0;
+    default: return 0;
+  }
+}
+
+function putBody(m: WireMessage): void {
+  switch (m.type) {
+    case 'RequestVote':
+      putBase(m); putNode(m.candidateId); putU64(m.lastLogIndex); putU64(m.lastLogTerm); return;
+    case 'RequestVoteResponse':
+      putBase(m); return;
+    case 'AppendEntries': {
+      putBase(m); putNode(m.leaderId); putU64(m.prevLogIndex); putU64(m.prevLogTerm); putU64(m.leaderCommit); putU64(m.context);
+      const entries = m.entries;
+      putU32(entries.length);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        putU64(e.index); putU64(e.term); putU8(e.type === 'normal' ? 1 : 2);
+        putBytes(e.data);
+      }
+      return;
+    }
+    case 'AppendEntriesResponse':
+      putBase(m); putU64(m.lastLogIndex); putU64(m.conflictIndex); putU64(m.conflictTerm); putU64(m.context); return;
+    case 'InstallSnapshot':
+      putBase(m); putNode(m.leaderId); putU64(m.lastIncludedIndex); putU64(m.lastIncludedTerm); putU64(m.offset);
+      putNodes(m.config.voters); putNodes(m.config.learners); putBytes(m.data); return;
+    case 'InstallSnapshotResponse':
+      putBase(m); putU64(m.lastIncludedIndex); putU64(m.bytesReceived); return;
+    case 'TimeoutNow':
+      putBase(m); putNode(m.leaderId); return;
+    case 'ClientRequest':
+      putU8(CLIENT_OPS.indexOf(m.op) + 1); putStr(m.key); putBytes(m.value); putBytes(m.expected); putU64(m.ttlMs);
+      putStr(m.clientId); putU64(m.sequence); return;
+    case 'ClientReply':
+      putU8(CLIENT_STATUSES.indexOf(m.status) + 1); putStr(m.code); putBytes(m.value); putStr(m.leaderHint); return;
+    case 'TaskEnvelope':
+      putStr(m.taskId); putStr(m.taskType); putBytes(m.payload); putU64(m.priority); putU64(m.deadlineMs); putU64(m.timeoutMs);
+      putU64(m.attempt); return;
+    case 'ResultEnvelope':
+      putStr(m.taskId); putU8(TASK_STATUSES.indexOf(m.status) + 1); putBytes(m.result); putStr(m.error); return;
+    default:
+      assertNever(m, 'message type');
+  }
+}
+
+function checkRequestId(requestId: number): void {
+  if (!(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffff_ffff)) {
+    throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${String(requestId)}`);
+  }
+}
+
+/**
+ * Writes the frame of `message` at `target[offset]` and returns its size. `target` must have room
+ * for {@link encodedFrameSize} bytes from `offset`.
+ *
+ * @example
+ * ```ts
+ * const buf = new Uint8Array(encodedFrameSize(a) + encodedFrameSize(b));
+ * const n = encodeFrameInto(a, 1, buf, 0); encodeFrameInto(b, 2, buf, n);
+ * ```
+ */
+export function encodeFrameInto(message: WireMessage, requestId: number, target: Uint8Array, offset: number): number {
+  checkRequestId(requestId);
+  const size = encodedFrameSize(message);
+  assert(Number.isInteger(offset) && offset >= 0 && offset + size <= target.length,
+    () => `target has ${target.length - offset} bytes from offset ${offset}; the frame needs ${size}`);
+  writeFrame(message, requestId, target, offset, size);
+  return size;
+}
+
+/** The write pass; `size` comes from {@link encodedFrameSize}, which validated every field. */
+function writeFrame(message: WireMessage, requestId: number, target: Uint8Array, offset: number, size: number): void {
+  out = target;
+  pos = offset;
+  putU32(size - HEADER_BYTES); putU8(FRAME_VERSION); putU8(TYPE_CODE[message.type]); putU16(flagsOf(message)); putU32(requestId);
+  pos += 4;
+  putBody(message);
+  const end = pos;
+  out = EMPTY;
+  // Pair with the size pass: a mismatch is a bug in this file, never bad input.
+  assert(end === offset + size, () => `wrote ${end - offset} bytes of a ${message.type} frame sized ${size}`);
+  let crc = crc32c(target, 0, offset, offset + 12);
+  crc = crc32c(target, crc, offset + HEADER_BYTES, end);
+  target[offset + 12] = crc & 0xff; target[offset + 13] = (crc >>> 8) & 0xff;
+  target[offset + 14] = (crc >>> 16) & 0xff; target[offset + 15] = crc >>> 24;
+}
+const EMPTY = new Uint8Array(0);
+
+/** One whole frame for `message`, tagged with `requestId` (a u32; 0 when unused). */
+export function encodeFrame(message: WireMessage, requestId = 0): Uint8Array {
+  checkRequestId(requestId);
+  const size = encodedFrameSize(message);
+  const frame = new Uint8Array(size);
+  writeFrame(message, requestId, frame, 0, size);
+  return frame;
+}
