@@ -16,7 +16,7 @@
  * const image = cache.snapshot(); // restore elsewhere with new CacheStateMachine().restore(image)
  * ```
  */
-import { crc32cTs as crc32c } from '../codec/crc32c-ts.js';
+import { crc32c } from '../codec/crc32c.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { type DecodedCacheCommand, decodeCacheCommand } from './command.js';
 import { CacheError } from './errors.js';
