@@ -9,3 +9,5 @@ export * from './errors.js';
 export * from './types.js';
 export { dispatchRequest, NoHandlerError } from './dispatch.js';
 export { InMemoryHub, InMemoryNetwork, type InMemoryChaos, type InMemoryHubOptions, type InMemoryNetworkOptions } from './in-memory.js';
+export { HttpNetwork, httpBodyBytesMaxDefault, type HttpNetworkOptions } from './http.js';
+export { resolveAddress, resolveAddresses, type NodeAddresses, type PeerAddress, type ResolvedAddress } from './addresses.js';

@@ -1,0 +1,46 @@
+/** Harness helpers shared by the transport tests: free ports, and conformance harnesses for the socket transports. */
+import net from 'node:net';
+import type { NetworkInterface } from '../../src/transport/types.js';
+import type { ConformanceHarness } from './conformance.js';
+
+/** A port that was free a moment ago (the OS picks it; we release it at once). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+type Factory = (id: string, port: number, addresses: Record<string, string>, timeoutMs: number) => NetworkInterface;
+
+/** A harness for a transport that listens on a port and reaches peers by address. */
+export function socketHarness(factory: Factory, deadPeerCodes: string[]): ConformanceHarness {
+  let created: NetworkInterface[] = [];
+  let ports = new Map<string, number>();
+  let addresses: Record<string, string> = {};
+  return {
+    async create(ids, { timeoutMs }) {
+      ports = new Map();
+      for (const id of ids) ports.set(id, await freePort());
+      addresses = Object.fromEntries(ids.map((id) => [id, `http://127.0.0.1:${ports.get(id)}`]));
+      created = ids.map((id) => factory(id, ports.get(id)!, addresses, timeoutMs));
+      for (const n of created) await n.start();
+      return created;
+    },
+    recreate(id, { timeoutMs }) {
+      const n = factory(id, ports.get(id)!, addresses, timeoutMs);
+      created.push(n);
+      return n;
+    },
+    async cleanup() {
+      for (const n of created) await n.stop();
+      created = [];
+    },
+    unknownTargetCode: 'TRANSPORT_ERR_NO_ADDRESS',
+    deadPeerCodes,
+  };
+}
