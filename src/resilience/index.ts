@@ -31,3 +31,11 @@ export {
   type ErrorClass,
 } from './retry.js';
 export { waitFor } from './wait.js';
+export {
+  RateLimiter,
+  RATE_LIMITER_ALGORITHMS,
+  slidingWindowPermitsMax,
+  rateLimiterWaitersMax,
+  type RateLimiterConfig,
+  type RateLimiterAlgorithm,
+} from './rate-limiter.js';
