@@ -39,7 +39,7 @@ export class CodecError extends RaftwireError {
 /**
  * Error numbers the WASM module returns (negated) and the code each stands for. Kept in one table
  * so the AssemblyScript side (assembly/layout.ts) and the TypeScript side cannot drift apart
- * silently: test/codec/wasm.test.ts checks both.
+ * silently: test/codec/wasm.test.ts provokes each error in both codecs and compares the codes.
  */
 export const ERROR_CODE_BY_NUMBER: readonly CodecErrorCodeValue[] = [
   CodecErrorCode.malformed, // 0 is never returned as an error; placeholder

@@ -1,7 +1,7 @@
 /**
  * The wire format's numbers: header layout, type codes, flag bits, enum codes, the field schema of
  * every message and the decoder's bounds. docs/wire-format.md describes the same thing in prose;
- * assembly/layout.ts holds the WASM module's copy (test/codec/wasm.test.ts checks they agree).
+ * assembly/layout.ts holds the WASM module's copy (the golden vectors and property tests check they agree).
  *
  * Frame (all integers little-endian):
  * ```
