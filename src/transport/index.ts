@@ -11,3 +11,4 @@ export { dispatchRequest, NoHandlerError } from './dispatch.js';
 export { InMemoryHub, InMemoryNetwork, type InMemoryChaos, type InMemoryHubOptions, type InMemoryNetworkOptions } from './in-memory.js';
 export { HttpNetwork, httpBodyBytesMaxDefault, type HttpNetworkOptions } from './http.js';
 export { resolveAddress, resolveAddresses, type NodeAddresses, type PeerAddress, type ResolvedAddress } from './addresses.js';
+export { ReliableNetwork, attemptTimeoutMs, type ReliableNetworkOptions } from './reliable.js';
