@@ -39,3 +39,10 @@ export {
   type RateLimiterConfig,
   type RateLimiterAlgorithm,
 } from './rate-limiter.js';
+export {
+  CircuitBreaker,
+  circuitThresholdMax,
+  type CircuitBreakerConfig,
+  type CircuitBreakerStats,
+  type CircuitState,
+} from './circuit-breaker.js';
