@@ -71,3 +71,24 @@ export class InvalidConfigError extends RaftwireError {
     super('RAFT_ERR_INVALID_CONFIG', message);
   }
 }
+
+/** A membership change that cannot be applied to the current configuration (the message says why). */
+export class ConfChangeRejectedError extends RaftwireError {
+  constructor(message: string) {
+    super('RAFT_ERR_CONF_CHANGE_REJECTED', message);
+  }
+}
+
+/** A snapshot handed to the core does not fit its log (wrong index, term or configuration). */
+export class InvalidSnapshotError extends RaftwireError {
+  constructor(message: string) {
+    super('RAFT_ERR_INVALID_SNAPSHOT', message);
+  }
+}
+
+/** Restored state (hard state, snapshot, entries) is inconsistent; the message says what breaks. */
+export class InvalidRestoredStateError extends RaftwireError {
+  constructor(message: string) {
+    super('RAFT_ERR_INVALID_RESTORED_STATE', message);
+  }
+}

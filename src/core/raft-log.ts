@@ -1,0 +1,250 @@
+/**
+ * The in-memory log of one node: the entries after the last snapshot, plus the cursors that say
+ * which of them are durable, committed and applied.
+ *
+ * ```
+ *   snapshotIndex   applied      commitIndex        unstableFrom        lastIndex
+ *        |            |              |                    |                 |
+ *   [snap] e e e e e e e e e e e e e e e e e e e e e e e e e e e e e e e e e
+ *          ^ firstIndex                                   ^ not yet handed to the caller to persist
+ * ```
+ *
+ * Invariant: snapshotIndex ≤ applied ≤ commitIndex ≤ lastIndex.
+ * Invariant: snapshotIndex < unstableFrom ≤ lastIndex + 1.
+ * Invariant: entries[k].index === snapshotIndex + 1 + k, and terms never decrease along the log.
+ *
+ * @module
+ */
+import { assert } from './errors.js';
+import type { Entry } from './types.js';
+
+export class RaftLog {
+  /** Index and term of the last entry folded into the snapshot (0, 0 when none). */
+  snapshotIndex: number;
+  snapshotTerm: number;
+  /** entries[k] has index snapshotIndex + 1 + k. */
+  private entries: Entry[];
+  commitIndex: number;
+  /** Highest index the caller acknowledged applying (advance()). */
+  applied: number;
+  /** Highest index handed to the caller to apply (in a Ready not yet acknowledged, or acknowledged). */
+  applying: number;
+  /** First index the caller has not yet been given to persist. */
+  unstableFrom: number;
+  /** Highest index the caller acknowledged as durable, in this log (a leader counts itself from it). */
+  persistedIndex: number;
+  /** Indices of confChange entries in `entries`, ascending. */
+  readonly confIndexes: number[] = [];
+
+  constructor(snapshotIndex: number, snapshotTerm: number, entries: Entry[], commitIndex: number) {
+    this.snapshotIndex = snapshotIndex;
+    this.snapshotTerm = snapshotTerm;
+    this.entries = entries.slice();
+    for (let k = 0; k < this.entries.length; k++) {
+      const entry = this.entries[k];
+      assert(entry.index === snapshotIndex + 1 + k, () => `log not contiguous: entry ${k} has index ${entry.index}, expected ${snapshotIndex + 1 + k}`);
+      const previousTerm = k === 0 ? snapshotTerm : this.entries[k - 1].term;
+      assert(entry.term >= previousTerm, () => `log terms decrease at index ${entry.index}: ${entry.term} < ${previousTerm}`);
+      if (entry.type === 'confChange') this.confIndexes.push(entry.index);
+    }
+    this.commitIndex = commitIndex;
+    this.applied = snapshotIndex;
+    this.applying = snapshotIndex;
+    this.unstableFrom = this.lastIndex() + 1;
+    this.persistedIndex = this.lastIndex();
+    this.checkInvariants();
+  }
+
+  checkInvariants(): void {
+    assert(
+      this.snapshotIndex <= this.applied && this.applied <= this.applying && this.applying <= this.commitIndex && this.commitIndex <= this.lastIndex(),
+      () => `log invariant snapshotIndex ≤ applied ≤ applying ≤ commitIndex ≤ lastIndex broken: ${this.describe()}`,
+    );
+    assert(
+      this.snapshotIndex < this.unstableFrom && this.unstableFrom <= this.lastIndex() + 1,
+      () => `log invariant snapshotIndex < unstableFrom ≤ lastIndex + 1 broken: ${this.describe()}`,
+    );
+  }
+
+  describe(): string {
+    return `snapshot=${this.snapshotIndex}@${this.snapshotTerm} applied=${this.applied} applying=${this.applying} commit=${this.commitIndex} unstableFrom=${this.unstableFrom} last=${this.lastIndex()}@${this.lastTerm()}`;
+  }
+
+  firstIndex(): number {
+    return this.snapshotIndex + 1;
+  }
+
+  lastIndex(): number {
+    return this.snapshotIndex + this.entries.length;
+  }
+
+  lastTerm(): number {
+    return this.entries.length === 0 ? this.snapshotTerm : this.entries[this.entries.length - 1].term;
+  }
+
+  /** Term of the entry at `index`, or undefined when it is compacted away or beyond the end. */
+  term(index: number): number | undefined {
+    if (index === this.snapshotIndex) return this.snapshotTerm;
+    if (index < this.snapshotIndex || index > this.lastIndex()) return undefined;
+    return this.entries[index - this.snapshotIndex - 1].term;
+  }
+
+  entry(index: number): Entry {
+    assert(index > this.snapshotIndex && index <= this.lastIndex(), () => `entry(${index}) outside the log: ${this.describe()}`);
+    return this.entries[index - this.snapshotIndex - 1];
+  }
+
+  matchTerm(index: number, term: number): boolean {
+    return this.term(index) === term;
+  }
+
+  /** §5.4.1: a candidate's log is at least as up to date as ours. */
+  isUpToDate(lastIndex: number, lastTerm: number): boolean {
+    const ourTerm = this.lastTerm();
+    return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.lastIndex());
+  }
+
+  /** Entries in [lo, hi), at most `maxBytes` of payload but always at least one entry. */
+  slice(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
+    assert(lo > this.snapshotIndex && hi <= this.lastIndex() + 1 && lo <= hi, () => `slice [${lo}, ${hi}) outside the log: ${this.describe()}`);
+    const start = lo - this.snapshotIndex - 1;
+    let end = hi - this.snapshotIndex - 1;
+    if (maxBytes !== Number.POSITIVE_INFINITY) {
+      let bytes = 0;
+      for (let k = start; k < end; k++) {
+        bytes += this.entries[k].data.length;
+        if (bytes > maxBytes && k > start) {
+          end = k;
+          break;
+        }
+      }
+    }
+    return this.entries.slice(start, end);
+  }
+
+  /**
+   * The index of the first entry in `entries` that is not in our log or conflicts with it (same
+   * index, different term), or 0 when all of them are already here.
+   */
+  findConflict(entries: readonly Entry[]): number {
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k];
+      if (!this.matchTerm(entry.index, entry.term)) return entry.index;
+    }
+    return 0;
+  }
+
+  /**
+   * The first index in our log of the term of the entry at `index` (a rejection hint, thesis §5.3),
+   * never below firstIndex.
+   */
+  firstIndexOfTermAt(index: number): number {
+    const term = this.term(index);
+    assert(term !== undefined, () => `firstIndexOfTermAt(${index}) outside the log`);
+    let i = index;
+    while (i > this.snapshotIndex + 1 && this.entries[i - 1 - this.snapshotIndex - 1].term === term) i--;
+    return i;
+  }
+
+  /** The last index ≤ `atMost` whose entry has term ≤ `term` (for the leader's side of fast backup). */
+  lastIndexWithTermAtMost(term: number, atMost: number): number {
+    let i = Math.min(atMost, this.lastIndex());
+    while (i > this.snapshotIndex && this.entries[i - this.snapshotIndex - 1].term > term) i--;
+    return i;
+  }
+
+  /**
+   * Appends `entries`, first truncating our log where the first of them starts. Returns the index
+   * where the log changed (the truncation point).
+   * Invariant: committed entries are never overwritten.
+   */
+  append(entries: readonly Entry[]): number {
+    if (entries.length === 0) return this.lastIndex() + 1;
+    const first = entries[0].index;
+    assert(first > this.commitIndex, () => `append would overwrite committed entry ${first}: ${this.describe()}`);
+    assert(first <= this.lastIndex() + 1, () => `append at ${first} leaves a gap: ${this.describe()}`);
+    if (first <= this.lastIndex()) this.truncateFrom(first);
+    const previousTerm = this.lastTerm();
+    assert(entries[0].term >= previousTerm, () => `append of term ${entries[0].term} after term ${previousTerm} at ${first}`);
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k];
+      assert(entry.index === first + k, () => `appended entries not contiguous at ${k}: ${entry.index}`);
+      this.entries.push(entry);
+      if (entry.type === 'confChange') this.confIndexes.push(entry.index);
+    }
+    return first;
+  }
+
+  /** Appends one new entry at lastIndex + 1 (the leader's proposal path: no array per entry). */
+  appendOne(entry: Entry): void {
+    assert(entry.index === this.lastIndex() + 1, () => `appendOne at ${entry.index}, expected ${this.lastIndex() + 1}`);
+    assert(entry.term >= this.lastTerm(), () => `appendOne of term ${entry.term} after term ${this.lastTerm()}`);
+    this.entries.push(entry);
+    if (entry.type === 'confChange') this.confIndexes.push(entry.index);
+  }
+
+  private truncateFrom(index: number): void {
+    this.entries.length = index - this.snapshotIndex - 1;
+    while (this.confIndexes.length > 0 && this.confIndexes[this.confIndexes.length - 1] >= index) this.confIndexes.pop();
+    if (this.unstableFrom > index) this.unstableFrom = index;
+    if (this.persistedIndex >= index) this.persistedIndex = index - 1;
+  }
+
+  /**
+   * The caller made entries up to `index` durable (they were handed out when its last entry had
+   * `term`). If the log was overwritten there since, they no longer count.
+   */
+  stableTo(index: number, term: number): void {
+    if (index > this.persistedIndex && this.term(index) === term) this.persistedIndex = index;
+  }
+
+  commitTo(index: number): boolean {
+    if (index <= this.commitIndex) return false;
+    assert(index <= this.lastIndex(), () => `commitTo(${index}) beyond the log: ${this.describe()}`);
+    this.commitIndex = index;
+    return true;
+  }
+
+  /** Committed entries not yet handed out for applying, marked as handed out. */
+  takeCommitted(maxBytes: number): Entry[] {
+    if (this.applying >= this.commitIndex) return [];
+    const entries = this.slice(this.applying + 1, this.commitIndex + 1, maxBytes);
+    this.applying += entries.length;
+    return entries;
+  }
+
+  /** Entries not yet handed out to persist. */
+  unstableEntries(): Entry[] {
+    if (this.unstableFrom > this.lastIndex()) return [];
+    return this.slice(this.unstableFrom, this.lastIndex() + 1);
+  }
+
+  /** Drops entries ≤ `index`, which a snapshot now covers. */
+  compact(index: number): void {
+    if (index <= this.snapshotIndex) return;
+    assert(index <= this.applied, () => `compact(${index}) beyond applied: ${this.describe()}`);
+    assert(index < this.unstableFrom && index <= this.persistedIndex, () => `compact(${index}) of entries not yet persisted: ${this.describe()}`);
+    const term = this.term(index);
+    assert(term !== undefined, () => `compact(${index}) outside the log: ${this.describe()}`);
+    this.entries = this.entries.slice(index - this.snapshotIndex);
+    this.snapshotIndex = index;
+    this.snapshotTerm = term;
+    while (this.confIndexes.length > 0 && this.confIndexes[0] <= index) this.confIndexes.shift();
+    this.checkInvariants();
+  }
+
+  /** Replaces the whole log with a snapshot received from the leader. */
+  restore(index: number, term: number): void {
+    assert(index > this.commitIndex, () => `restore(${index}) at or below commit: ${this.describe()}`);
+    this.entries = [];
+    this.confIndexes.length = 0;
+    this.snapshotIndex = index;
+    this.snapshotTerm = term;
+    this.commitIndex = index;
+    this.applying = index;
+    this.applied = index;
+    this.unstableFrom = index + 1;
+    this.persistedIndex = index;
+    this.checkInvariants();
+  }
+}

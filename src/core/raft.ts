@@ -1,0 +1,687 @@
+/**
+ * The Raft protocol state machine: roles, terms, votes and the dispatch of every message.
+ * Replication on the leader (progress, snapshots in chunks, commit) is in replication.ts; reads
+ * in read-only.ts; the API and Ready assembly in raw-node.ts.
+ *
+ * Nothing here performs I/O: outgoing messages collect in `msgs`, entries in the in-memory log,
+ * and RawNode hands both to the caller in a Ready.
+ *
+ * @module
+ */
+import { applyConfChange, confChangeProblem, copyConfig, decodeConfChange, encodeConfChange } from './conf-change.js';
+import type { ResolvedRaftConfig } from './config.js';
+import { assert, assertNever, ConfChangeRejectedError, NotLeaderError, ProposalDroppedError } from './errors.js';
+import { Progress } from './progress.js';
+import { majorityMatchIndex, voteResult } from './quorum.js';
+import { RaftLog } from './raft-log.js';
+import { ReadOnly } from './read-only.js';
+import type { ReadState } from './ready.js';
+import {
+  bcastHeartbeat,
+  committedInTerm,
+  flushLeader,
+  handleAppendEntriesResponse,
+  handleInstallSnapshotResponse,
+  sendTimeoutNow,
+} from './replication.js';
+import type {
+  AppendEntriesRequest,
+  ClusterConfig,
+  ConfChange,
+  Entry,
+  HardState,
+  InstallSnapshotRequest,
+  Message,
+  NodeId,
+  RequestVoteRequest,
+  RequestVoteResponse,
+  Role,
+  Snapshot,
+} from './types.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** Largest snapshot a follower accepts, in bytes (a peer chooses the size, so it is bounded). */
+export const SNAPSHOT_BYTES_MAX = 2 ** 31 - 1;
+
+/** A snapshot being received in chunks. */
+interface IncomingSnapshot {
+  index: number;
+  term: number;
+  config: ClusterConfig;
+  chunks: Uint8Array[];
+  bytes: number;
+}
+
+export interface RaftInit {
+  hardState: HardState;
+  snapshot: Snapshot | null;
+  entries: Entry[];
+  config: ClusterConfig;
+}
+
+export class Raft {
+  readonly id: NodeId;
+  readonly cfg: ResolvedRaftConfig;
+  term = 0;
+  vote: NodeId | null = null;
+  leaderId: NodeId | null = null;
+  role: Role = 'follower';
+  readonly log: RaftLog;
+  /** The configuration in force: that of the last confChange entry in the log, else the snapshot's. */
+  config: ClusterConfig;
+  /** The configuration as of log.snapshotIndex. */
+  snapshotConfig: ClusterConfig;
+  /** Index of the confChange entry `config` comes from (≤ snapshotIndex when it is the snapshot's). */
+  configIndex: number;
+  /** The latest complete snapshot this node holds (sent to followers that fell behind). */
+  snapshot: Snapshot | null;
+  /** A snapshot installed from the leader, not yet handed out in a Ready. */
+  receivedSnapshot: Snapshot | null = null;
+  private incomingSnapshot: IncomingSnapshot | null = null;
+
+  /** Leader only: every other member's progress, in config order. */
+  readonly progress = new Map<NodeId, Progress>();
+  readonly votes = new Map<NodeId, boolean>();
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  readonly readOnly: ReadOnly;
+  /** ReadIndex requests made before the leader committed an entry of its term (thesis §6.4 step 1). */
+  readsAwaitingTermCommit: number[] = [];
+  /** A read round was requested and needs a heartbeat broadcast. */
+  readRoundNeeded = false;
+  /** Leader was removed from the configuration and the change committed: step down after the next flush. */
+  stepDownPending = false;
+
+  /** Ticks since this node started (for leases). */
+  tickCount = 0;
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+  leadTransferee: NodeId | null = null;
+  readonly scratch = new Float64Array(16);
+
+  constructor(cfg: ResolvedRaftConfig, init: RaftInit) {
+    this.id = cfg.id;
+    this.cfg = cfg;
+    const snapshotIndex = init.snapshot?.meta.lastIncludedIndex ?? 0;
+    const snapshotTerm = init.snapshot?.meta.lastIncludedTerm ?? 0;
+    const entries = init.entries.filter((e) => e.index > snapshotIndex);
+    const commit = Math.max(init.hardState.commit, snapshotIndex);
+    this.log = new RaftLog(snapshotIndex, snapshotTerm, entries, commit);
+    this.snapshot = init.snapshot;
+    this.snapshotConfig = copyConfig(init.snapshot?.meta.config ?? init.config);
+    this.config = this.snapshotConfig;
+    this.configIndex = snapshotIndex;
+    this.refreshConfig();
+    this.term = init.hardState.term;
+    this.vote = init.hardState.vote;
+    assert(this.term >= this.log.lastTerm(), () => `hard state term ${this.term} below last log term ${this.log.lastTerm()}`);
+    this.readOnly = new ReadOnly(0);
+    this.resetRandomizedElectionTimeout();
+  }
+
+  // ---- configuration -------------------------------------------------------------------------
+
+  isVoter(id: NodeId = this.id): boolean {
+    return this.config.voters.includes(id);
+  }
+
+  /** The configuration as of `index` (≥ snapshotIndex): the snapshot's, then every confChange entry ≤ index. */
+  configAt(index: number): ClusterConfig {
+    assert(index >= this.log.snapshotIndex, () => `configAt(${index}) below the snapshot ${this.log.snapshotIndex}`);
+    let config = this.snapshotConfig;
+    for (const ci of this.log.confIndexes) {
+      if (ci > index) break;
+      config = applyLenient(config, this.log.entry(ci));
+    }
+    return config;
+  }
+
+  /** Recomputes `config` after the log's confChange entries changed (appended or truncated). */
+  refreshConfig(): void {
+    const confIndexes = this.log.confIndexes;
+    const lastConfIndex = confIndexes.length > 0 ? confIndexes[confIndexes.length - 1] : this.log.snapshotIndex;
+    if (lastConfIndex === this.configIndex && (confIndexes.length > 0 || this.config === this.snapshotConfig)) return;
+    this.configIndex = lastConfIndex;
+    this.config = this.configAt(this.log.lastIndex());
+    if (this.role === 'leader') this.syncProgress();
+  }
+
+  /** Leader: a Progress for every member but itself, none for non-members. */
+  syncProgress(): void {
+    const members = [...this.config.voters, ...this.config.learners];
+    for (const id of members) {
+      if (id !== this.id && !this.progress.has(id)) {
+        this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
+      }
+    }
+    for (const id of [...this.progress.keys()]) {
+      if (!members.includes(id)) this.progress.delete(id);
+    }
+    if (this.leadTransferee !== null && !this.isVoter(this.leadTransferee)) this.leadTransferee = null;
+  }
+
+  // ---- roles ---------------------------------------------------------------------------------
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      assert(term > this.term, () => `term going backwards: ${this.term} → ${term}`);
+      this.term = term;
+      this.vote = null;
+    }
+    this.leaderId = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.leadTransferee = null;
+    this.votes.clear();
+    this.progress.clear();
+    this.readOnly.reset();
+    this.readsAwaitingTermCommit = [];
+    this.readRoundNeeded = false;
+    this.stepDownPending = false;
+  }
+
+  private resetRandomizedElectionTimeout(): void {
+    const { electionTimeoutMinTicks: min, electionTimeoutMaxTicks: max } = this.cfg;
+    const r = this.cfg.random();
+    assert(r >= 0 && r < 1, () => `random() returned ${r}, expected a float in [0, 1)`);
+    this.randomizedElectionTimeout = min + Math.floor(r * (max - min));
+  }
+
+  becomeFollower(term: number, leaderId: NodeId | null): void {
+    this.reset(term);
+    this.role = 'follower';
+    this.leaderId = leaderId;
+  }
+
+  becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'invalid transition [leader -> preCandidate]');
+    // Pre-vote changes neither term nor vote (thesis §9.6): a partitioned node cannot inflate terms.
+    this.votes.clear();
+    this.leaderId = null;
+    this.role = 'preCandidate';
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== 'leader', 'invalid transition [leader -> candidate]');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  becomeLeader(): void {
+    assert(this.role === 'candidate', () => `invalid transition [${this.role} -> leader]`);
+    this.reset(this.term);
+    this.role = 'leader';
+    this.leaderId = this.id;
+    this.syncProgress();
+    // The no-op of the new term: entries of earlier terms commit only with it (Figure 8).
+    this.appendEntry('normal', EMPTY);
+    if (!this.isVoter() && this.log.commitIndex >= this.configIndex) this.stepDownPending = true;
+  }
+
+  /** Starts an election (or a pre-vote round first). */
+  hup(leadershipTransfer: boolean): void {
+    if (this.role === 'leader' || !this.isVoter()) return;
+    if (this.cfg.preVote && !leadershipTransfer) this.campaign(true, false);
+    else this.campaign(false, leadershipTransfer);
+  }
+
+  private campaign(preVote: boolean, leadershipTransfer: boolean): void {
+    let voteTerm: number;
+    if (preVote) {
+      this.becomePreCandidate();
+      voteTerm = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      voteTerm = this.term;
+    }
+    this.votes.set(this.id, true);
+    if (voteResult(this.config.voters, this.votes) === 'won') {
+      if (preVote) this.campaign(false, leadershipTransfer);
+      else this.becomeLeader();
+      return;
+    }
+    const lastLogIndex = this.log.lastIndex();
+    const lastLogTerm = this.log.lastTerm();
+    for (const to of this.config.voters) {
+      if (to === this.id) continue;
+      const request: RequestVoteRequest = {
+        type: 'RequestVote', from: this.id, to, term: voteTerm, candidateId: this.id,
+        lastLogIndex, lastLogTerm, preVote, leadershipTransfer,
+      };
+      this.msgs.push(request);
+    }
+  }
+
+  // ---- time ----------------------------------------------------------------------------------
+
+  tick(): void {
+    this.tickCount++;
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.isVoter() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTimeoutMinTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum && !this.quorumActive()) {
+        this.becomeFollower(this.term, null);
+        return;
+      }
+      // A transfer that did not finish within an election timeout is abandoned (thesis §3.10).
+      this.leadTransferee = null;
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatIntervalTicks) {
+      this.heartbeatElapsed = 0;
+      bcastHeartbeat(this);
+    }
+  }
+
+  /** Check-quorum: did a majority (this leader included, if a voter) talk to us since the last check? */
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const id of this.config.voters) {
+      if (id === this.id) active++;
+      else {
+        const pr = this.progress.get(id);
+        if (pr !== undefined && pr.recentActive) active++;
+      }
+    }
+    for (const pr of this.progress.values()) pr.recentActive = false;
+    return active >= (this.config.voters.length >> 1) + 1;
+  }
+
+  /** With check-quorum, a follower that heard from a leader within the minimum election timeout ignores elections. */
+  private inLease(): boolean {
+    return this.leaderId !== null && this.electionElapsed < this.cfg.electionTimeoutMinTicks;
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  step(m: Message): void {
+    if (m.to !== this.id || m.from === this.id) return;
+    if (m.term > this.term) {
+      if (m.type === 'RequestVote' && !m.leadershipTransfer && this.cfg.checkQuorum && this.inLease()) {
+        return; // A healthy leader exists: do not let a disruptive candidate bump our term.
+      }
+      const keepsTerm = (m.type === 'RequestVote' && m.preVote) || (m.type === 'RequestVoteResponse' && m.preVote && m.voteGranted);
+      if (!keepsTerm) {
+        const fromLeader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot' || m.type === 'TimeoutNow';
+        this.becomeFollower(m.term, fromLeader ? m.from : null);
+      }
+    } else if (m.term < this.term) {
+      this.answerStaleTerm(m);
+      return;
+    }
+    if (m.type === 'RequestVote') {
+      this.handleRequestVote(m);
+      return;
+    }
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m);
+        break;
+      case 'candidate':
+      case 'preCandidate':
+        this.stepCandidate(m);
+        break;
+      case 'follower':
+        this.stepFollower(m);
+        break;
+      default:
+        assertNever(this.role, 'role');
+    }
+  }
+
+  /**
+   * A message from an older term. A stale leader (e.g. back from a partition) learns our term from
+   * the answer and steps down; without it, with pre-vote or check-quorum, it could stay stuck.
+   */
+  private answerStaleTerm(m: Message): void {
+    if (m.type === 'AppendEntries' && (this.cfg.checkQuorum || this.cfg.preVote)) {
+      this.msgs.push({
+        type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, success: false,
+        lastLogIndex: m.prevLogIndex, conflictIndex: 0, conflictTerm: 0, context: 0,
+      });
+    } else if (m.type === 'RequestVote' && m.preVote) {
+      this.msgs.push({ type: 'RequestVoteResponse', from: this.id, to: m.from, term: this.term, voteGranted: false, preVote: true });
+    }
+  }
+
+  private handleRequestVote(m: RequestVoteRequest): void {
+    // Pre-vote: refuse while a leader is known to be alive, so a node coming back from a partition
+    // cannot start an election that would depose a healthy leader (thesis §9.6).
+    const leaderAlive = m.preVote && !m.leadershipTransfer && (this.role === 'leader' || (this.role === 'follower' && this.inLease()));
+    const canVote = this.vote === m.from || (this.vote === null && this.leaderId === null) || (m.preVote && m.term > this.term);
+    const granted = canVote && !leaderAlive && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const response: RequestVoteResponse = {
+      type: 'RequestVoteResponse', from: this.id, to: m.from,
+      term: granted ? m.term : this.term, voteGranted: granted, preVote: m.preVote,
+    };
+    this.msgs.push(response);
+    if (granted && !m.preVote) {
+      assert(m.term === this.term, () => `granting a vote for term ${m.term} in term ${this.term}`);
+      this.electionElapsed = 0;
+      this.vote = m.from;
+    }
+  }
+
+  private stepLeader(m: Message): void {
+    switch (m.type) {
+      case 'RequestVote':
+      case 'RequestVoteResponse':
+      case 'TimeoutNow':
+        return;
+      case 'AppendEntries':
+      case 'InstallSnapshot':
+        // Election safety: at most one leader per term.
+        assert(false, () => `two leaders in term ${this.term}: ${this.id} and ${m.from}`);
+        return;
+      case 'AppendEntriesResponse':
+        handleAppendEntriesResponse(this, m);
+        return;
+      case 'InstallSnapshotResponse':
+        handleInstallSnapshotResponse(this, m);
+        return;
+      default:
+        assertNever(m, 'message');
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'RequestVote':
+      case 'AppendEntriesResponse':
+      case 'InstallSnapshotResponse':
+      case 'TimeoutNow':
+        return;
+      case 'RequestVoteResponse': {
+        if (m.preVote !== (this.role === 'preCandidate')) return;
+        this.votes.set(m.from, m.voteGranted);
+        const result = voteResult(this.config.voters, this.votes);
+        if (result === 'won') {
+          if (this.role === 'preCandidate') this.campaign(false, false);
+          else this.becomeLeader();
+        } else if (result === 'lost') {
+          this.becomeFollower(this.term, null);
+        }
+        return;
+      }
+      case 'AppendEntries':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppendEntries(m);
+        return;
+      case 'InstallSnapshot':
+        this.becomeFollower(m.term, m.from);
+        this.handleInstallSnapshot(m);
+        return;
+      default:
+        assertNever(m, 'message');
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'RequestVote':
+      case 'RequestVoteResponse':
+      case 'AppendEntriesResponse':
+      case 'InstallSnapshotResponse':
+        return;
+      case 'AppendEntries':
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleAppendEntries(m);
+        return;
+      case 'InstallSnapshot':
+        this.electionElapsed = 0;
+        this.leaderId = m.from;
+        this.handleInstallSnapshot(m);
+        return;
+      case 'TimeoutNow':
+        // The leader asks us to take over (thesis §3.10): campaign at once, skipping pre-vote.
+        this.hup(true);
+        return;
+      default:
+        assertNever(m, 'message');
+    }
+  }
+
+  // ---- follower side of replication ------------------------------------------------------------
+
+  handleAppendEntries(m: AppendEntriesRequest): void {
+    const log = this.log;
+    if (m.prevLogIndex < log.commitIndex) {
+      // Everything up to our commit index matches the leader's log already.
+      this.respondAppend(m, true, log.commitIndex, 0, 0);
+      return;
+    }
+    if (log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+      const entries = m.entries;
+      const lastNewIndex = m.prevLogIndex + entries.length;
+      if (entries.length > 0) {
+        const conflict = m.prevLogIndex === log.lastIndex() ? entries[0].index : log.findConflict(entries);
+        if (conflict !== 0) {
+          assert(conflict > log.commitIndex, () => `entry ${conflict} conflicts with a committed entry: ${log.describe()}`);
+          const start = conflict - entries[0].index;
+          log.append(start === 0 ? entries : entries.slice(start));
+          this.refreshConfig();
+        }
+      }
+      log.commitTo(Math.min(m.leaderCommit, lastNewIndex));
+      this.respondAppend(m, true, lastNewIndex, 0, 0);
+      return;
+    }
+    // Rejection with the conflict hint (thesis §5.3): the leader can skip a whole term at once.
+    let conflictTerm = 0;
+    let conflictIndex = log.lastIndex() + 1;
+    if (m.prevLogIndex <= log.lastIndex()) {
+      conflictTerm = log.term(m.prevLogIndex) ?? 0;
+      conflictIndex = log.firstIndexOfTermAt(m.prevLogIndex);
+    }
+    this.respondAppend(m, false, m.prevLogIndex, conflictIndex, conflictTerm);
+  }
+
+  /** On rejection, `lastLogIndex` carries the rejected prevLogIndex so the leader can tell stale answers. */
+  private respondAppend(m: AppendEntriesRequest, success: boolean, lastLogIndex: number, conflictIndex: number, conflictTerm: number): void {
+    this.msgs.push({
+      type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term,
+      success, lastLogIndex, conflictIndex, conflictTerm, context: m.context,
+    });
+  }
+
+  handleInstallSnapshot(m: InstallSnapshotRequest): void {
+    const log = this.log;
+    const index = m.lastIncludedIndex;
+    if (index <= log.commitIndex || log.matchTerm(index, m.lastIncludedTerm)) {
+      // We hold everything the snapshot covers: tell the leader where we are instead.
+      this.incomingSnapshot = null;
+      log.commitTo(Math.min(index, log.lastIndex()));
+      this.msgs.push({
+        type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, success: true,
+        lastLogIndex: log.commitIndex, conflictIndex: 0, conflictTerm: 0, context: 0,
+      });
+      return;
+    }
+    let incoming = this.incomingSnapshot;
+    if (m.offset === 0) {
+      incoming = { index, term: m.lastIncludedTerm, config: copyConfig(m.config), chunks: [], bytes: 0 };
+      this.incomingSnapshot = incoming;
+    }
+    const respond = (bytesReceived: number, success: boolean): void => {
+      this.msgs.push({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.term, lastIncludedIndex: index, bytesReceived, success });
+    };
+    if (incoming === null || incoming.index !== index || incoming.term !== m.lastIncludedTerm) {
+      respond(0, true); // Not the snapshot we are assembling: start again from byte 0.
+      return;
+    }
+    if (m.offset !== incoming.bytes) {
+      respond(incoming.bytes, true); // A duplicate or a gap: say where to continue.
+      return;
+    }
+    if (incoming.bytes + m.data.length > SNAPSHOT_BYTES_MAX) {
+      this.incomingSnapshot = null;
+      respond(0, false);
+      return;
+    }
+    if (m.data.length > 0) incoming.chunks.push(m.data);
+    incoming.bytes += m.data.length;
+    if (m.done) {
+      this.incomingSnapshot = null;
+      const data = concat(incoming.chunks, incoming.bytes);
+      this.restoreSnapshot({ meta: { lastIncludedIndex: index, lastIncludedTerm: incoming.term, config: incoming.config }, data });
+    }
+    respond(incoming.bytes, true);
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.log.restore(snapshot.meta.lastIncludedIndex, snapshot.meta.lastIncludedTerm);
+    this.snapshot = snapshot;
+    this.receivedSnapshot = snapshot;
+    this.snapshotConfig = copyConfig(snapshot.meta.config);
+    this.config = this.snapshotConfig;
+    this.configIndex = snapshot.meta.lastIncludedIndex;
+  }
+
+  // ---- client work ---------------------------------------------------------------------------
+
+  private checkCanPropose(): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
+    if (this.leadTransferee !== null) {
+      throw new ProposalDroppedError(`leadership is being transferred to ${this.leadTransferee}; retry on the new leader`);
+    }
+    if (this.stepDownPending || (!this.isVoter() && this.configIndex <= this.log.commitIndex)) {
+      throw new ProposalDroppedError(`${this.id} was removed from the cluster and is stepping down`);
+    }
+    const uncommitted = this.log.lastIndex() - this.log.commitIndex;
+    if (uncommitted >= this.cfg.maxUncommittedEntries) {
+      throw new ProposalDroppedError(`${uncommitted} entries are not committed yet (maxUncommittedEntries ${this.cfg.maxUncommittedEntries}); retry later`);
+    }
+  }
+
+  appendEntry(type: Entry['type'], data: Uint8Array): number {
+    const index = this.log.lastIndex() + 1;
+    this.log.appendOne({ index, term: this.term, type, data });
+    return index;
+  }
+
+  propose(data: Uint8Array): number {
+    this.checkCanPropose();
+    return this.appendEntry('normal', data);
+  }
+
+  proposeConfChange(change: ConfChange): number {
+    this.checkCanPropose();
+    if (this.configIndex > this.log.commitIndex) {
+      throw new ProposalDroppedError(`membership change at index ${this.configIndex} is not committed yet; one change at a time`);
+    }
+    if (!committedInTerm(this)) {
+      throw new ProposalDroppedError('the new leader has not committed an entry of its term yet; retry shortly');
+    }
+    const problem = confChangeProblem(this.config, change);
+    if (problem !== null) throw new ConfChangeRejectedError(problem);
+    const index = this.appendEntry('confChange', encodeConfChange(change));
+    this.refreshConfig();
+    return index;
+  }
+
+  readIndex(context: number): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
+    if (!committedInTerm(this)) {
+      this.readsAwaitingTermCommit.push(context);
+      return;
+    }
+    if (this.config.voters.length === 1 && this.isVoter()) {
+      this.readStates.push({ context, index: this.log.commitIndex });
+      return;
+    }
+    // Confirmed by acknowledgements of the next round, which the next flush broadcasts.
+    this.readOnly.add(context, this.log.commitIndex, this.readOnly.round + 1);
+    this.readRoundNeeded = true;
+  }
+
+  leaseRead(context: number): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
+    if (this.cfg.checkQuorum && this.leadTransferee === null && committedInTerm(this) && this.leaseValid()) {
+      this.readStates.push({ context, index: this.log.commitIndex });
+      return;
+    }
+    this.readIndex(context);
+  }
+
+  /** The leader's lease: a quorum acknowledged a round begun less than an election timeout ago (minus one tick of margin). */
+  private leaseValid(): boolean {
+    if (this.config.voters.length === 1 && this.isVoter()) return true;
+    const confirmedRound = quorumAckedRound(this);
+    return this.tickCount - this.readOnly.roundTick(confirmedRound) < this.cfg.electionTimeoutMinTicks - 1;
+  }
+
+  transferLeader(target: NodeId): void {
+    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
+    if (target === this.id) return;
+    if (!this.isVoter(target)) throw new ProposalDroppedError(`cannot transfer leadership to ${target}: not a voter`);
+    if (this.leadTransferee === target) return;
+    this.leadTransferee = target;
+    this.electionElapsed = 0; // The transfer has one election timeout to finish.
+    const pr = this.progress.get(target);
+    assert(pr !== undefined, () => `no progress for voter ${target}`);
+    if (pr.matchIndex === this.log.lastIndex()) sendTimeoutNow(this, target);
+  }
+
+  /** The caller made `lastIndex` durable (advance()): a leader counts its own log from here. */
+  onPersisted(): void {
+    if (this.role === 'leader') {
+      flushLeader(this);
+    }
+  }
+
+  flush(): void {
+    if (this.role === 'leader') flushLeader(this);
+  }
+}
+
+/** Applies a logged change; one that does not apply is skipped the same way on every node. */
+function applyLenient(config: ClusterConfig, entry: Entry): ClusterConfig {
+  let change: ConfChange;
+  try {
+    change = decodeConfChange(entry.data);
+  } catch {
+    return config;
+  }
+  return confChangeProblem(config, change) === null ? applyConfChange(config, change) : config;
+}
+
+
+/** The highest round a quorum of voters (this leader counting as the current round) acknowledged. */
+export function quorumAckedRound(r: Raft): number {
+  const voters = r.config.voters;
+  const values = voters.length <= r.scratch.length ? r.scratch : new Float64Array(voters.length);
+  for (let k = 0; k < voters.length; k++) {
+    const id = voters[k];
+    values[k] = id === r.id ? r.readOnly.round : (r.progress.get(id)?.ackedRound ?? 0);
+  }
+  return majorityMatchIndex(values, voters.length);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

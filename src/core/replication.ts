@@ -1,0 +1,262 @@
+/**
+ * The leader's side of replication: sending AppendEntries and snapshot chunks per follower
+ * progress, handling their answers, advancing the commit index, heartbeats and read rounds.
+ *
+ * Proposals are not sent one by one: `propose()` only appends to the log, and `flushLeader()` (run
+ * when the caller asks for a Ready) sends what each follower is missing in as few AppendEntries as
+ * `maxBatchBytes` and the in-flight window allow. That is the batching.
+ *
+ * @module
+ */
+import { assert } from './errors.js';
+import type { Progress } from './progress.js';
+import { majorityMatchIndex } from './quorum.js';
+import type { Raft } from './raft.js';
+import type { AppendEntriesResponse, InstallSnapshotResponse, NodeId } from './types.js';
+
+const NO_ENTRIES: never[] = [];
+
+/** The leader committed an entry of its own term (only then is its commit index known to be current). */
+export function committedInTerm(r: Raft): boolean {
+  return r.log.term(r.log.commitIndex) === r.term;
+}
+
+/**
+ * Sends everything pending: read rounds, entries and commit news to each follower. Then steps down
+ * if this leader was removed and that change committed.
+ */
+export function flushLeader(r: Raft): void {
+  maybeCommit(r);
+  if (r.role !== 'leader') return;
+  if (r.readRoundNeeded) {
+    r.readRoundNeeded = false;
+    bcastHeartbeat(r, false);
+  }
+  for (const [to, pr] of r.progress) {
+    while (maybeSendAppend(r, to, pr)) {
+      if (pr.state !== 'replicate') break;
+    }
+  }
+  if (r.stepDownPending) r.becomeFollower(r.term, null);
+}
+
+/**
+ * Commits the highest index a majority of voters holds, if its entry is of the current term
+ * (Figure 8: never by counting replicas of an older term's entry). Returns true when it moved.
+ */
+export function maybeCommit(r: Raft): boolean {
+  const voters = r.config.voters;
+  const values = voters.length <= r.scratch.length ? r.scratch : new Float64Array(voters.length);
+  for (let k = 0; k < voters.length; k++) {
+    const id = voters[k];
+    values[k] = id === r.id ? r.log.persistedIndex : (r.progress.get(id)?.matchIndex ?? 0);
+  }
+  const index = majorityMatchIndex(values, voters.length);
+  if (index <= r.log.commitIndex || r.log.term(index) !== r.term) return false;
+  r.log.commitTo(index);
+  onCommitAdvanced(r);
+  return true;
+}
+
+function onCommitAdvanced(r: Raft): void {
+  // A leader not in its own configuration leaves once the change that removed it commits.
+  if (!r.isVoter() && r.configIndex <= r.log.commitIndex) r.stepDownPending = true;
+  if (r.readsAwaitingTermCommit.length > 0 && committedInTerm(r)) {
+    const contexts = r.readsAwaitingTermCommit;
+    r.readsAwaitingTermCommit = [];
+    for (const context of contexts) r.readIndex(context);
+  }
+}
+
+/**
+ * Sends the next AppendEntries (or snapshot) to `to` if its progress allows. Returns true when a
+ * message went out.
+ */
+function maybeSendAppend(r: Raft, to: NodeId, pr: Progress): boolean {
+  if (pr.isPaused()) return false;
+  const log = r.log;
+  const prevLogIndex = pr.nextIndex - 1;
+  const prevLogTerm = log.term(prevLogIndex);
+  if (prevLogTerm === undefined) {
+    sendSnapshotStart(r, to, pr);
+    return false;
+  }
+  const lastIndex = log.lastIndex();
+  const entries = pr.nextIndex <= lastIndex ? log.slice(pr.nextIndex, lastIndex + 1, r.cfg.maxBatchBytes) : NO_ENTRIES;
+  const leaderCommit = Math.min(log.commitIndex, prevLogIndex + entries.length);
+  if (entries.length === 0 && leaderCommit <= pr.sentCommit && pr.state === 'replicate') return false;
+  if (entries.length === 0 && pr.state === 'probe' && leaderCommit <= pr.sentCommit && prevLogIndex === pr.matchIndex) return false;
+  r.msgs.push({
+    type: 'AppendEntries', from: r.id, to, term: r.term, leaderId: r.id,
+    prevLogIndex, prevLogTerm, entries, leaderCommit, context: r.readOnly.round,
+  });
+  if (leaderCommit > pr.sentCommit) pr.sentCommit = leaderCommit;
+  if (pr.state === 'replicate') {
+    if (entries.length > 0) pr.sentEntries(prevLogIndex + entries.length);
+  } else {
+    pr.probeSent = true;
+  }
+  return true;
+}
+
+function sendSnapshotStart(r: Raft, to: NodeId, pr: Progress): void {
+  const snapshot = r.snapshot;
+  assert(
+    snapshot !== null && snapshot.meta.lastIncludedIndex >= r.log.snapshotIndex,
+    () => `leader ${r.id} must send a snapshot to ${to} (next ${pr.nextIndex}) but holds none past ${r.log.snapshotIndex}`,
+  );
+  pr.becomeSnapshot(snapshot);
+  sendSnapshotChunk(r, to, pr);
+}
+
+function sendSnapshotChunk(r: Raft, to: NodeId, pr: Progress): void {
+  const snapshot = pr.snapshot;
+  assert(snapshot !== null, () => `sendSnapshotChunk to ${to} in state ${pr.state}`);
+  const total = snapshot.data.length;
+  const offset = Math.min(pr.snapshotOffset, total);
+  const end = Math.min(offset + r.cfg.maxSnapshotChunkBytes, total);
+  r.msgs.push({
+    type: 'InstallSnapshot', from: r.id, to, term: r.term, leaderId: r.id,
+    lastIncludedIndex: snapshot.meta.lastIncludedIndex, lastIncludedTerm: snapshot.meta.lastIncludedTerm,
+    offset, data: snapshot.data.subarray(offset, end), done: end === total,
+    config: { voters: snapshot.meta.config.voters.slice(), learners: snapshot.meta.config.learners.slice() },
+  });
+  pr.snapshotSentTick = r.tickCount;
+}
+
+/**
+ * Heartbeats to every follower, starting a new read round. From the tick (not from a read
+ * request) it also retransmits: a lost snapshot chunk, or appends stuck in flight.
+ */
+export function bcastHeartbeat(r: Raft, fromTick = true): void {
+  const round = r.readOnly.nextRound(r.tickCount);
+  const log = r.log;
+  for (const [to, pr] of r.progress) {
+    if (fromTick) retransmitIfStalled(r, to, pr);
+    let prevLogIndex = pr.matchIndex;
+    let prevLogTerm = log.term(prevLogIndex);
+    if (prevLogTerm === undefined) {
+      // The follower's match is compacted away; any index below its commit is accepted.
+      prevLogIndex = 0;
+      prevLogTerm = 0;
+    }
+    r.msgs.push({
+      type: 'AppendEntries', from: r.id, to, term: r.term, leaderId: r.id,
+      prevLogIndex, prevLogTerm, entries: NO_ENTRIES, leaderCommit: Math.min(log.commitIndex, prevLogIndex), context: round,
+    });
+  }
+}
+
+function retransmitIfStalled(r: Raft, to: NodeId, pr: Progress): void {
+  if (pr.state === 'snapshot') {
+    if (r.tickCount - pr.snapshotSentTick >= 2 * r.cfg.heartbeatIntervalTicks) sendSnapshotChunk(r, to, pr);
+    return;
+  }
+  if (pr.state === 'replicate' && pr.inflights.size > 0) {
+    // Appends in flight and nothing acknowledged for two heartbeats: assume they were lost.
+    pr.stalledRounds = pr.matchIndex === pr.matchAtLastHeartbeat ? pr.stalledRounds + 1 : 0;
+    if (pr.stalledRounds >= 2) pr.becomeProbe();
+  }
+  pr.matchAtLastHeartbeat = pr.matchIndex;
+}
+
+export function handleAppendEntriesResponse(r: Raft, m: AppendEntriesResponse): void {
+  const pr = r.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  if (m.context > pr.ackedRound) {
+    pr.ackedRound = m.context;
+    maybeReleaseReads(r);
+  }
+  if (!m.success) {
+    handleRejection(r, pr, m);
+    return;
+  }
+  assert(
+    m.lastLogIndex <= r.log.lastIndex(),
+    () => `follower ${m.from} acknowledged index ${m.lastLogIndex} beyond leader ${r.id}'s last index ${r.log.lastIndex()} in term ${r.term}`,
+  );
+  pr.probeSent = false;
+  if (!pr.maybeUpdate(m.lastLogIndex)) return;
+  switch (pr.state) {
+    case 'probe':
+      pr.becomeReplicate();
+      break;
+    case 'snapshot':
+      if (pr.snapshot !== null && pr.matchIndex >= pr.snapshot.meta.lastIncludedIndex) pr.becomeProbe();
+      break;
+    case 'replicate':
+      pr.inflights.freeLE(pr.matchIndex);
+      break;
+  }
+  maybeCommit(r);
+  if (r.leadTransferee === m.from && pr.matchIndex === r.log.lastIndex()) sendTimeoutNow(r, m.from);
+}
+
+function handleRejection(r: Raft, pr: Progress, m: AppendEntriesResponse): void {
+  const rejected = m.lastLogIndex;
+  switch (pr.state) {
+    case 'snapshot':
+      return;
+    case 'replicate':
+      if (rejected <= pr.matchIndex) return; // stale
+      break;
+    case 'probe':
+      pr.probeSent = false;
+      if (rejected !== pr.nextIndex - 1) return; // stale
+      break;
+  }
+  let next: number;
+  if (m.conflictTerm === 0) {
+    next = m.conflictIndex;
+  } else {
+    // The thesis's fast backup: after our last entry of the follower's conflicting term, else
+    // at the first index the follower holds of that term.
+    const j = r.log.lastIndexWithTermAtMost(m.conflictTerm, rejected);
+    next = r.log.term(j) === m.conflictTerm ? j + 1 : m.conflictIndex;
+  }
+  pr.becomeProbe();
+  pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(next, rejected));
+  pr.checkInvariant();
+}
+
+export function handleInstallSnapshotResponse(r: Raft, m: InstallSnapshotResponse): void {
+  const pr = r.progress.get(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  const snapshot = pr.snapshot;
+  if (pr.state !== 'snapshot' || snapshot === null || m.lastIncludedIndex !== snapshot.meta.lastIncludedIndex) return;
+  if (!m.success) {
+    pr.becomeProbe();
+    pr.nextIndex = pr.matchIndex + 1;
+    return;
+  }
+  if (m.bytesReceived >= snapshot.data.length) {
+    pr.maybeUpdate(snapshot.meta.lastIncludedIndex);
+    pr.becomeProbe();
+    maybeCommit(r);
+    return;
+  }
+  pr.snapshotOffset = m.bytesReceived;
+  sendSnapshotChunk(r, m.from, pr);
+}
+
+export function sendTimeoutNow(r: Raft, to: NodeId): void {
+  r.msgs.push({ type: 'TimeoutNow', from: r.id, to, term: r.term, leaderId: r.id });
+}
+
+/** The highest round a quorum of voters (this leader counting as the current round) acknowledged. */
+export function quorumAckedRound(r: Raft): number {
+  const voters = r.config.voters;
+  const values = voters.length <= r.scratch.length ? r.scratch : new Float64Array(voters.length);
+  for (let k = 0; k < voters.length; k++) {
+    const id = voters[k];
+    values[k] = id === r.id ? r.readOnly.round : (r.progress.get(id)?.ackedRound ?? 0);
+  }
+  return majorityMatchIndex(values, voters.length);
+}
+
+export function maybeReleaseReads(r: Raft): void {
+  if (r.readOnly.pendingCount === 0) return;
+  r.readOnly.release(quorumAckedRound(r), r.readStates);
+}
