@@ -1,0 +1,590 @@
+/**
+ * N Raft cores in one process on a virtual clock: the simulator's world.
+ *
+ * Each {@link SimNode} has a RawNode (null while crashed), a {@link DurableStore} changed only by
+ * processing Ready in the documented order, and a {@link SimStateMachine}. The cluster drives them
+ * one event at a time; an event is one of:
+ * - a tick: virtual time moves to the next tick boundary and every live node ticks once;
+ * - a delivery: the next message on the wire arrives (or is lost to a partition or a down node);
+ * - a fault: crash, restart, partition, heal, network profile change (see workload.ts);
+ * - a client operation: propose, read, conf change, leadership transfer (see workload.ts).
+ *
+ * After every event the node(s) it touched have their Ready processed to quiescence, and the
+ * {@link Checker} asserts the safety invariants along the way.
+ *
+ * @example
+ * ```ts
+ * const cluster = new Cluster({ seed: 7, nodes: 3 });
+ * cluster.runUntil(() => cluster.leader() !== undefined, 5_000);
+ * cluster.propose(cluster.leader()!.id);
+ * ```
+ */
+import { RawNode } from '../../src/core/index.js';
+import type { RaftConfig } from '../../src/core/config.js';
+import { isRaftwireError } from '../../src/core/errors.js';
+import type { ReadState, Ready } from '../../src/core/ready.js';
+import type { ClusterConfig, ConfChange, Message, NodeId } from '../../src/core/types.js';
+import { Prng } from '../../src/util/prng.js';
+import { Checker, type CheckedNode, encodePayload, type PendingRead, SimViolation } from './checker.js';
+import { type NetworkProfile, reliableNetwork, SimNetwork } from './network.js';
+import { SimStateMachine } from './state-machine.js';
+import { DurableStore } from './store.js';
+import { describeMessage, formatTrace, type TraceEvent } from './trace.js';
+
+export interface ClusterOptions {
+  seed: number;
+  /** Number of nodes, named n1..nN (ignored when nodeIds is given). Default 3. */
+  nodes?: number;
+  nodeIds?: NodeId[];
+  /** The initial configuration. Default: every node a voter. */
+  voters?: NodeId[];
+  learners?: NodeId[];
+  /** Nodes that are not started (to be started later, e.g. before being added). */
+  startDown?: NodeId[];
+  network?: NetworkProfile;
+  raft?: Partial<Omit<RaftConfig, 'id' | 'random'>>;
+  /** Take snapshots (and compact the log) when the core says one is due. Default false. */
+  snapshots?: boolean;
+  /** The command that replays this run, printed with every violation. */
+  replay?: string;
+}
+
+export interface ClusterStats {
+  ticks: number;
+  deliveries: number;
+  crashes: number;
+  restarts: number;
+  partitions: number;
+  proposals: number;
+  proposalsRejected: number;
+  reads: number;
+  readsRejected: number;
+  confChanges: number;
+  transfers: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  messagesSent: number;
+}
+
+/** Ready rounds one event may cause before we call it a livelock. */
+export const readyRoundsMax = 10_000;
+/** Trace events kept for the dump. */
+export const traceEventsMax = 60;
+
+/** Error codes the core may legitimately answer a client operation with. */
+const expectedClientErrors = new Set(['RAFT_ERR_NOT_LEADER', 'RAFT_ERR_PROPOSAL_DROPPED', 'RAFT_ERR_CONF_CHANGE_REJECTED']);
+
+export class SimNode implements CheckedNode {
+  raw: RawNode | null = null;
+  sm: SimStateMachine | null = null;
+  readonly durable = new DurableStore();
+  role = 'down';
+  term = 0;
+  leaderId: NodeId | null = null;
+  incarnation = 0;
+  commitRecorded = 0;
+  readonly pendingReads = new Map<number, PendingRead>();
+  waitingReads: ReadState[] = [];
+
+  constructor(readonly id: NodeId) {}
+
+  get up(): boolean {
+    return this.raw !== null;
+  }
+}
+
+export type ClientResult = { ok: true; index: number; proposalId: number } | { ok: false; code: string };
+
+export class Cluster {
+  readonly seed: number;
+  readonly prng: Prng;
+  readonly network: SimNetwork;
+  readonly checker: Checker;
+  readonly ids: NodeId[];
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly initialConfig: ClusterConfig;
+  readonly snapshots: boolean;
+  readonly tickMs: number;
+  readonly stats: ClusterStats = {
+    ticks: 0, deliveries: 0, crashes: 0, restarts: 0, partitions: 0, proposals: 0, proposalsRejected: 0,
+    reads: 0, readsRejected: 0, confChanges: 0, transfers: 0, snapshotsTaken: 0, snapshotsInstalled: 0, messagesSent: 0,
+  };
+  nowMs = 0;
+  events = 0;
+  replay: string;
+  /** Called with every message a node sends (tests count them). */
+  onSend: ((m: Message) => void) | undefined;
+  private nextTickAt: number;
+  private readonly nodePrng: Prng;
+  private readonly raftOptions: Partial<Omit<RaftConfig, 'id' | 'random'>>;
+  private nextProposalId = 1;
+  private nextReadContext = 1;
+  private readonly trace: TraceEvent[] = [];
+  private traceNext = 0;
+
+  constructor(options: ClusterOptions) {
+    this.seed = options.seed;
+    this.prng = new Prng(options.seed);
+    this.network = new SimNetwork(this.prng.fork(), options.network ?? reliableNetwork);
+    this.nodePrng = this.prng.fork();
+    this.ids = options.nodeIds ?? Array.from({ length: options.nodes ?? 3 }, (_, i) => `n${i + 1}`);
+    this.initialConfig = { voters: options.voters ?? this.ids.slice(), learners: options.learners ?? [] };
+    this.snapshots = options.snapshots ?? false;
+    this.raftOptions = { ...options.raft };
+    if (!this.snapshots && this.raftOptions.snapshotThreshold === undefined) this.raftOptions.snapshotThreshold = 1_000_000_000;
+    this.tickMs = this.raftOptions.tickMs ?? 10;
+    this.nextTickAt = this.tickMs;
+    this.replay = options.replay ?? `(seed ${options.seed})`;
+    this.checker = new Checker({
+      seed: options.seed,
+      event: () => this.events,
+      dump: () => this.dump(),
+      replay: () => this.replay,
+    });
+    const startDown = new Set(options.startDown ?? []);
+    for (const id of this.ids) {
+      const node = new SimNode(id);
+      this.nodes.set(id, node);
+      if (startDown.has(id)) this.network.setDown(id, true);
+    }
+    for (const id of this.ids) if (!startDown.has(id)) this.guard(() => this.start(this.node(id)));
+  }
+
+  node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  /** The live leader with the highest term, if any. */
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const node of this.nodes.values()) {
+      if (node.up && node.role === 'leader' && (best === undefined || node.term > best.term)) best = node;
+    }
+    return best;
+  }
+
+  upNodes(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.up);
+  }
+
+  // --- timed events ----------------------------------------------------------------------------------
+
+  /** Runs the next timed event: the next message arrival or the next tick, whichever comes first. */
+  step(): void {
+    const arrival = this.network.nextArrivalAt();
+    if (arrival !== undefined && arrival <= this.nextTickAt) this.deliverNext();
+    else this.tick();
+  }
+
+  /** Virtual time of the next timed event. */
+  nextEventAt(): number {
+    const arrival = this.network.nextArrivalAt();
+    return arrival !== undefined && arrival <= this.nextTickAt ? arrival : this.nextTickAt;
+  }
+
+  tick(): void {
+    this.events++;
+    this.nowMs = this.nextTickAt;
+    this.nextTickAt += this.tickMs;
+    this.stats.ticks++;
+    this.record('tick', '');
+    this.guard(() => {
+      for (const node of this.nodes.values()) {
+        if (node.raw === null) continue;
+        node.raw.tick();
+        this.processReady(node);
+      }
+    });
+  }
+
+  private deliverNext(): void {
+    this.events++;
+    const inFlight = this.network.popDue(Number.POSITIVE_INFINITY);
+    if (inFlight === undefined) return;
+    if (inFlight === null) {
+      this.record('lost', '');
+      return;
+    }
+    this.nowMs = Math.max(this.nowMs, inFlight.at);
+    const m = inFlight.message;
+    const node = this.nodes.get(m.to);
+    if (node === undefined || node.raw === null) return;
+    this.stats.deliveries++;
+    this.record('deliver', m);
+    this.guard(() => {
+      node.raw!.step(m);
+      this.processReady(node);
+    });
+  }
+
+  /** Runs timed events for `ms` of virtual time. */
+  runFor(ms: number): void {
+    const until = this.nowMs + ms;
+    while (this.nextEventAt() <= until) this.step();
+  }
+
+  /** Runs timed events until `done()` holds (true) or `ms` of virtual time pass (false). */
+  runUntil(done: () => boolean, ms: number): boolean {
+    const until = this.nowMs + ms;
+    while (!done()) {
+      if (this.nextEventAt() > until) return false;
+      this.step();
+    }
+    return true;
+  }
+
+  /** Like {@link runUntil}, calling `action` before every timed event (e.g. a client's load). */
+  runUntilWith(action: () => void, done: () => boolean, ms: number): boolean {
+    const until = this.nowMs + ms;
+    while (!done()) {
+      if (this.nextEventAt() > until) return false;
+      action();
+      if (done()) return true;
+      this.step();
+    }
+    return true;
+  }
+
+  // --- faults ----------------------------------------------------------------------------------------
+
+  /** Crashes `id`: it keeps only its durable store. */
+  crash(id: NodeId): void {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null) return;
+    this.record('crash', id);
+    node.raw = null;
+    node.sm = null;
+    node.role = 'down';
+    node.leaderId = null;
+    node.pendingReads.clear();
+    node.waitingReads = [];
+    this.network.setDown(id, true);
+    this.stats.crashes++;
+  }
+
+  /** Restarts `id` from its durable store (or starts it for the first time). */
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw !== null) return;
+    this.record('restart', id);
+    this.stats.restarts++;
+    this.guard(() => this.start(node));
+  }
+
+  private start(node: SimNode): void {
+    const random = this.nodePrng.fork();
+    const config: RaftConfig = { ...this.raftOptions, id: node.id, random: () => random.next() };
+    node.raw = new RawNode(config, node.durable.restoredState(this.initialConfig));
+    node.incarnation++;
+    node.role = 'follower';
+    node.leaderId = null;
+    node.term = node.durable.hardState.term;
+    const snapshot = node.durable.snapshot;
+    node.sm = snapshot === null ? new SimStateMachine(this.initialConfig) : SimStateMachine.fromSnapshot(snapshot);
+    if (snapshot !== null) this.checker.onSnapshotInstalled(node, snapshot.meta.lastIncludedIndex, node.sm.hash);
+    this.network.setDown(node.id, false);
+    this.processReady(node);
+  }
+
+  partition(groupA: NodeId[], groupB: NodeId[]): void {
+    this.events++;
+    this.record('partition', `${groupA.join(',')} | ${groupB.join(',')}`);
+    this.stats.partitions++;
+    this.network.partition(groupA, groupB);
+  }
+
+  isolate(id: NodeId): void {
+    this.partition([id], this.ids.filter((x) => x !== id));
+  }
+
+  blockOneWay(from: NodeId, to: NodeId): void {
+    this.events++;
+    this.record('block', `${from}->${to}`);
+    this.stats.partitions++;
+    this.network.blockOneWay(from, to);
+  }
+
+  reconnect(id: NodeId): void {
+    this.events++;
+    this.record('reconnect', id);
+    this.network.reconnect(id, this.ids);
+  }
+
+  heal(): void {
+    this.events++;
+    this.record('heal', '');
+    this.network.heal();
+  }
+
+  setNetwork(profile: NetworkProfile): void {
+    this.events++;
+    this.record('network', JSON.stringify(profile));
+    this.network.profile = { ...profile };
+  }
+
+  // --- client operations -----------------------------------------------------------------------------
+
+  /** Proposes a fresh, uniquely identified write on `id`. */
+  propose(id: NodeId, padBytes = 0): ClientResult {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    const proposalId = this.nextProposalId++;
+    this.stats.proposals++;
+    this.record('propose', `${id} #${proposalId}`);
+    return this.guard(() => {
+      let index: number;
+      try {
+        index = node.raw!.propose(encodePayload(proposalId, padBytes));
+      } catch (e) {
+        return this.rejected(e);
+      }
+      this.checker.onPropose(node, proposalId, index);
+      this.processReady(node);
+      return { ok: true, index, proposalId } as const;
+    });
+  }
+
+  /** Starts a linearizable read on `id` (ReadIndex, or a lease read). */
+  read(id: NodeId, lease: boolean): ClientResult {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    const context = this.nextReadContext++;
+    this.stats.reads++;
+    this.record('read', `${id} ctx ${context}${lease ? ' lease' : ''}`);
+    return this.guard(() => {
+      node.pendingReads.set(context, this.checker.newRead(context, lease));
+      try {
+        if (lease) node.raw!.leaseRead(context);
+        else node.raw!.readIndex(context);
+      } catch (e) {
+        node.pendingReads.delete(context);
+        this.stats.readsRejected++;
+        return this.rejected(e);
+      }
+      this.processReady(node);
+      return { ok: true, index: 0, proposalId: context } as const;
+    });
+  }
+
+  proposeConfChange(id: NodeId, change: ConfChange): ClientResult {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    this.stats.confChanges++;
+    this.record('confChange', `${id} ${change.type} ${change.nodeId}`);
+    return this.guard(() => {
+      let index: number;
+      try {
+        index = node.raw!.proposeConfChange(change);
+      } catch (e) {
+        return this.rejected(e);
+      }
+      this.processReady(node);
+      return { ok: true, index, proposalId: 0 } as const;
+    });
+  }
+
+  transferLeader(id: NodeId, target: NodeId): ClientResult {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    this.stats.transfers++;
+    this.record('transfer', `${id} -> ${target}`);
+    return this.guard(() => {
+      try {
+        node.raw!.transferLeader(target);
+      } catch (e) {
+        return this.rejected(e);
+      }
+      this.processReady(node);
+      return { ok: true, index: 0, proposalId: 0 } as const;
+    });
+  }
+
+  private rejected(e: unknown): ClientResult {
+    if (isRaftwireError(e) && expectedClientErrors.has(e.code)) {
+      this.stats.proposalsRejected++;
+      return { ok: false, code: e.code };
+    }
+    throw e;
+  }
+
+  // --- Ready processing ------------------------------------------------------------------------------
+
+  private processReady(node: SimNode): void {
+    const raw = node.raw!;
+    for (let rounds = 0; raw.hasReady(); rounds++) {
+      if (rounds >= readyRoundsMax) this.checker.fail('no livelock', `${node.id} still has a Ready after ${readyRoundsMax} rounds`);
+      this.handleReady(node, raw.ready());
+      raw.advance();
+      if (this.snapshots && raw.snapshotDue()) this.takeSnapshot(node);
+    }
+  }
+
+  private takeSnapshot(node: SimNode): void {
+    const sm = node.sm!;
+    if (sm.appliedIndex <= node.durable.snapshotIndex()) return;
+    const snapshot = sm.takeSnapshot();
+    node.durable.compact(snapshot);
+    node.raw!.snapshotTaken(snapshot);
+    this.stats.snapshotsTaken++;
+  }
+
+  private handleReady(node: SimNode, rd: Ready): void {
+    const checker = this.checker;
+    const durable = node.durable;
+    const sm = node.sm!;
+    // 1. Persist: snapshot, entries, hard state.
+    const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.term);
+    checker.checkLeaderAppendOnly(node, wasLeaderInTerm, rd.entries, rd.snapshot);
+    if (rd.snapshot !== null) {
+      checker.onSnapshotInstall(node, rd.snapshot, sm.appliedIndex);
+      durable.installSnapshot(rd.snapshot);
+      this.stats.snapshotsInstalled++;
+    }
+    if (rd.entries.length > 0) {
+      durable.append(rd.entries);
+      checker.onEntriesPersisted(node, rd.entries);
+    }
+    if (rd.hardState !== null) {
+      checker.onHardState(node, durable.hardState, rd.hardState);
+      durable.hardState = { ...rd.hardState };
+      node.term = rd.hardState.term;
+    }
+    checker.onCommitPersisted(node);
+    if (rd.softState !== null) {
+      const becameLeader = rd.softState.role === 'leader' && node.role !== 'leader';
+      node.role = rd.softState.role;
+      node.leaderId = rd.softState.leaderId;
+      if (becameLeader) checker.onBecomeLeader(node, node.term);
+    }
+    // 2. Send.
+    for (const m of rd.messages) {
+      if (m.from !== node.id || m.to === node.id) checker.fail('message addressing', `${node.id} sends ${describeMessage(m)}`);
+      this.network.send(m, this.nowMs);
+      if (this.onSend !== undefined) this.onSend(m);
+    }
+    this.stats.messagesSent += rd.messages.length;
+    // 3. Install the snapshot, apply committed entries.
+    if (rd.snapshot !== null) {
+      sm.restore(rd.snapshot);
+      checker.onSnapshotInstalled(node, rd.snapshot.meta.lastIncludedIndex, sm.hash);
+    }
+    for (const e of rd.committedEntries) {
+      checker.onApply(node, e, sm.appliedIndex);
+      sm.apply(e);
+      checker.afterApply(node, e, sm.hash);
+    }
+    // 4. Release reads the state machine has caught up with.
+    for (const rs of rd.readStates) node.waitingReads.push(rs);
+    if (node.waitingReads.length > 0) this.releaseReads(node);
+  }
+
+  private releaseReads(node: SimNode): void {
+    const sm = node.sm!;
+    const still: ReadState[] = [];
+    for (const rs of node.waitingReads) {
+      if (rs.index > sm.appliedIndex) {
+        still.push(rs);
+        continue;
+      }
+      const pending = node.pendingReads.get(rs.context);
+      node.pendingReads.delete(rs.context);
+      this.checker.onReadReleased(node, rs, pending, sm.appliedIndex, sm.hash);
+    }
+    node.waitingReads = still;
+  }
+
+  /** Runs `fn`; anything it throws that is not already a violation becomes one, with the dump. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof SimViolation) throw e;
+      const err = e as Error;
+      const code = isRaftwireError(e) ? `${e.code}: ` : '';
+      return this.checker.fail('core or harness threw', `${code}${err.message}\n${err.stack ?? ''}`);
+    }
+  }
+
+  // --- liveness ----------------------------------------------------------------------------------------
+
+  /**
+   * Heals every fault (network reliable, every node up) and asserts that within `boundMs` of
+   * virtual time a leader is elected, a fresh proposal commits on it, and every member applies it.
+   */
+  healAndCheckLiveness(boundMs: number): { electedAfterMs: number; committedAfterMs: number } {
+    this.network.heal();
+    this.network.profile = { ...reliableNetwork };
+    for (const node of this.nodes.values()) if (!node.up) this.restart(node.id);
+    const start = this.nowMs;
+    const deadline = start + boundMs;
+    let electedAfterMs = -1;
+    let pending: { leader: SimNode; term: number; proposalId: number; index: number } | undefined;
+    while (this.nowMs <= deadline) {
+      const leader = this.leader();
+      if (leader !== undefined) {
+        if (electedAfterMs < 0) electedAfterMs = this.nowMs - start;
+        if (pending === undefined || pending.leader !== leader || pending.term !== leader.term) {
+          const r = this.propose(leader.id);
+          pending = r.ok ? { leader, term: leader.term, proposalId: r.proposalId, index: r.index } : undefined;
+        }
+      }
+      if (pending !== undefined && this.allMembersApplied(pending.leader, pending.index) && this.checker.isAcked(pending.proposalId)) {
+        this.checker.checkAcknowledgedDurable();
+        return { electedAfterMs, committedAfterMs: this.nowMs - start };
+      }
+      this.step();
+    }
+    return this.checker.fail(
+      'liveness',
+      `after healing every fault, ${electedAfterMs < 0 ? 'no leader was elected' : 'no proposal committed on every member'} within ${boundMs} ms of virtual time`,
+    );
+  }
+
+  private allMembersApplied(leader: SimNode, index: number): boolean {
+    const config = leader.sm!.config;
+    for (const id of [...config.voters, ...config.learners]) {
+      const node = this.nodes.get(id);
+      if (node === undefined || node.sm === null || node.sm.appliedIndex < index) return false;
+    }
+    return true;
+  }
+
+  // --- trace and dump ----------------------------------------------------------------------------------
+
+  private record(kind: string, what: Message | string): void {
+    const event: TraceEvent = { n: this.events, at: this.nowMs, kind, what };
+    if (this.trace.length < traceEventsMax) this.trace.push(event);
+    else this.trace[this.traceNext] = event;
+    this.traceNext = (this.traceNext + 1) % traceEventsMax;
+  }
+
+  /** A readable state of the whole cluster and the last events, for violation reports. */
+  dump(): string {
+    const lines: string[] = [];
+    lines.push(`  virtual time ${this.nowMs} ms, event ${this.events}, ${this.network.inFlight()} messages in flight`);
+    lines.push(`  network: ${JSON.stringify(this.network.profile)}; blocked links: ${this.network.describePartitions()}`);
+    for (const node of this.nodes.values()) {
+      const d = node.durable;
+      const hs = d.hardState;
+      const tail: string[] = [];
+      for (let i = Math.max(d.snapshotIndex() + 1, d.lastIndex() - 7); i <= d.lastIndex(); i++) tail.push(`${i}@${d.termAt(i)}`);
+      lines.push(
+        `  ${node.id}: ${node.up ? node.role : 'DOWN'} term ${hs.term} vote ${hs.vote} commit ${hs.commit}` +
+          ` applied ${node.sm?.appliedIndex ?? '-'} leader ${node.leaderId} snap ${d.snapshotIndex()}@${d.snapshotTerm()}` +
+          ` log (${d.snapshotIndex()}, ${d.lastIndex()}] tail [${tail.join(' ')}]`,
+      );
+    }
+    const ordered = this.trace.length < traceEventsMax ? this.trace : [...this.trace.slice(this.traceNext), ...this.trace.slice(0, this.traceNext)];
+    lines.push(`  last ${ordered.length} events:`);
+    for (const e of ordered) lines.push(`    ${formatTrace(e)}`);
+    return lines.join('\n');
+  }
+}

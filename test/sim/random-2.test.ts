@@ -1,0 +1,9 @@
+// Randomised runs, part 2 of 2 (seeds 251..500; 500 seeds × 2,000 events in all, split in
+// two files so the two test workers share them). A failure prints the seed and the replay command;
+// `npm run sim -- --seeds N --events M` runs longer.
+import { it } from 'vitest';
+import { runSeedRange } from './random.js';
+
+it('random runs: seeds 251..500 × 2,000 events', () => {
+  for (let first = 251; first < 501; first += 50) runSeedRange(first, 50);
+}, 600_000);

@@ -1,0 +1,68 @@
+/**
+ * The simulator's command line: `npm run sim -- --seeds N --events M [--first F] [--nodes K]`
+ * runs seeds F..F+N−1; `--seed S` runs one seed. A failure prints the invariant, the state dump
+ * and the one command that replays it, and exits 1; a passing run prints how much it covered.
+ */
+import { parseArgs } from 'node:util';
+import { SimViolation } from './checker.js';
+import { replayCommand, runRandom, type RunSummary } from './workload.js';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '100' },
+    events: { type: 'string', default: '2000' },
+    seed: { type: 'string' },
+    first: { type: 'string', default: '1' },
+    nodes: { type: 'string', default: '5' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+const events = positiveInt('events', values.events);
+const nodes = positiveInt('nodes', values.nodes);
+const single = values.seed !== undefined ? Number(values.seed) : undefined;
+const first = single ?? positiveInt('first', values.first);
+const seeds = single !== undefined ? 1 : positiveInt('seeds', values.seeds);
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const totals = { elections: 0, commits: 0, proposals: 0, acked: 0, crashes: 0, restarts: 0, partitions: 0, readsChecked: 0, confChanges: 0, transfers: 0, snapshotsTaken: 0, snapshotsInstalled: 0, messages: 0, virtualMs: 0 };
+const started = performance.now();
+let lastProgress = started;
+for (let k = 0; k < seeds; k++) {
+  const seed = first + k;
+  let summary: RunSummary;
+  try {
+    summary = runRandom({ seed, events, nodes });
+  } catch (e) {
+    if (e instanceof SimViolation) {
+      console.error(`\nFAILED at seed ${seed}\n${e.message}\n\nreplay: ${replayCommand(seed, events, nodes)}`);
+    } else {
+      console.error(`\nFAILED at seed ${seed} (harness error)\n${(e as Error).stack}\n\nreplay: ${replayCommand(seed, events, nodes)}`);
+    }
+    process.exit(1);
+  }
+  for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += summary[key];
+  if (values.verbose || single !== undefined) console.log(JSON.stringify(summary));
+  const now = performance.now();
+  if (now - lastProgress > 2000) {
+    lastProgress = now;
+    console.log(`  ${k + 1}/${seeds} seeds (${((now - started) / 1000).toFixed(1)} s)`);
+  }
+}
+const seconds = (performance.now() - started) / 1000;
+console.log(
+  `${seeds} seeds × ${events} events (event = one tick, message arrival, fault or client operation), ${nodes} nodes: ` +
+    `${totals.elections} elections, ${totals.commits} commits, ${totals.acked}/${totals.proposals} proposals acknowledged, ` +
+    `${totals.readsChecked} reads checked, ${totals.crashes} crashes, ${totals.restarts} restarts, ${totals.partitions} partitions, ` +
+    `${totals.confChanges} conf changes, ${totals.transfers} transfers, ${totals.snapshotsTaken} snapshots taken, ` +
+    `${totals.snapshotsInstalled} installed, ${totals.messages} messages, ${(totals.virtualMs / 1000).toFixed(0)} s virtual time ` +
+    `in ${seconds.toFixed(1)} s… OK`,
+);

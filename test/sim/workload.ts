@@ -1,0 +1,218 @@
+/**
+ * Randomised runs: one seed picks the run's parameters (snapshots, membership changes, fault and
+ * client rates, network profile) and drives every choice, so `runRandom({ seed, events })` is a
+ * pure function of its arguments and a failure replays from the printed command.
+ *
+ * An event is one tick, one message arrival, one fault or one client operation (cluster.ts).
+ * After the last event every fault is healed and liveness is asserted: a leader is elected and a
+ * proposal commits on every member within {@link livenessBoundMs} of virtual time.
+ */
+import type { ConfChange, NodeId } from '../../src/core/types.js';
+import { Prng } from '../../src/util/prng.js';
+import { Cluster } from './cluster.js';
+import { type NetworkProfile, reliableNetwork, unreliableNetwork } from './network.js';
+
+/** Virtual time a healed cluster gets to elect a leader and commit a proposal everywhere. */
+export const livenessBoundMs = 10_000;
+
+export interface RandomRunOptions {
+  seed: number;
+  events: number;
+  /** Default 5. */
+  nodes?: number;
+}
+
+export interface RunSummary {
+  seed: number;
+  events: number;
+  virtualMs: number;
+  snapshots: boolean;
+  membership: boolean;
+  elections: number;
+  commits: number;
+  proposals: number;
+  acked: number;
+  crashes: number;
+  restarts: number;
+  partitions: number;
+  reads: number;
+  readsChecked: number;
+  confChanges: number;
+  transfers: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  messages: number;
+  electedAfterMs: number;
+  committedAfterMs: number;
+}
+
+export function replayCommand(seed: number, events: number, nodes: number): string {
+  return `npm run sim -- --seed ${seed} --events ${events}${nodes === 5 ? '' : ` --nodes ${nodes}`}`;
+}
+
+interface RunParams {
+  snapshots: boolean;
+  membership: boolean;
+  faultRate: number;
+  clientRate: number;
+  network: NetworkProfile;
+}
+
+function pickParams(prng: Prng): RunParams {
+  const snapshots = prng.chance(0.5);
+  const membership = prng.chance(0.3);
+  const faultRate = 0.005 + prng.next() * 0.03;
+  const clientRate = 0.03 + prng.next() * 0.15;
+  const network = prng.chance(0.4) ? reliableNetwork : mixNetwork(prng);
+  return { snapshots, membership, faultRate, clientRate, network };
+}
+
+function mixNetwork(prng: Prng): NetworkProfile {
+  const u = unreliableNetwork;
+  return {
+    delayMinMs: 1,
+    delayMaxMs: prng.between(2, u.delayMaxMs),
+    dropRate: prng.next() * u.dropRate * 2,
+    duplicateRate: prng.next() * u.duplicateRate * 2,
+    tailRate: prng.next() * u.tailRate,
+    tailDelayMaxMs: u.tailDelayMaxMs,
+  };
+}
+
+/** Runs one seed; throws SimViolation (with the replay command) on a broken invariant. */
+export function runRandom(options: RandomRunOptions): RunSummary {
+  const nodes = options.nodes ?? 5;
+  const prng = new Prng(options.seed);
+  const params = pickParams(prng.fork());
+  const work = prng.fork();
+  const cluster = new Cluster({
+    seed: prng.nextU32(),
+    nodes,
+    network: params.network,
+    snapshots: params.snapshots,
+    raft: params.snapshots ? { snapshotThreshold: work.between(5, 40), maxSnapshotChunkBytes: work.between(4, 64) } : {},
+    replay: replayCommand(options.seed, options.events, nodes),
+  });
+  const driver = new RandomDriver(cluster, work, params);
+  while (cluster.events < options.events) driver.next();
+  const live = cluster.healAndCheckLiveness(livenessBoundMs);
+  const s = cluster.stats;
+  return {
+    seed: options.seed,
+    events: options.events,
+    virtualMs: cluster.nowMs,
+    snapshots: params.snapshots,
+    membership: params.membership,
+    elections: cluster.checker.elections,
+    commits: cluster.checker.maxCommittedIndex,
+    proposals: s.proposals,
+    acked: cluster.checker.proposalsAcked,
+    crashes: s.crashes,
+    restarts: s.restarts,
+    partitions: s.partitions,
+    reads: s.reads,
+    readsChecked: cluster.checker.readsChecked,
+    confChanges: s.confChanges,
+    transfers: s.transfers,
+    snapshotsTaken: s.snapshotsTaken,
+    snapshotsInstalled: s.snapshotsInstalled,
+    messages: s.messagesSent,
+    ...live,
+  };
+}
+
+/** Chooses each event: a fault, a client operation, or the next timed event. */
+export class RandomDriver {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly prng: Prng,
+    private readonly params: RunParams,
+  ) {}
+
+  next(): void {
+    const r = this.prng.next();
+    if (r < this.params.faultRate) this.fault();
+    else if (r < this.params.faultRate + this.params.clientRate) this.client();
+    else this.cluster.step();
+  }
+
+  private fault(): void {
+    const c = this.cluster;
+    const p = this.prng;
+    const down = c.ids.filter((id) => !c.node(id).up);
+    const r = p.next();
+    // Keep faults recoverable often enough that something happens between them.
+    if (down.length > 0 && (r < 0.25 || down.length * 2 >= c.ids.length)) return c.restart(p.pick(down));
+    if (r < 0.45) return c.crash(p.pick(c.ids));
+    if (r < 0.55) {
+      const leader = c.leader();
+      return c.isolate(leader !== undefined && p.chance(0.7) ? leader.id : p.pick(c.ids));
+    }
+    if (r < 0.65) {
+      const shuffled = shuffle(p, c.ids);
+      const cut = p.between(1, shuffled.length - 1);
+      return c.partition(shuffled.slice(0, cut), shuffled.slice(cut));
+    }
+    if (r < 0.72) {
+      const from = p.pick(c.ids);
+      const to = p.pick(c.ids.filter((id) => id !== from));
+      return c.blockOneWay(from, to);
+    }
+    if (r < 0.92) return c.heal();
+    return c.setNetwork(p.chance(0.5) ? reliableNetwork : mixNetwork(p));
+  }
+
+  private client(): void {
+    const c = this.cluster;
+    const p = this.prng;
+    const leader = c.leader();
+    const target = leader !== undefined && p.chance(0.85) ? leader.id : p.pick(c.ids);
+    const r = p.next();
+    if (r < 0.7) {
+      c.propose(target, p.chance(0.1) ? p.int(200) : 0);
+      return;
+    }
+    if (r < 0.82) {
+      c.read(target, false);
+      return;
+    }
+    if (r < 0.9) {
+      c.read(target, true);
+      return;
+    }
+    if (r < 0.95) {
+      c.transferLeader(target, p.pick(c.ids.filter((id) => id !== target)));
+      return;
+    }
+    if (this.params.membership && leader !== undefined) {
+      const change = this.pickConfChange(leader.sm!.config);
+      if (change !== undefined) c.proposeConfChange(leader.id, change);
+      return;
+    }
+    c.step();
+  }
+
+  private pickConfChange(config: { voters: NodeId[]; learners: NodeId[] }): ConfChange | undefined {
+    const c = this.cluster;
+    const p = this.prng;
+    const members = new Set([...config.voters, ...config.learners]);
+    const outside = c.ids.filter((id) => !members.has(id));
+    if (config.learners.length > 0 && p.chance(0.5)) return { type: 'promoteLearner', nodeId: p.pick(config.learners) };
+    if (outside.length > 0 && (config.voters.length <= 3 || p.chance(0.5))) {
+      return { type: p.chance(0.5) ? 'addVoter' : 'addLearner', nodeId: p.pick(outside) };
+    }
+    if (config.voters.length > 3) return { type: 'removeNode', nodeId: p.pick(config.voters) };
+    return undefined;
+  }
+}
+
+function shuffle<T>(prng: Prng, items: readonly T[]): T[] {
+  const a = items.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = prng.int(i + 1);
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}
