@@ -175,8 +175,37 @@ let pos: usize = 0;
 let end: usize = 0;
 let aux: usize = 0;
 
-// Reads a length-prefixed blob into a slot. Returns 0 or a negative error number.
-function getBlob(slot: usize, prefixBytes: u32, nullable: bool, lengthMax: u32): i32 {
+// @ts-ignore: decorator
+@inline function isContinuation(p: usize): bool {
+  return (<u32>load<u8>(p) & 0xc0) == 0x80;
+}
+
+// Strict UTF-8 as TextDecoder's fatal mode sees it: no overlong forms, no surrogates, nothing past
+// U+10FFFF, no truncated sequences.
+function validUtf8(p: usize, len: usize): bool {
+  const end = p + len;
+  while (p < end) {
+    const b0 = <u32>load<u8>(p);
+    if (b0 < 0x80) { p++; continue; }
+    if (b0 < 0xc2 || b0 > 0xf4) return false;
+    const n: usize = b0 < 0xe0 ? 2 : b0 < 0xf0 ? 3 : 4;
+    if (end - p < n) return false;
+    const b1 = <u32>load<u8>(p, 1);
+    if ((b1 & 0xc0) != 0x80) return false;
+    if (b0 == 0xe0 && b1 < 0xa0) return false; // overlong
+    if (b0 == 0xed && b1 > 0x9f) return false; // surrogate
+    if (b0 == 0xf0 && b1 < 0x90) return false; // overlong
+    if (b0 == 0xf4 && b1 > 0x8f) return false; // past U+10FFFF
+    if (n >= 3 && !isContinuation(p + 2)) return false;
+    if (n == 4 && !isContinuation(p + 3)) return false;
+    p += n;
+  }
+  return true;
+}
+
+// Reads a length-prefixed blob into a slot; `text` blobs must be UTF-8. Returns 0 or a negative
+// error number.
+function getBlob(slot: usize, prefixBytes: u32, nullable: bool, lengthMax: u32, text: bool = false): i32 {
   if (end - pos < <usize>prefixBytes) return -ERR_MALFORMED;
   const len: u32 = prefixBytes == 1 ? <u32>load<u8>(pos) : load<u32>(pos);
   pos += prefixBytes;
@@ -189,6 +218,7 @@ function getBlob(slot: usize, prefixBytes: u32, nullable: bool, lengthMax: u32):
   if (prefixBytes == 1 && len == 0) return -ERR_MALFORMED; // node ids are never empty
   if (len > lengthMax) return -ERR_LIMIT;
   if (end - pos < <usize>len) return -ERR_MALFORMED;
+  if (text && !validUtf8(pos, <usize>len)) return -ERR_MALFORMED;
   store<u32>(slot, <u32>pos);
   store<u32>(slot, len, 4);
   pos += len;
@@ -241,7 +271,7 @@ function getNodes(slot: usize, nodesMax: u32): i32 {
   store<u32>(slot, <u32>list);
   store<u32>(slot, count, 4);
   for (let i: u32 = 0; i < count; i++) {
-    const err = getBlob(list + (<usize>i << 3), 1, false, NODE_ID_BYTES_MAX);
+    const err = getBlob(list + (<usize>i << 3), 1, false, NODE_ID_BYTES_MAX, true);
     if (err != 0) return err;
   }
   return 0;
@@ -254,9 +284,9 @@ function getBody(schema: usize, slots: usize, entriesMax: u32, stringBytesMax: u
     if (kind == 0) break;
     let err: i32 = 0;
     if (kind == K_U64) err = getU64(slot);
-    else if (kind == K_NODE) err = getBlob(slot, 1, false, NODE_ID_BYTES_MAX);
-    else if (kind == K_STR) err = getBlob(slot, 4, false, stringBytesMax);
-    else if (kind == K_OPT_STR) err = getBlob(slot, 4, true, stringBytesMax);
+    else if (kind == K_NODE) err = getBlob(slot, 1, false, NODE_ID_BYTES_MAX, true);
+    else if (kind == K_STR) err = getBlob(slot, 4, false, stringBytesMax, true);
+    else if (kind == K_OPT_STR) err = getBlob(slot, 4, true, stringBytesMax, true);
     else if (kind == K_BYTES) err = getBlob(slot, 4, false, 0xfffffffe);
     else if (kind == K_OPT_BYTES) err = getBlob(slot, 4, true, 0xfffffffe);
     else if (kind == K_ENUM8) {
