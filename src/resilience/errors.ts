@@ -15,6 +15,7 @@
  * - `RESILIENCE_ERR_POOL_CREATE`: the factory failed to create a connection (`cause` holds why).
  * - `RESILIENCE_ERR_POOL_DOUBLE_RELEASE`: a connection was released (or destroyed) twice.
  * - `RESILIENCE_ERR_POOL_FOREIGN_CONNECTION`: a connection that this pool never handed out.
+ * - `RESILIENCE_ERR_ASSERTION`: a broken invariant, i.e. a bug in raftwire.
  *
  * @example
  * ```ts
@@ -94,4 +95,51 @@ export class PoolAcquireTimeoutError extends PoolError {
     super('RESILIENCE_ERR_POOL_ACQUIRE_TIMEOUT', `no connection available within ${timeoutMs} ms (raise maxConnections or acquireTimeoutMs, or release connections sooner)`);
     this.timeoutMs = timeoutMs;
   }
+}
+
+/** Too many callers already wait in `acquire()` (`waitingRequestsMax`). */
+export class PoolQueueFullError extends PoolError {
+  constructor(waitingRequestsMax: number) {
+    super('RESILIENCE_ERR_POOL_QUEUE_FULL', `${waitingRequestsMax} callers already wait for a connection (waitingRequestsMax); shed load or raise maxConnections`);
+  }
+}
+
+/** The pool was closed: waiting and later `acquire()` calls reject with this. */
+export class PoolClosedError extends PoolError {
+  constructor() {
+    super('RESILIENCE_ERR_POOL_CLOSED', 'connection pool is closed');
+  }
+}
+
+/** The factory's `create()` failed; `cause` is its error. The pool keeps serving. */
+export class PoolCreateError extends PoolError {
+  constructor(cause: unknown) {
+    super('RESILIENCE_ERR_POOL_CREATE', `could not create a connection: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A connection was released or destroyed while not handed out (twice, or after `destroy`). */
+export class PoolDoubleReleaseError extends PoolError {
+  constructor(what: 'release' | 'destroy') {
+    super('RESILIENCE_ERR_POOL_DOUBLE_RELEASE', `${what}() of a connection that is not currently acquired (released twice, or already destroyed)`);
+  }
+}
+
+/** A connection this pool never handed out (or one it has already destroyed and forgotten). */
+export class PoolForeignConnectionError extends PoolError {
+  constructor(what: 'release' | 'destroy') {
+    super('RESILIENCE_ERR_POOL_FOREIGN_CONNECTION', `${what}() of a connection that does not belong to this pool (or was already destroyed)`);
+  }
+}
+
+/** A broken invariant of this layer: a bug, not an operating error. Not meant to be caught. */
+export class ResilienceAssertionError extends ResilienceError {
+  constructor(message: string) {
+    super('RESILIENCE_ERR_ASSERTION', message);
+  }
+}
+
+/** Throws {@link ResilienceAssertionError} when `condition` is false. Kept on in production. */
+export function assertResilience(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new ResilienceAssertionError(typeof message === 'function' ? message() : message);
 }

@@ -11,6 +11,12 @@ export {
   RateLimitExceededError,
   PoolError,
   PoolAcquireTimeoutError,
+  PoolQueueFullError,
+  PoolClosedError,
+  PoolCreateError,
+  PoolDoubleReleaseError,
+  PoolForeignConnectionError,
+  ResilienceAssertionError,
 } from './errors.js';
 export {
   RetryExecutor,
@@ -46,3 +52,11 @@ export {
   type CircuitBreakerStats,
   type CircuitState,
 } from './circuit-breaker.js';
+export {
+  ConnectionPool,
+  poolConnectionsMax,
+  poolWaitingRequestsMax,
+  type PoolConfig,
+  type PoolFactory,
+  type PoolStats,
+} from './pool.js';
