@@ -122,6 +122,8 @@ export class LmdbLogStore implements LogStore {
     const unsafe = options.durability === 'none';
     const root = openLmdb<Buffer, string | number>({
       path,
+      // `path` is always a directory, even when its name has a dot (lmdb-js would guess a file).
+      noSubdir: false,
       encoding: 'binary',
       mapSize: mapSizeInitial,
       noSync: unsafe,

@@ -1,0 +1,166 @@
+// The crash test's parent side, shared by crash.test.ts (default run) and crash-cli.ts (long
+// runs): start crash-child.ts, SIGKILL it after a seeded random delay, reopen the log and check
+// that every acknowledged entry is there with its exact bytes, that nothing is torn, and that
+// the store accepts appends again.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Entry } from '../../src/core/types.js';
+import { LmdbLogStore } from '../../src/storage/index.js';
+import { Prng } from '../../src/util/prng.js';
+import { payload, tempDir } from './helpers.js';
+
+/** What the crash child writes at `index`: term and bytes are functions of the index alone. */
+export function crashEntry(index: number): Entry {
+  const term = 1 + Math.floor(index / 500);
+  return { index, term, type: index % 7 === 0 ? 'confChange' : 'normal', data: payload(index, term, 1 + ((index * 131) % 300)) };
+}
+
+export interface CrashRound {
+  round: number;
+  delayMs: number;
+  ackedIndex: number;
+  ackedCommit: number;
+  lastIndex: number;
+}
+
+export interface CrashReport {
+  seed: number;
+  rounds: CrashRound[];
+}
+
+const childPath = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+interface ChildRun {
+  ackedIndex: number;
+  ackedCommit: number;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  stderr: string;
+}
+
+interface StartedChild {
+  /** Tells the child to open the log, then SIGKILLs it `delayMs` after its first acknowledgement. */
+  run(delayMs: number): Promise<ChildRun>;
+  kill(): Promise<void>;
+}
+
+/** Starts a child that loads its modules and waits for "go" before touching the log. */
+function startChild(dir: string, seed: number): StartedChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', childPath, dir, String(seed)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  let ackedIndex = 0;
+  let ackedCommit = 0;
+  let pending = '';
+  let stderr = '';
+  let onFirstAck: (() => void) | null = null;
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  child.stdin.on('error', () => {}); // the child may be gone before it reads
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => {
+    pending += text;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) !== -1) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      const [kind, value] = line.split(' ');
+      if (kind === 'a') ackedIndex = Math.max(ackedIndex, Number(value));
+      if (kind === 'h') ackedCommit = Math.max(ackedCommit, Number(value));
+      if (kind === 'a' && onFirstAck !== null) {
+        onFirstAck();
+        onFirstAck = null;
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => (stderr += text));
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await closed;
+  };
+  return {
+    kill,
+    async run(delayMs) {
+      // A child that never acknowledges anything is a failure, not a hang.
+      const startTimer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      let killTimer: NodeJS.Timeout | null = null;
+      onFirstAck = () => {
+        clearTimeout(startTimer);
+        killTimer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      };
+      child.stdin.end('go\n');
+      const exit = await closed;
+      clearTimeout(startTimer);
+      if (killTimer !== null) clearTimeout(killTimer);
+      return { ackedIndex, ackedCommit, exit, stderr };
+    },
+  };
+}
+
+/** Checks the reopened log against what the child acknowledged; throws on any loss or damage. */
+async function checkLog(dir: string, ackedIndex: number, ackedCommit: number): Promise<number> {
+  const store = await LmdbLogStore.open(dir, { verifyOnOpen: 'all' });
+  try {
+    const lastIndex = store.lastIndex();
+    if (lastIndex < ackedIndex) throw new Error(`lost acknowledged entries: last index ${lastIndex} < acknowledged ${ackedIndex}`);
+    if (store.hardState().commit < ackedCommit) throw new Error(`lost hard state: commit ${store.hardState().commit} < acknowledged ${ackedCommit}`);
+    for (let lo = store.firstIndex(); lo <= lastIndex; ) {
+      const batch = store.entries(lo, lastIndex + 1, 1 << 20);
+      for (const entry of batch) {
+        const want = crashEntry(entry.index);
+        if (entry.term !== want.term || entry.type !== want.type || Buffer.compare(entry.data, want.data) !== 0) {
+          throw new Error(`entry ${entry.index} differs from what was written (term ${entry.term}, ${entry.data.length} bytes)`);
+        }
+      }
+      lo += batch.length;
+    }
+    // The store takes appends again after the crash.
+    await store.append([crashEntry(lastIndex + 1)]);
+    if (store.lastIndex() !== lastIndex + 1) throw new Error('append after reopen did not land');
+    return lastIndex + 1;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs `rounds` kill-and-reopen rounds on one log directory (removed afterwards). */
+export async function runCrashRounds(options: { rounds: number; seed: number; delayMsMax?: number; onRound?: (round: CrashRound) => void }): Promise<CrashReport> {
+  const rand = new Prng(options.seed);
+  const dir = tempDir('crash');
+  const report: CrashReport = { seed: options.seed, rounds: [] };
+  // Children load their modules ahead of their round (a second or more under load); two start
+  // ahead so the rounds need not wait for it. Seeds are drawn in start order, so a run replays.
+  const lookahead = 2;
+  const waiting: StartedChild[] = [];
+  let started = 0;
+  const topUp = () => {
+    while (waiting.length < lookahead && started < options.rounds) {
+      waiting.push(startChild(dir.path, rand.nextU32()));
+      started++;
+    }
+  };
+  try {
+    topUp();
+    for (let round = 0; round < options.rounds; round++) {
+      const delayMs = rand.int(options.delayMsMax ?? 150);
+      const current = waiting.shift()!;
+      topUp();
+      const run = await current.run(delayMs);
+      if (run.exit.signal !== 'SIGKILL') {
+        throw new Error(`round ${round}: child ended by itself (code ${run.exit.code}, signal ${run.exit.signal}): ${run.stderr}`);
+      }
+      if (run.ackedIndex === 0) throw new Error(`round ${round}: child acknowledged nothing: ${run.stderr}`);
+      const lastIndex = await checkLog(dir.path, run.ackedIndex, run.ackedCommit).catch((error: Error) => {
+        throw new Error(`round ${round} (seed ${options.seed}): ${error.message}`, { cause: error });
+      });
+      const result = { round, delayMs, ackedIndex: run.ackedIndex, ackedCommit: run.ackedCommit, lastIndex };
+      report.rounds.push(result);
+      options.onRound?.(result);
+    }
+  } finally {
+    for (const child of waiting) await child.kill();
+    dir.remove();
+  }
+  return report;
+}
