@@ -12,3 +12,5 @@ export { InMemoryHub, InMemoryNetwork, type InMemoryChaos, type InMemoryHubOptio
 export { HttpNetwork, httpBodyBytesMaxDefault, type HttpNetworkOptions } from './http.js';
 export { resolveAddress, resolveAddresses, type NodeAddresses, type PeerAddress, type ResolvedAddress } from './addresses.js';
 export { ReliableNetwork, attemptTimeoutMs, type ReliableNetworkOptions } from './reliable.js';
+export { UwsNetwork, raftWsPath } from './uws/network.js';
+export type { UwsNetworkOptions, UwsTlsOptions } from './uws/options.js';

@@ -1,0 +1,463 @@
+/**
+ * `UwsNetwork`: the fast transport. uWebSockets.js serves; `ws` dials. Between two nodes there is
+ * one WebSocket, used in both directions: the node whose id sorts lower dials (and redials with
+ * backoff and jitter while running), the other answers and sends on the accepted connection.
+ * Every WebSocket message is one or more codec frames; a frame's `requestId` pairs an answer with
+ * its request, so any number of requests share the connection (see {@link PeerChannel}).
+ *
+ * Answers are the core response types; a TimeoutNow is acknowledged, and a handler's failure
+ * reported, with a `ClientReply` frame (`status: 'ok'` or `'error'` with the remote code and
+ * message).
+ *
+ * Receive path: frames are decoded in place. uWS's message buffer dies when its callback returns,
+ * so frames whose decoded views outlive it (AppendEntries entries, InstallSnapshot data) are copied
+ * out first, one copy per frame; everything else is decoded straight from uWS's memory. Buffers
+ * from `ws` are already ours and are decoded without a copy. The copies are plain buffers, not
+ * pool slots: handlers may keep entry views for as long as they like (a log store does), so no one
+ * could know when to hand a slot back.
+ *
+ * @example
+ * ```ts
+ * const net = new UwsNetwork('n1', { port: 4001, nodeAddresses: { n2: '10.0.0.2:4002' }, clusterSecret: process.env.RAFT_SECRET });
+ * net.registerHandlers(handlers);
+ * await net.start();
+ * await net.sendAppendEntries('n2', { term, leaderId: 'n1', prevLogIndex, prevLogTerm, entries, leaderCommit });
+ * ```
+ * @module
+ */
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import uWS from 'uWebSockets.js';
+import WebSocket from 'ws';
+import { BufferPool } from '../../codec/buffer-pool.js';
+import { decodeFrame, type ClientReply, type WireMessage } from '../../codec/index.js';
+import { NODE_ID_BYTES_MAX, type NodeId } from '../../core/types.js';
+import { computeRetryDelay } from '../../resilience/index.js';
+import { resolveAddresses, type ResolvedAddress } from '../addresses.js';
+import { dispatchRequest, errorCode, errorMessage } from '../dispatch.js';
+import { ConnectionLostError, NetworkStoppedError, NoAddressError, RemoteHandlerError, TransportError } from '../errors.js';
+import {
+  toAppendEntries,
+  toInstallSnapshot,
+  toRequestVote,
+  toTimeoutNow,
+  type AppendEntriesParams,
+  type AppendEntriesResponse,
+  type InstallSnapshotParams,
+  type InstallSnapshotResponse,
+  type NetworkInterface,
+  type RaftRpcHandlers,
+  type RequestVoteParams,
+  type RequestVoteResponse,
+  type RpcRequest,
+  type TimeoutNowParams,
+} from '../types.js';
+import { authHeaders, headerAuth, headerFrom, headerNonce, headerTo, verifyAuth } from './auth.js';
+import { resolveUwsOptions, type ResolvedUwsOptions, type UwsNetworkOptions } from './options.js';
+import { PeerChannel, type PeerSocket, type Pending } from './peer-channel.js';
+import { UwsServerSocket, WsClientSocket, type UwsUserData } from './sockets.js';
+
+/** WebSocket path peers connect to. */
+export const raftWsPath = '/raft';
+
+/** Frame type codes whose decoded messages hold views into the frame (see the module comment). */
+const typeCodeAppendEntries = 3;
+const typeCodeInstallSnapshot = 5;
+const headerBytes = 16;
+
+const answerTypeOf: Record<RpcRequest['type'], WireMessage['type']> = {
+  RequestVote: 'RequestVoteResponse',
+  AppendEntries: 'AppendEntriesResponse',
+  InstallSnapshot: 'InstallSnapshotResponse',
+  TimeoutNow: 'ClientReply',
+};
+
+const ackReply: ClientReply = { type: 'ClientReply', status: 'ok', code: '', value: null, leaderHint: null };
+
+/** Close codes we send. */
+const closeProtocolError = 1008;
+const closeGoingAway = 1001;
+/** How long stop() waits for a dialed connection's close handshake before cutting it. */
+const stopCloseWaitMs = 1000;
+
+interface DialState {
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+  connecting: WsClientSocket | undefined;
+}
+
+/** The uWebSockets.js transport; see the module comment. */
+export class UwsNetwork implements NetworkInterface {
+  readonly nodeId: NodeId;
+  private readonly options: ResolvedUwsOptions;
+  private readonly addresses: Map<NodeId, ResolvedAddress>;
+  private readonly channels = new Map<NodeId, PeerChannel>();
+  private readonly dials = new Map<NodeId, DialState>();
+  private readonly serverSockets = new Set<UwsServerSocket>();
+  private readonly pool = new BufferPool();
+  private handlers: RaftRpcHandlers | undefined;
+  private listenSocket: uWS.us_listen_socket | undefined;
+  private listenPort: number;
+  private started = false;
+  private epoch = 0;
+  private nextRequestId = randomInt(1, 0x7fff_ffff);
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly tlsCa: Buffer | undefined;
+
+  constructor(nodeId: NodeId, options: UwsNetworkOptions) {
+    this.nodeId = nodeId;
+    this.options = resolveUwsOptions(options);
+    this.addresses = resolveAddresses(options.nodeAddresses);
+    this.listenPort = this.options.port;
+    this.tlsCa = this.options.tls?.caFile !== undefined ? readFileSync(this.options.tls.caFile) : undefined;
+  }
+
+  /** The port listened on (the real one when constructed with port 0), once started. */
+  get port(): number {
+    return this.listenPort;
+  }
+
+  registerHandlers(handlers: RaftRpcHandlers): void {
+    this.handlers = handlers;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const { tls } = this.options;
+    const app = tls
+      ? uWS.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile, ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}) })
+      : uWS.App();
+    app.ws<UwsUserData>(raftWsPath, {
+      compression: uWS.DISABLED,
+      maxPayloadLength: this.options.payloadBytesMax,
+      idleTimeout: this.options.idleTimeoutSeconds,
+      // Our own queue holds back at backpressureBytesMax; uWS drops only past this, which we never reach.
+      maxBackpressure: this.options.backpressureBytesMax + 2 * this.options.payloadBytesMax,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => this.accepted(ws),
+      message: (ws, message) => this.receivedOnServer(ws, message),
+      drain: (ws) => {
+        const socket = ws.getUserData().socket;
+        if (socket !== undefined) this.channels.get(ws.getUserData().peerId)?.flush();
+      },
+      close: (ws) => this.closedOnServer(ws),
+    });
+    app.any('/*', (res) => {
+      res.writeStatus('404 Not Found').end();
+    });
+    const listenSocket = await new Promise<uWS.us_listen_socket | false>((resolve) => app.listen(this.options.host, this.options.port, resolve));
+    if (listenSocket === false) {
+      throw new TransportError('TRANSPORT_ERR_ADDRESS_IN_USE', `cannot listen on ${this.options.host}:${this.options.port} (in use, or not a local address)`, false);
+    }
+    this.listenSocket = listenSocket;
+    this.listenPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+    this.started = true;
+    const resolutionMs = Math.min(100, Math.max(5, Math.floor(this.options.timeoutMs / 10)));
+    this.sweepTimer = setInterval(() => this.sweep(), resolutionMs);
+    this.sweepTimer.unref();
+    for (const peerId of this.addresses.keys()) if (this.dialsTo(peerId)) this.dial(this.channel(peerId));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    clearInterval(this.sweepTimer);
+    if (this.listenSocket !== undefined) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    for (const dial of this.dials.values()) {
+      clearTimeout(dial.timer);
+      dial.connecting?.destroy();
+    }
+    this.dials.clear();
+    const stopped = (): NetworkStoppedError => new NetworkStoppedError(this.nodeId);
+    const closing: Promise<void>[] = [];
+    for (const channel of this.channels.values()) {
+      channel.failAll(stopped);
+      const socket = channel.socket;
+      channel.socket = undefined;
+      if (socket instanceof WsClientSocket) closing.push(socket.closeGracefully(closeGoingAway, 'stopping', stopCloseWaitMs));
+    }
+    // A close frame (not a reset) tells each peer at once that this node is gone, so the peer
+    // fails its requests on this connection now and does not send new ones on it.
+    for (const socket of [...this.serverSockets]) socket.close(closeGoingAway, 'stopping');
+    this.serverSockets.clear();
+    this.channels.clear();
+    await Promise.all(closing);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  sendRequestVote(target: NodeId, req: RequestVoteParams): Promise<RequestVoteResponse> {
+    return this.call(target, toRequestVote(target, req)) as Promise<RequestVoteResponse>;
+  }
+
+  sendAppendEntries(target: NodeId, req: AppendEntriesParams): Promise<AppendEntriesResponse> {
+    return this.call(target, toAppendEntries(target, req)) as Promise<AppendEntriesResponse>;
+  }
+
+  sendInstallSnapshot(target: NodeId, req: InstallSnapshotParams): Promise<InstallSnapshotResponse> {
+    return this.call(target, toInstallSnapshot(target, req)) as Promise<InstallSnapshotResponse>;
+  }
+
+  async sendTimeoutNow(target: NodeId, req: TimeoutNowParams): Promise<void> {
+    await this.call(target, toTimeoutNow(target, req));
+  }
+
+  /** Bytes and messages waiting to go to `peerId` (for metrics and tests). */
+  queuedMessages(peerId: NodeId): number {
+    return this.channels.get(peerId)?.queuedMessages ?? 0;
+  }
+
+  private call(target: NodeId, req: RpcRequest): Promise<WireMessage> {
+    if (!this.started) return Promise.reject(new NetworkStoppedError(this.nodeId));
+    let channel = this.channels.get(target);
+    if (channel === undefined) {
+      if (!this.addresses.has(target)) return Promise.reject(new NoAddressError(target));
+      channel = this.channel(target);
+    }
+    if (channel.socket === undefined && this.dialsTo(target)) this.dial(channel);
+    const requestId = this.nextRequestId;
+    this.nextRequestId = requestId >= 0xffff_ffff ? 1 : requestId + 1;
+    return new Promise<WireMessage>((resolve, reject) => {
+      const pending: Pending = { answerType: answerTypeOf[req.type], deadline: performance.now() + this.options.timeoutMs, sentEpoch: 0, resolve, reject };
+      channel.request(req, requestId, pending);
+    });
+  }
+
+  private channel(peerId: NodeId): PeerChannel {
+    let channel = this.channels.get(peerId);
+    if (channel === undefined) {
+      channel = new PeerChannel(peerId, this.options, this.pool);
+      this.channels.set(peerId, channel);
+    }
+    return channel;
+  }
+
+  /** One WebSocket per pair: the lower id dials. */
+  private dialsTo(peerId: NodeId): boolean {
+    return this.nodeId < peerId && this.addresses.has(peerId);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const channel of this.channels.values()) channel.sweep(now, this.options.timeoutMs);
+  }
+
+  // ---- server side (uWS) ----
+
+  private upgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    // The request object dies with this callback: read every header now.
+    const from = req.getHeader(headerFrom);
+    const to = req.getHeader(headerTo);
+    const nonce = req.getHeader(headerNonce);
+    const auth = req.getHeader(headerAuth);
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    if (from.length === 0 || Buffer.byteLength(from) > NODE_ID_BYTES_MAX || from === this.nodeId) {
+      res.writeStatus('400 Bad Request').end('missing or invalid x-raftwire-from');
+      return;
+    }
+    if (to !== this.nodeId) {
+      res.writeStatus('421 Misdirected Request').end(`this is node ${this.nodeId}`);
+      return;
+    }
+    const secret = this.options.clusterSecret;
+    if (secret !== undefined && !verifyAuth(secret, from, to, nonce, auth)) {
+      res.writeStatus('401 Unauthorized').end('cluster secret proof missing or wrong');
+      return;
+    }
+    res.upgrade<UwsUserData>({ peerId: from, socket: undefined }, key, protocol, extensions, context);
+  }
+
+  private accepted(ws: uWS.WebSocket<UwsUserData>): void {
+    const data = ws.getUserData();
+    const socket = new UwsServerSocket(++this.epoch, ws);
+    data.socket = socket;
+    if (!this.started) {
+      socket.destroy();
+      return;
+    }
+    this.serverSockets.add(socket);
+    const channel = this.channel(data.peerId);
+    const previous = channel.socket;
+    channel.socket = socket;
+    // A peer that reconnects replaces its old connection; what was sent on the old one is lost.
+    if (previous !== undefined && previous !== socket) {
+      channel.failInflight(previous.epoch, () => new ConnectionLostError(data.peerId, 'replaced by a new connection'));
+      if (previous instanceof UwsServerSocket) previous.close(closeGoingAway, 'replaced');
+      else if (previous instanceof WsClientSocket) previous.close(closeGoingAway, 'replaced');
+    }
+    channel.scheduleFlush();
+  }
+
+  private receivedOnServer(ws: uWS.WebSocket<UwsUserData>, message: ArrayBuffer): void {
+    const data = ws.getUserData();
+    const socket = data.socket;
+    if (socket === undefined || socket.closed) return;
+    const channel = this.channels.get(data.peerId);
+    if (channel === undefined) return;
+    this.receive(channel, socket, new Uint8Array(message), false);
+  }
+
+  private closedOnServer(ws: uWS.WebSocket<UwsUserData>): void {
+    const data = ws.getUserData();
+    const socket = data.socket;
+    if (socket === undefined) return;
+    socket.closed = true;
+    this.serverSockets.delete(socket);
+    this.lost(data.peerId, socket, 'peer closed the connection');
+  }
+
+  /** A connection ended: what was sent on it fails at once, with a transient error. */
+  private lost(peerId: NodeId, socket: PeerSocket, reason: string): void {
+    const channel = this.channels.get(peerId);
+    if (channel === undefined) return;
+    if (channel.socket === socket) channel.socket = undefined;
+    channel.failInflight(socket.epoch, () => new ConnectionLostError(peerId, reason));
+  }
+
+  // ---- client side (ws) ----
+
+  private dial(channel: PeerChannel): void {
+    const peerId = channel.peerId;
+    let state = this.dials.get(peerId);
+    if (state === undefined) {
+      state = { attempt: 0, timer: undefined, connecting: undefined };
+      this.dials.set(peerId, state);
+    }
+    if (!this.started || state.connecting !== undefined || state.timer !== undefined || channel.socket !== undefined) return;
+    const address = this.addresses.get(peerId)!;
+    const scheme = this.options.tls ? 'wss' : 'ws';
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    const ws = new WebSocket(`${scheme}://${host}:${address.port}${raftWsPath}`, {
+      headers: authHeaders(this.options.clusterSecret, this.nodeId, peerId),
+      perMessageDeflate: false,
+      maxPayload: this.options.payloadBytesMax,
+      handshakeTimeout: this.options.timeoutMs,
+      skipUTF8Validation: true,
+      ...(this.tlsCa !== undefined ? { ca: this.tlsCa } : {}),
+      ...(this.options.tls ? { rejectUnauthorized: this.options.tls.rejectUnauthorized ?? true } : {}),
+    });
+    ws.binaryType = 'nodebuffer';
+    const socket = new WsClientSocket(++this.epoch, ws, () => {
+      if (channel.queuedMessages > 0) channel.scheduleFlush();
+    });
+    state.connecting = socket;
+    let failure = 'connection closed';
+    ws.on('open', () => {
+      state.connecting = undefined;
+      if (!this.started || socket.closed) {
+        socket.destroy();
+        return;
+      }
+      state.attempt = 0;
+      const previous = channel.socket;
+      channel.socket = socket;
+      if (previous !== undefined) channel.failInflight(previous.epoch, () => new ConnectionLostError(peerId, 'replaced by a new connection'));
+      channel.scheduleFlush();
+    });
+    ws.on('message', (bytes: Buffer) => {
+      if (!socket.closed) this.receive(channel, socket, bytes, true);
+    });
+    ws.on('error', (error) => {
+      failure = error.message;
+    });
+    ws.on('close', () => {
+      const wasOpen = channel.socket === socket;
+      socket.closed = true;
+      if (state.connecting === socket) state.connecting = undefined;
+      if (wasOpen) this.lost(peerId, socket, failure);
+      // A dial that failed fails what waited for it at once, rather than at its timeout.
+      else channel.failQueued(() => new ConnectionLostError(peerId, failure));
+      if (this.started && this.dials.get(peerId) === state) this.redial(channel, state);
+    });
+  }
+
+  private redial(channel: PeerChannel, state: DialState): void {
+    const delayMs = computeRetryDelay(state.attempt, {
+      initialDelayMs: this.options.reconnectDelayMs,
+      maxDelayMs: this.options.reconnectDelayMaxMs,
+      strategy: 'exponentialBackoff',
+      backoffMultiplier: 2,
+      jitter: true,
+      jitterRatio: 0.5,
+    });
+    state.attempt++;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      this.dial(channel);
+    }, delayMs);
+    state.timer.unref();
+  }
+
+  // ---- both sides ----
+
+  /** Decodes every frame of one WebSocket message. `owned`: the bytes outlive this call. */
+  private receive(channel: PeerChannel, socket: PeerSocket, bytes: Uint8Array, owned: boolean): void {
+    const limits = { frameBytesMax: this.options.payloadBytesMax };
+    let offset = 0;
+    while (offset < bytes.length) {
+      let source = bytes;
+      let at = offset;
+      const typeCode = bytes[offset + 5];
+      if (!owned && (typeCode === typeCodeAppendEntries || typeCode === typeCodeInstallSnapshot) && bytes.length - offset >= headerBytes) {
+        const frameEnd = offset + headerBytes + (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+        if (frameEnd <= bytes.length) {
+          source = bytes.slice(offset, frameEnd);
+          at = 0;
+        }
+      }
+      const result = decodeFrame(source, at, limits);
+      if (result.status !== 'ok') {
+        const why = result.status === 'error' ? result.error.message : 'frame cut short';
+        this.rejectPeer(channel, socket, `bad frame from ${channel.peerId}: ${why}`);
+        return;
+      }
+      offset += result.consumed;
+      this.handleFrame(channel, socket, result.message, result.requestId);
+    }
+  }
+
+  private handleFrame(channel: PeerChannel, socket: PeerSocket, message: WireMessage, requestId: number): void {
+    switch (message.type) {
+      case 'RequestVote':
+      case 'AppendEntries':
+      case 'InstallSnapshot':
+      case 'TimeoutNow':
+        this.serve(channel, socket.epoch, message, requestId);
+        return;
+      case 'RequestVoteResponse':
+      case 'AppendEntriesResponse':
+      case 'InstallSnapshotResponse':
+        channel.settle(requestId, undefined, message);
+        return;
+      case 'ClientReply':
+        if (message.status === 'ok') channel.settle(requestId, undefined, message);
+        else channel.settle(requestId, new RemoteHandlerError(channel.peerId, message.value === null ? message.code : Buffer.from(message.value).toString('utf8'), message.code || undefined));
+        return;
+      default:
+        this.rejectPeer(channel, socket, `unexpected ${message.type} frame from ${channel.peerId}`);
+    }
+  }
+
+  private serve(channel: PeerChannel, epoch: number, request: RpcRequest, requestId: number): void {
+    dispatchRequest(this.nodeId, this.handlers, request).then(
+      (response) => {
+        // Answer only on the connection the request came on; a new connection has new request ids.
+        if (channel.socket?.epoch === epoch) channel.respond(response ?? ackReply, requestId);
+      },
+      (error: unknown) => {
+        if (channel.socket?.epoch !== epoch) return;
+        const reply: ClientReply = { type: 'ClientReply', status: 'error', code: errorCode(error) ?? '', value: Buffer.from(errorMessage(error)), leaderHint: null };
+        channel.respond(reply, requestId);
+      },
+    );
+  }
+
+  /** A peer broke the protocol: drop its connection (what it had in flight fails); others are untouched. */
+  private rejectPeer(channel: PeerChannel, socket: PeerSocket, reason: string): void {
+    this.lost(channel.peerId, socket, reason);
+    socket.close(closeProtocolError, 'protocol error');
+  }
+}

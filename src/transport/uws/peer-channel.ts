@@ -1,0 +1,225 @@
+/**
+ * One peer's half of the multiplexed connection: the queue of frames waiting to be sent, the
+ * requests waiting for answers, and the coalescing flush.
+ *
+ * Send path: `request()`/`respond()` append to the queue and schedule one flush per event-loop
+ * turn (a microtask), so everything produced in one turn leaves as one WebSocket message, bounded
+ * by `batchBytesMax` and `batchMessagesMax`. A flush stops while the socket's buffered amount is
+ * over `backpressureBytesMax` and resumes on drain; the queue itself is bounded, and a send past
+ * the bound fails with `TRANSPORT_ERR_QUEUE_FULL` instead of buffering without limit.
+ *
+ * Invariant: every entry of `pending` settles exactly once: by its answer, by the timeout sweep,
+ * by `failInflight()` when the connection it went out on drops, or by `failAll()` on stop.
+ * @module
+ */
+import { encodeFrameInto, encodedFrameSize, type WireMessage } from '../../codec/index.js';
+import type { BufferPool } from '../../codec/buffer-pool.js';
+import type { NodeId } from '../../core/types.js';
+import { NetworkTimeoutError, ProtocolError, QueueFullError, type TransportError } from '../errors.js';
+import type { ResolvedUwsOptions } from './options.js';
+
+/** The socket under a channel: a uWS server socket or a `ws` client socket. */
+export interface PeerSocket {
+  /** Distinguishes connections over time; answers go back only on the connection a request came on. */
+  readonly epoch: number;
+  /**
+   * Sends one WebSocket message. `release` is called once the socket no longer needs `bytes`
+   * (at once when the socket copies, after the write otherwise). Returns false if the socket is
+   * closed or refused the message.
+   */
+  send(bytes: Uint8Array, release: () => void): boolean;
+  /** Bytes accepted by `send` that have not reached the kernel yet. */
+  bufferedBytes(): number;
+  close(code: number, reason: string): void;
+}
+
+/** A request awaiting its answer. */
+export interface Pending {
+  /** Message type the answer must have (`ClientReply` for TimeoutNow acks and errors). */
+  readonly answerType: WireMessage['type'];
+  readonly deadline: number;
+  /** Epoch of the connection the request went out on; 0 while it is still queued. */
+  sentEpoch: number;
+  resolve(message: WireMessage): void;
+  reject(error: unknown): void;
+}
+
+interface Outgoing {
+  message: WireMessage;
+  requestId: number;
+  bytes: number;
+  /** True for a request (skipped at flush if it already timed out). */
+  isRequest: boolean;
+}
+
+export class PeerChannel {
+  readonly peerId: NodeId;
+  socket: PeerSocket | undefined;
+  readonly pending = new Map<number, Pending>();
+  private queue: Outgoing[] = [];
+  private queueHead = 0;
+  private queueBytes = 0;
+  private flushScheduled = false;
+  private readonly flushBound = (): void => this.flush();
+
+  constructor(
+    peerId: NodeId,
+    private readonly options: ResolvedUwsOptions,
+    private readonly pool: BufferPool,
+  ) {
+    this.peerId = peerId;
+  }
+
+  get queuedMessages(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Queues a request; `pending` is settled by the answer, a timeout or a lost connection. */
+  request(message: WireMessage, requestId: number, pending: Pending): void {
+    if (this.pending.size >= this.options.inflightMax) {
+      pending.reject(new QueueFullError(this.peerId, 'inflightMax', this.options.inflightMax));
+      return;
+    }
+    const error = this.enqueue(message, requestId, true);
+    if (error !== undefined) {
+      pending.reject(error);
+      return;
+    }
+    this.pending.set(requestId, pending);
+  }
+
+  /** Queues an answer to the peer's request `requestId`. Dropped (the peer times out) when the queue is full. */
+  respond(message: WireMessage, requestId: number): void {
+    this.enqueue(message, requestId, false);
+  }
+
+  private enqueue(message: WireMessage, requestId: number, isRequest: boolean): TransportError | undefined {
+    const { queueMessagesMax, queueBytesMax, payloadBytesMax } = this.options;
+    let bytes: number;
+    try {
+      bytes = encodedFrameSize(message);
+    } catch (error) {
+      return new ProtocolError(`cannot encode ${message.type} for node ${this.peerId}: ${(error as Error).message}`, { cause: error });
+    }
+    if (bytes > payloadBytesMax) return new ProtocolError(`${message.type} of ${bytes} bytes for node ${this.peerId} is over payloadBytesMax = ${payloadBytesMax}`);
+    if (this.queuedMessages >= queueMessagesMax) return new QueueFullError(this.peerId, 'queueMessagesMax', queueMessagesMax);
+    if (this.queueBytes + bytes > queueBytesMax && this.queuedMessages > 0) return new QueueFullError(this.peerId, 'queueBytesMax', queueBytesMax);
+    this.queue.push({ message, requestId, bytes, isRequest });
+    this.queueBytes += bytes;
+    this.scheduleFlush();
+    return undefined;
+  }
+
+  scheduleFlush(): void {
+    if (this.flushScheduled || this.socket === undefined) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushBound);
+  }
+
+  /** Sends queued frames in batches until the queue is empty or the socket pushes back. */
+  flush(): void {
+    this.flushScheduled = false;
+    const socket = this.socket;
+    if (socket === undefined) return;
+    const { batchBytesMax, batchMessagesMax, backpressureBytesMax } = this.options;
+    while (this.queueHead < this.queue.length) {
+      // Backpressure: leave the rest queued; the socket's drain calls flush() again.
+      if (socket.bufferedBytes() > backpressureBytesMax) return;
+      let count = 0;
+      let bytes = 0;
+      let index = this.queueHead;
+      for (; index < this.queue.length && count < batchMessagesMax; index++) {
+        const item = this.queue[index]!;
+        if (count > 0 && bytes + item.bytes > batchBytesMax) break;
+        if (!item.isRequest || this.pending.has(item.requestId)) {
+          bytes += item.bytes;
+          count++;
+        }
+      }
+      const start = this.queueHead;
+      this.queueHead = index;
+      if (count > 0) this.sendBatch(socket, start, index, bytes);
+      for (let i = start; i < index; i++) this.queueBytes -= this.queue[i]!.bytes;
+    }
+    this.queue = [];
+    this.queueHead = 0;
+    this.queueBytes = 0;
+  }
+
+  private sendBatch(socket: PeerSocket, start: number, end: number, bytes: number): void {
+    const buffer = this.pool.acquire(bytes);
+    let offset = 0;
+    for (let i = start; i < end; i++) {
+      const item = this.queue[i]!;
+      const pending = item.isRequest ? this.pending.get(item.requestId) : undefined;
+      if (item.isRequest && pending === undefined) continue;
+      try {
+        offset += encodeFrameInto(item.message, item.requestId, buffer, offset);
+      } catch (error) {
+        // Only a message the size pass accepted but the encoder refused gets here; fail it alone.
+        if (pending !== undefined) this.settle(item.requestId, new ProtocolError(`cannot encode ${item.message.type}: ${(error as Error).message}`));
+        continue;
+      }
+      if (pending !== undefined) pending.sentEpoch = socket.epoch;
+    }
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.pool.release(buffer);
+    };
+    if (!socket.send(offset === buffer.length ? buffer : buffer.subarray(0, offset), release)) release();
+  }
+
+  /** Settles request `requestId` with `error`, or with `answer`. Unknown ids (late answers) are ignored. */
+  settle(requestId: number, error: unknown, answer?: WireMessage): void {
+    const pending = this.pending.get(requestId);
+    if (pending === undefined) return;
+    this.pending.delete(requestId);
+    if (error !== undefined) pending.reject(error);
+    else if (answer!.type !== pending.answerType) pending.reject(new ProtocolError(`node ${this.peerId} answered with ${answer!.type}, expected ${pending.answerType}`));
+    else pending.resolve(answer!);
+  }
+
+  /** Fails every request already sent on connection `epoch`: its answer can no longer come. */
+  failInflight(epoch: number, error: () => unknown): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.sentEpoch === epoch) {
+        this.pending.delete(id);
+        pending.reject(error());
+      }
+    }
+  }
+
+  /** Fails every request, queued or sent, and empties the queue. */
+  failAll(error: () => unknown): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    this.queue = [];
+    this.queueHead = 0;
+    this.queueBytes = 0;
+    for (const pending of all) pending.reject(error());
+  }
+
+  /** Fails queued requests that were never sent (a dial attempt failed). */
+  failQueued(error: () => unknown): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.sentEpoch === 0) {
+        this.pending.delete(id);
+        pending.reject(error());
+      }
+    }
+  }
+
+  /**
+   * Times out requests past their deadline. All requests of a network share one timeout, so the
+   * map's insertion order is deadline order and the sweep stops at the first one still in time.
+   */
+  sweep(now: number, timeoutMs: number): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.deadline > now) return;
+      this.pending.delete(id);
+      pending.reject(new NetworkTimeoutError(this.peerId, timeoutMs));
+    }
+  }
+}
