@@ -217,6 +217,8 @@ export class Raft {
     this.role = 'leader';
     this.leaderId = this.id;
     this.syncProgress();
+    // Acknowledgements of a fresh round give this term's first lease and read confirmations.
+    this.readOnly.nextRound(this.tickCount);
     // The no-op of the new term: entries of earlier terms commit only with it (Figure 8).
     this.appendEntry('normal', EMPTY);
     if (!this.isVoter() && this.log.commitIndex >= this.configIndex) this.stepDownPending = true;
@@ -304,9 +306,10 @@ export class Raft {
     return active >= (this.config.voters.length >> 1) + 1;
   }
 
-  /** With check-quorum, a follower that heard from a leader within the minimum election timeout ignores elections. */
+  /** A leader, or a follower that heard from one within the minimum election timeout, ignores elections. */
   private inLease(): boolean {
-    return this.leaderId !== null && this.electionElapsed < this.cfg.electionTimeoutMinTicks;
+    if (this.role === 'leader') return true;
+    return this.role === 'follower' && this.leaderId !== null && this.electionElapsed < this.cfg.electionTimeoutMinTicks;
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -314,13 +317,21 @@ export class Raft {
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
     if (m.term > this.term) {
-      if (m.type === 'RequestVote' && !m.leadershipTransfer && this.cfg.checkQuorum && this.inLease()) {
-        return; // A healthy leader exists: do not let a disruptive candidate bump our term.
+      if (m.type === 'RequestVote' && !m.leadershipTransfer && this.inLease()) {
+        // Thesis §4.2.3: while we believe a leader is alive, ignore elections, so a removed or
+        // partitioned server cannot depose it by bumping terms. (etcd does this only with
+        // check-quorum; a stale leader still learns of higher terms through answerStaleTerm.)
+        return;
       }
       const keepsTerm = (m.type === 'RequestVote' && m.preVote) || (m.type === 'RequestVoteResponse' && m.preVote && m.voteGranted);
       if (!keepsTerm) {
         const fromLeader = m.type === 'AppendEntries' || m.type === 'InstallSnapshot' || m.type === 'TimeoutNow';
+        const electionElapsed = this.electionElapsed;
+        const wasLeader = this.role === 'leader';
         this.becomeFollower(m.term, fromLeader ? m.from : null);
+        // Figure 2: only a current leader or a granted vote resets the election timer. A stale or
+        // removed candidate bumping our term must not keep postponing our own election.
+        if (!fromLeader && !wasLeader) this.electionElapsed = electionElapsed;
       }
     } else if (m.term < this.term) {
       this.answerStaleTerm(m);
@@ -351,7 +362,7 @@ export class Raft {
    * the answer and steps down; without it, with pre-vote or check-quorum, it could stay stuck.
    */
   private answerStaleTerm(m: Message): void {
-    if (m.type === 'AppendEntries' && (this.cfg.checkQuorum || this.cfg.preVote)) {
+    if (m.type === 'AppendEntries') {
       this.msgs.push({
         type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, success: false,
         lastLogIndex: m.prevLogIndex, conflictIndex: 0, conflictTerm: 0, context: 0,
@@ -364,7 +375,7 @@ export class Raft {
   private handleRequestVote(m: RequestVoteRequest): void {
     // Pre-vote: refuse while a leader is known to be alive, so a node coming back from a partition
     // cannot start an election that would depose a healthy leader (thesis §9.6).
-    const leaderAlive = m.preVote && !m.leadershipTransfer && (this.role === 'leader' || (this.role === 'follower' && this.inLease()));
+    const leaderAlive = m.preVote && !m.leadershipTransfer && this.inLease();
     const canVote = this.vote === m.from || (this.vote === null && this.leaderId === null) || (m.preVote && m.term > this.term);
     const granted = canVote && !leaderAlive && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const response: RequestVoteResponse = {

@@ -1,0 +1,316 @@
+/**
+ * Direct protocol interactions: messages stepped by hand into one RawNode, or a small cluster
+ * driven through the harness, checking the rules of the paper one at a time.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  NotLeaderError,
+  ProposalDroppedError,
+  RawNode,
+  type Entry,
+  type Message,
+  type Ready,
+  type RequestVoteResponse,
+} from '../../src/core/index.js';
+import { Prng } from '../../src/util/prng.js';
+import { TestCluster, bytes, text } from './harness.js';
+
+const e = (index: number, term: number): Entry => ({ index, term, type: 'normal', data: new Uint8Array(0) });
+
+function node(id: string, opts: { term?: number; vote?: string | null; commit?: number; entries?: Entry[]; preVote?: boolean; checkQuorum?: boolean } = {}): RawNode {
+  const prng = new Prng(42);
+  return new RawNode(
+    { id, random: () => prng.next(), tickMs: 10, electionTimeoutMinMs: 100, electionTimeoutMaxMs: 200, heartbeatIntervalMs: 20, preVote: opts.preVote ?? false, checkQuorum: opts.checkQuorum ?? false },
+    {
+      hardState: { term: opts.term ?? 1, vote: opts.vote ?? null, commit: opts.commit ?? 0 },
+      snapshot: null,
+      entries: opts.entries ?? [],
+      config: { voters: ['a', 'b', 'c'], learners: [] },
+    },
+  );
+}
+
+/** Processes one Ready (everything persisted at once) and returns it. */
+function drain(n: RawNode): Ready {
+  const rd = n.ready();
+  n.advance();
+  return rd;
+}
+
+const voteRequest = (from: string, term: number, lastLogIndex: number, lastLogTerm: number, preVote = false): Message => ({
+  type: 'RequestVote', from, to: 'a', term, candidateId: from, lastLogIndex, lastLogTerm, preVote, leadershipTransfer: false,
+});
+
+function votesIn(rd: Ready): RequestVoteResponse[] {
+  return rd.messages.filter((m): m is RequestVoteResponse => m.type === 'RequestVoteResponse');
+}
+
+describe('voting', () => {
+  it('grants at most one vote per term, and persists it before the answer leaves', () => {
+    const a = node('a', { term: 1 });
+    a.step(voteRequest('b', 2, 0, 0));
+    const rd = drain(a);
+    expect(votesIn(rd)).toMatchObject([{ to: 'b', voteGranted: true, term: 2 }]);
+    expect(rd.hardState).toMatchObject({ term: 2, vote: 'b' });
+    expect(rd.mustSync).toBe(true);
+    a.step(voteRequest('c', 2, 0, 0));
+    expect(votesIn(drain(a))).toMatchObject([{ to: 'c', voteGranted: false }]);
+    // The same candidate asking again (a duplicate) gets the same answer.
+    a.step(voteRequest('b', 2, 0, 0));
+    expect(votesIn(drain(a))).toMatchObject([{ to: 'b', voteGranted: true }]);
+  });
+
+  it('refuses a candidate whose log is less up to date (§5.4.1)', () => {
+    const a = node('a', { term: 3, entries: [e(1, 1), e(2, 3)] });
+    a.step(voteRequest('b', 4, 5, 2)); // longer log but older last term
+    expect(votesIn(drain(a))).toMatchObject([{ voteGranted: false, term: 4 }]);
+    a.step(voteRequest('c', 5, 1, 3)); // same last term, shorter log
+    expect(votesIn(drain(a))).toMatchObject([{ voteGranted: false }]);
+    a.step(voteRequest('c', 6, 2, 3)); // same last term, same length
+    expect(votesIn(drain(a))).toMatchObject([{ voteGranted: true, term: 6 }]);
+  });
+
+  it('answers a pre-vote without changing its term or vote', () => {
+    const a = node('a', { term: 5, vote: 'c', preVote: true });
+    a.step(voteRequest('b', 6, 0, 0, true));
+    const rd = drain(a);
+    expect(votesIn(rd)).toMatchObject([{ voteGranted: true, preVote: true, term: 6 }]);
+    expect(rd.hardState).toBeNull();
+    expect(a.status()).toMatchObject({ term: 5, vote: 'c' });
+  });
+
+  it('a node that cannot win its pre-vote never bumps its term', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: true });
+    const leader = c.electLeader();
+    const term = leader.node.status().term;
+    const loner = [...c.nodes.values()].find((t) => t !== leader)!;
+    c.isolate(loner.id);
+    for (let i = 0; i < 200; i++) {
+      c.tick();
+      c.stabilize();
+    }
+    expect(loner.node.status().term).toBe(term);
+    c.heal();
+    for (let i = 0; i < 30; i++) {
+      c.tick();
+      c.stabilize();
+    }
+    // Rejoining did not depose the healthy leader.
+    expect(c.leader()?.id).toBe(leader.id);
+    expect(leader.node.status().term).toBe(term);
+  });
+});
+
+describe('leader rules', () => {
+  it('commits only by counting replicas of a current-term entry (Figure 8)', () => {
+    // a holds an entry from term 1 that was never committed; it becomes leader of term 2.
+    const a = node('a', { term: 1, entries: [e(1, 1)] });
+    for (let i = 0; i < 30 && a.status().role !== 'candidate'; i++) a.tick();
+    expect(a.status()).toMatchObject({ role: 'candidate', term: 2 });
+    drain(a);
+    a.step({ type: 'RequestVoteResponse', from: 'b', to: 'a', term: 2, voteGranted: true, preVote: false });
+    expect(a.status().role).toBe('leader');
+    const rd = drain(a); // persists the no-op of term 2 at index 2
+    expect(rd.entries).toMatchObject([{ index: 2, term: 2, data: new Uint8Array(0) }]);
+    // b acknowledges only the old entry: a majority holds index 1, but it is from term 1.
+    a.step({ type: 'AppendEntriesResponse', from: 'b', to: 'a', term: 2, success: true, lastLogIndex: 1, conflictIndex: 0, conflictTerm: 0, context: 0 });
+    expect(a.status().commitIndex).toBe(0);
+    a.step({ type: 'AppendEntriesResponse', from: 'b', to: 'a', term: 2, success: true, lastLogIndex: 2, conflictIndex: 0, conflictTerm: 0, context: 0 });
+    expect(a.status().commitIndex).toBe(2);
+  });
+
+  it('counts its own entries only after advance()', () => {
+    const prng = new Prng(1);
+    const solo = new RawNode({ id: 'a', random: () => prng.next() }, { hardState: { term: 0, vote: null, commit: 0 }, snapshot: null, entries: [], config: { voters: ['a'], learners: [] } });
+    for (let i = 0; i < 40 && solo.status().role !== 'leader'; i++) solo.tick();
+    expect(solo.status().role).toBe('leader');
+    const rd = solo.ready();
+    expect(rd.entries.length).toBe(1);
+    expect(solo.status().commitIndex).toBe(0);
+    solo.advance();
+    expect(solo.status().commitIndex).toBe(1);
+    expect(drain(solo).committedEntries.map((x) => x.index)).toEqual([1]);
+  });
+
+  it('a follower refuses proposals with NotLeaderError carrying the leader hint', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    const leader = c.electLeader();
+    c.tick();
+    c.stabilize();
+    const follower = [...c.nodes.values()].find((t) => t !== leader)!;
+    let error: unknown;
+    try {
+      follower.node.propose(bytes('x'));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(NotLeaderError);
+    expect((error as NotLeaderError).code).toBe('RAFT_ERR_NOT_LEADER');
+    expect((error as NotLeaderError).leaderId).toBe(leader.id);
+    expect(() => follower.node.readIndex(1)).toThrow(NotLeaderError);
+  });
+
+  it('with check-quorum, a leader that cannot hear a majority steps down', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: true });
+    const leader = c.electLeader();
+    c.isolate(leader.id);
+    for (let i = 0; i < 30; i++) {
+      c.tick([leader.id]);
+      c.stabilize();
+    }
+    expect(leader.node.status().role).toBe('follower');
+  });
+
+  it('a stale leader back from a partition steps down and its uncommitted entries are replaced', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false, preVote: false });
+    const old = c.electLeader();
+    c.isolate(old.id);
+    old.node.propose(bytes('lost'));
+    c.stabilize();
+    const others = [...c.nodes.values()].filter((t) => t !== old).map((t) => t.id);
+    let fresh;
+    for (let i = 0; i < 300 && fresh === undefined; i++) {
+      c.tick(others);
+      c.stabilize();
+      fresh = others.map((id) => c.get(id)).find((t) => t.node.status().role === 'leader');
+    }
+    expect(fresh).toBeDefined();
+    fresh!.node.propose(bytes('kept'));
+    c.heal();
+    for (let i = 0; i < 20; i++) {
+      c.tick();
+      c.stabilize();
+    }
+    expect(old.node.status().role).toBe('follower');
+    const data = old.applied.map((x) => text(x.data)).filter((s) => s.length > 0);
+    expect(data).toEqual(['kept']);
+  });
+});
+
+describe('fast backtracking', () => {
+  it('skips a whole conflicting term per round trip', () => {
+    // Follower b has many entries of term 2 the leader does not; the leader's log has term 3 there.
+    const c = new TestCluster(['a', 'b', 'c'], { preVote: false, checkQuorum: false });
+    const leader = c.electLeader();
+    for (let i = 0; i < 5; i++) leader.node.propose(bytes(`x${i}`));
+    c.stabilize();
+    c.tick();
+    c.stabilize();
+    const follower = [...c.nodes.values()].find((t) => t !== leader)!;
+    c.isolate(follower.id);
+    // The old leader keeps appending uncommitted entries (they will conflict).
+    const before = c.delivered;
+    c.isolate(leader.id);
+    for (let i = 0; i < 100; i++) leader.node.propose(bytes(`orphan${i}`));
+    c.stabilize();
+    c.heal();
+    c.partition(leader.id, follower.id);
+    c.partition(leader.id, [...c.nodes.keys()].find((id) => id !== leader.id && id !== follower.id)!);
+    let newLeader;
+    for (let i = 0; i < 300 && newLeader === undefined; i++) {
+      c.tick([...c.nodes.keys()].filter((id) => id !== leader.id));
+      c.stabilize();
+      newLeader = [...c.nodes.values()].find((t) => t !== leader && t.node.status().role === 'leader');
+    }
+    expect(newLeader).toBeDefined();
+    c.heal();
+    const start = c.delivered;
+    for (let i = 0; i < 10; i++) {
+      c.tick();
+      c.stabilize();
+    }
+    expect(leader.node.status().role).toBe('follower');
+    expect(leader.node.status().lastIndex).toBe(newLeader!.node.status().lastIndex);
+    // 100 conflicting entries undone in a handful of messages, not one round trip per entry.
+    expect(c.delivered - start).toBeLessThan(60);
+    expect(before).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('reads', () => {
+  it('ReadIndex is confirmed by a quorum and released with the commit index', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    const leader = c.electLeader();
+    leader.node.propose(bytes('v'));
+    c.stabilize();
+    leader.node.readIndex(77);
+    c.stabilize();
+    expect(leader.readStates).toEqual([{ context: 77, index: leader.node.status().commitIndex }]);
+  });
+
+  it('ReadIndex is not confirmed without a quorum', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false });
+    const leader = c.electLeader();
+    c.stabilize();
+    c.isolate(leader.id);
+    leader.node.readIndex(5);
+    c.stabilize();
+    expect(leader.readStates).toEqual([]);
+    c.heal();
+    c.tick();
+    c.stabilize();
+    for (let i = 0; i < 3; i++) {
+      c.tick([leader.id]);
+      c.stabilize();
+    }
+    expect(leader.readStates.map((r) => r.context)).toEqual([5]);
+  });
+
+  it('a lease read is served at once while the lease holds', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: true });
+    const leader = c.electLeader();
+    c.tick();
+    c.stabilize();
+    leader.node.leaseRead(9);
+    expect(leader.node.hasReady()).toBe(true);
+    c.processReady(leader);
+    expect(leader.readStates.map((r) => r.context)).toEqual([9]);
+    // Cut off from everyone, the lease runs out and the read falls back to ReadIndex (unconfirmed).
+    c.isolate(leader.id);
+    for (let i = 0; i < 9; i++) c.tick([leader.id]);
+    c.stabilize();
+    leader.node.leaseRead(10);
+    c.stabilize();
+    expect(leader.readStates.map((r) => r.context)).toEqual([9]);
+  });
+});
+
+describe('leadership transfer', () => {
+  it('catches the target up, then it takes over', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    const leader = c.electLeader();
+    const target = [...c.nodes.values()].find((t) => t !== leader)!;
+    c.partition(leader.id, target.id);
+    for (let i = 0; i < 10; i++) leader.node.propose(bytes(`v${i}`));
+    c.stabilize();
+    c.heal();
+    leader.node.transferLeader(target.id);
+    expect(() => leader.node.propose(bytes('during'))).toThrow(ProposalDroppedError);
+    // The appends lost to the partition are resent after a few heartbeats.
+    for (let i = 0; i < 8 && target.node.status().role !== 'leader'; i++) {
+      c.tick([leader.id]);
+      c.stabilize();
+    }
+    expect(target.node.status().role).toBe('leader');
+    expect(leader.node.status().role).toBe('follower');
+    expect(target.node.status().commitIndex).toBeGreaterThanOrEqual(11);
+  });
+});
+
+describe('restart', () => {
+  it('a node rebuilt from its persisted state re-applies from the snapshot and keeps its vote', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    const leader = c.electLeader();
+    for (let i = 0; i < 5; i++) leader.node.propose(bytes(`v${i}`));
+    c.stabilize();
+    c.tick();
+    c.stabilize();
+    const follower = [...c.nodes.values()].find((t) => t !== leader)!;
+    const before = follower.node.status();
+    c.restart(follower.id);
+    const after = follower.node.status();
+    expect(after).toMatchObject({ term: before.term, vote: before.vote, lastIndex: before.lastIndex, role: 'follower' });
+    c.processReady(follower);
+    expect(follower.applied.map((x) => x.index)).toEqual(Array.from({ length: after.commitIndex }, (_, i) => i + 1));
+  });
+});
