@@ -74,6 +74,8 @@ export class Raft {
   snapshotConfig: ClusterConfig;
   /** Index of the confChange entry `config` comes from (≤ snapshotIndex when it is the snapshot's). */
   configIndex: number;
+  /** Term of that confChange entry, or -1 when the configuration is the snapshot's. */
+  configTerm = -1;
   /** The latest complete snapshot this node holds (sent to followers that fell behind). */
   snapshot: Snapshot | null;
   /** A snapshot installed from the leader, not yet handed out in a Ready. */
@@ -138,13 +140,20 @@ export class Raft {
     return config;
   }
 
-  /** Recomputes `config` after the log's confChange entries changed (appended or truncated). */
+  /**
+   * Recomputes `config` after the log's confChange entries changed (appended, or truncated by a new
+   * leader: the configuration then reverts to the last one still in the log).
+   */
   refreshConfig(): void {
-    const confIndexes = this.log.confIndexes;
-    const lastConfIndex = confIndexes.length > 0 ? confIndexes[confIndexes.length - 1] : this.log.snapshotIndex;
-    if (lastConfIndex === this.configIndex && (confIndexes.length > 0 || this.config === this.snapshotConfig)) return;
+    const log = this.log;
+    const confIndexes = log.confIndexes;
+    const lastConfIndex = confIndexes.length > 0 ? confIndexes[confIndexes.length - 1] : log.snapshotIndex;
+    // An entry is identified by index and term: a new leader may put another change at the same index.
+    const lastConfTerm = confIndexes.length > 0 ? log.entry(lastConfIndex).term : -1;
+    if (lastConfIndex === this.configIndex && lastConfTerm === this.configTerm) return;
     this.configIndex = lastConfIndex;
-    this.config = this.configAt(this.log.lastIndex());
+    this.configTerm = lastConfTerm;
+    this.config = this.configAt(log.lastIndex());
     if (this.role === 'leader') this.syncProgress();
   }
 
@@ -564,6 +573,7 @@ export class Raft {
     this.snapshotConfig = copyConfig(snapshot.meta.config);
     this.config = this.snapshotConfig;
     this.configIndex = snapshot.meta.lastIncludedIndex;
+    this.configTerm = -1;
   }
 
   // ---- client work ---------------------------------------------------------------------------
