@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { crc32c } from '../codec/crc32c.js';
+import { checksum as crc32c } from './checksum.js';
 import type { ClusterConfig, Entry, EntryType, HardState, SnapshotMeta } from '../core/types.js';
 import { NODE_ID_BYTES_MAX } from '../core/types.js';
 import { StorageCorruptionError, StorageInvalidWriteError } from './errors.js';

@@ -25,7 +25,7 @@ import { constants as fsConstants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '../codec/crc32c.js';
+import { checksum as crc32c } from './checksum.js';
 import { assert } from '../core/errors.js';
 import type { SnapshotMeta } from '../core/types.js';
 import { StorageClosedError, StorageCorruptionError, StorageInvalidWriteError } from './errors.js';
