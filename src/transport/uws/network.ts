@@ -203,7 +203,13 @@ export class UwsNetwork implements NetworkInterface {
     await this.call(target, toTimeoutNow(target, req));
   }
 
-  /** Bytes and messages waiting to go to `peerId` (for metrics and tests). */
+  /** Batches (WebSocket messages) and frames sent to `peerId` over this network's life (for metrics and tests). */
+  sendStats(peerId: NodeId): { batchesSent: number; framesSent: number } {
+    const stats = this.channels.get(peerId)?.stats;
+    return { batchesSent: stats?.batchesSent ?? 0, framesSent: stats?.framesSent ?? 0 };
+  }
+
+  /** Messages waiting to go to `peerId` (for metrics and tests). */
   queuedMessages(peerId: NodeId): number {
     return this.channels.get(peerId)?.queuedMessages ?? 0;
   }

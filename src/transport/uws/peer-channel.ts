@@ -60,6 +60,8 @@ export class PeerChannel {
   private queueHead = 0;
   private queueBytes = 0;
   private flushScheduled = false;
+  /** WebSocket messages sent (each one coalesced batch) and frames in them, since creation. */
+  readonly stats = { batchesSent: 0, framesSent: 0 };
   private readonly flushBound = (): void => this.flush();
 
   constructor(
@@ -161,7 +163,9 @@ export class PeerChannel {
         continue;
       }
       if (pending !== undefined) pending.sentEpoch = socket.epoch;
+      this.stats.framesSent++;
     }
+    this.stats.batchesSent++;
     let released = false;
     const release = (): void => {
       if (released) return;
