@@ -15,19 +15,44 @@
  * ```
  * @module
  */
+import { RaftwireError } from '../core/errors.js';
 import type { ResultEnvelope, TaskEnvelope } from './task-types.js';
 import { decodeFrame, expectType } from './ts-decode.js';
 import { encodeFrame } from './ts-encode.js';
+import { loadWasmCodec, type WasmCodec } from './wasm.js';
 
 export type { ClientOp, ClientReply, ClientReplyStatus, ClientRequest } from './client-types.js';
 export type { ResultEnvelope, TaskEnvelope, TaskStatus } from './task-types.js';
 export { CodecError, CodecErrorCode, type CodecErrorCodeValue } from './errors.js';
 export { type CodecLimits, DEFAULT_CODEC_LIMITS, FRAME_VERSION, HEADER_BYTES } from './layout.js';
-export type { WireMessage } from './ts-encode.js';
-export type { DecodeResult } from './ts-decode.js';
+import type { WireMessage } from './ts-encode.js';
+import type { DecodeResult } from './ts-decode.js';
+import type { CodecLimits } from './layout.js';
+export type { WireMessage, DecodeResult };
 export { tsCodec, type FrameCodec } from './ts-codec.js';
 export { encodeFrame, encodeFrameInto, encodedFrameSize } from './ts-encode.js';
 export { decodeFrame } from './ts-decode.js';
+export { loadWasmCodec, wasmCodecPath, type WasmCodec } from './wasm.js';
+
+function requireWasm(): WasmCodec {
+  const codec = loadWasmCodec();
+  if (codec === null) throw new RaftwireError('CODEC_ERR_WASM_UNAVAILABLE', 'the WASM codec is not available (run `npm run build:wasm`)');
+  return codec;
+}
+
+/**
+ * The WASM codec by name, loaded on first use. Throws `CODEC_ERR_WASM_UNAVAILABLE` when
+ * build/codec.wasm is missing; the default exports never do (they fall back to TypeScript).
+ */
+export const wasmCodec = Object.freeze({
+  name: 'wasm' as const,
+  encodeFrame: (message: WireMessage, requestId = 0): Uint8Array => requireWasm().encodeFrame(message, requestId),
+  encodeFrameInto: (message: WireMessage, requestId: number, target: Uint8Array, offset: number): number =>
+    requireWasm().encodeFrameInto(message, requestId, target, offset),
+  encodedFrameSize: (message: WireMessage): number => requireWasm().encodedFrameSize(message),
+  decodeFrame: (bytes: Uint8Array, offset = 0, limits?: Partial<CodecLimits>): DecodeResult => requireWasm().decodeFrame(bytes, offset, limits),
+  crc32c: (data: Uint8Array, crc = 0, start = 0, end = data.length): number => requireWasm().crc32c(data, crc, start, end),
+});
 
 /** A TaskEnvelope as one frame (requestId 0). */
 export function encodeTask(task: TaskEnvelope): Uint8Array {

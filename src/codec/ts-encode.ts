@@ -24,6 +24,7 @@ import {
   TYPE_CODE,
 } from './layout.js';
 import { utf8Length, writeUtf8 } from './utf8.js';
+import { allocFrame } from './frame-slab.js';
 
 /** Every message that travels in a frame. */
 export type WireMessage = Message | ClientRequest | ClientReply | TaskEnvelope | ResultEnvelope;
@@ -79,10 +80,14 @@ function entriesBytes(entries: Entry[]): number {
   let bytes = 4 + entries.length * ENTRY_HEADER_BYTES;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    checkU64(e.index, 'entries[].index');
-    checkU64(e.term, 'entries[].term');
-    enumCode(ENTRY_TYPES, e.type, 'entries[].type');
-    bytes += bytesOf(e.data, 'entries[].data');
+    const index = e.index;
+    const term = e.term;
+    if (!(Number.isSafeInteger(index) && index >= 0)) checkU64(index, 'entries[].index');
+    if (!(Number.isSafeInteger(term) && term >= 0)) checkU64(term, 'entries[].term');
+    if (e.type !== 'normal' && e.type !== 'confChange') enumCode(ENTRY_TYPES, e.type, 'entries[].type');
+    const data = e.data;
+    if (!(data instanceof Uint8Array)) throw new CodecError(CodecErrorCode.malformed, 'entries[].data must be a Uint8Array');
+    bytes += data.length;
   }
   return bytes;
 }
@@ -177,6 +182,36 @@ function putNodes(ids: readonly string[]): void {
   putU16(ids.length);
   for (const id of ids) putNode(id);
 }
+// The hot loop of the encoder: locals instead of module state.
+function putEntries(entries: Entry[]): void {
+  const o = out;
+  let p = pos;
+  const count = entries.length;
+  o[p] = count & 0xff; o[p + 1] = (count >>> 8) & 0xff; o[p + 2] = (count >>> 16) & 0xff; o[p + 3] = count >>> 24;
+  p += 4;
+  for (let i = 0; i < count; i++) {
+    const e = entries[i]!;
+    const index = e.index;
+    const indexLow = index >>> 0;
+    const indexHigh = (index - indexLow) / 0x1_0000_0000;
+    const term = e.term;
+    const termLow = term >>> 0;
+    const termHigh = (term - termLow) / 0x1_0000_0000;
+    const data = e.data;
+    const dataBytes = data.length;
+    o[p] = indexLow & 0xff; o[p + 1] = (indexLow >>> 8) & 0xff; o[p + 2] = (indexLow >>> 16) & 0xff; o[p + 3] = indexLow >>> 24;
+    o[p + 4] = indexHigh & 0xff; o[p + 5] = (indexHigh >>> 8) & 0xff; o[p + 6] = indexHigh >>> 16; o[p + 7] = 0;
+    o[p + 8] = termLow & 0xff; o[p + 9] = (termLow >>> 8) & 0xff; o[p + 10] = (termLow >>> 16) & 0xff; o[p + 11] = termLow >>> 24;
+    o[p + 12] = termHigh & 0xff; o[p + 13] = (termHigh >>> 8) & 0xff; o[p + 14] = termHigh >>> 16; o[p + 15] = 0;
+    o[p + 16] = e.type === 'normal' ? 1 : 2;
+    o[p + 17] = dataBytes & 0xff; o[p + 18] = (dataBytes >>> 8) & 0xff; o[p + 19] = (dataBytes >>> 16) & 0xff; o[p + 20] = dataBytes >>> 24;
+    p += ENTRY_HEADER_BYTES;
+    o.set(data, p);
+    p += dataBytes;
+  }
+  pos = p;
+}
+
 function putBase(m: Message): void {
   putNode(m.from); putNode(m.to); putU64(m.term);
 }
@@ -200,13 +235,7 @@ function putBody(m: WireMessage): void {
       putBase(m); return;
     case 'AppendEntries': {
       putBase(m); putNode(m.leaderId); putU64(m.prevLogIndex); putU64(m.prevLogTerm); putU64(m.leaderCommit); putU64(m.context);
-      const entries = m.entries;
-      putU32(entries.length);
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        putU64(e.index); putU64(e.term); putU8(e.type === 'normal' ? 1 : 2);
-        putBytes(e.data);
-      }
+      putEntries(m.entries);
       return;
     }
     case 'AppendEntriesResponse':
@@ -276,11 +305,14 @@ function writeFrame(message: WireMessage, requestId: number, target: Uint8Array,
 }
 const EMPTY = new Uint8Array(0);
 
-/** One whole frame for `message`, tagged with `requestId` (a u32; 0 when unused). */
+/**
+ * One whole frame for `message`, tagged with `requestId` (a u32; 0 when unused). Small frames are
+ * views into a shared slab: use `frame.byteOffset`/`byteLength` when handing `frame.buffer` on.
+ */
 export function encodeFrame(message: WireMessage, requestId = 0): Uint8Array {
   checkRequestId(requestId);
   const size = encodedFrameSize(message);
-  const frame = new Uint8Array(size);
+  const frame = allocFrame(size);
   writeFrame(message, requestId, frame, 0, size);
   return frame;
 }

@@ -19,6 +19,7 @@ import {
   SCHEMA, TYPE_BY_CODE, TYPE_CODE, type WireType,
 } from './layout.js';
 import { readUtf8, utf8Length, writeUtf8 } from './utf8.js';
+import { allocFrame } from './frame-slab.js';
 import type { DecodeResult } from './ts-decode.js';
 import type { WireMessage } from './ts-encode.js';
 
@@ -209,7 +210,9 @@ export class WasmFrameCodec {
   /** Same contract as the reference `encodeFrame`. */
   encodeFrame(message: WireMessage, requestId = 0): Uint8Array {
     const size = this.encodeToMemory(message, requestId);
-    return this.u8.slice(this.lastOut, this.lastOut + size);
+    const frame = allocFrame(size);
+    frame.set(this.u8.subarray(this.lastOut, this.lastOut + size));
+    return frame;
   }
 
   /** Same contract as the reference `encodeFrameInto`. */
@@ -271,8 +274,8 @@ export class WasmFrameCodec {
         case Kind.enum8: message[spec.name] = spec.names![u32[slot >> 2]! - 1]; break;
         case Kind.node: case Kind.str: message[spec.name] = readUtf8(bytes, at, at + len); break;
         case Kind.optStr: message[spec.name] = len === NULL_LENGTH ? null : readUtf8(bytes, at, at + len); break;
-        case Kind.bytes: message[spec.name] = bytes.subarray(at, at + len); break;
-        case Kind.optBytes: message[spec.name] = len === NULL_LENGTH ? null : bytes.subarray(at, at + len); break;
+        case Kind.bytes: message[spec.name] = new Uint8Array(bytes.buffer, bytes.byteOffset + at, len); break;
+        case Kind.optBytes: message[spec.name] = len === NULL_LENGTH ? null : new Uint8Array(bytes.buffer, bytes.byteOffset + at, len); break;
         case Kind.nodes: {
           const config = (message['config'] ??= { voters: [], learners: [] }) as Record<string, string[]>;
           const list = u32[slot >> 2]!;
@@ -295,6 +298,8 @@ export class WasmFrameCodec {
 
   private buildEntries(bytes: Uint8Array, shift: number, table: number, count: number): Entry[] {
     const { u32, f64 } = this;
+    const buffer = bytes.buffer;
+    const base = bytes.byteOffset;
     const entries: Entry[] = [];
     for (let i = 0; i < count; i++) {
       const r = table + i * ENTRY_RECORD_BYTES;
@@ -303,7 +308,7 @@ export class WasmFrameCodec {
         index: f64[r >> 3]!,
         term: f64[(r >> 3) + 1]!,
         type: ENTRY_TYPES[u32[(r >> 2) + 4]! - 1]!,
-        data: bytes.subarray(at, at + u32[(r >> 2) + 6]!),
+        data: new Uint8Array(buffer, base + at, u32[(r >> 2) + 6]!),
       });
     }
     return entries;

@@ -41,7 +41,7 @@ describe('TS codec', () => {
     if (r.status !== 'ok' || r.message.type !== 'AppendEntries') throw new Error('expected AppendEntries');
     const data = r.message.entries[1]!.data;
     expect(data.buffer).toBe(frame.buffer);
-    frame[data.byteOffset] = 0x21;
+    frame[data.byteOffset - frame.byteOffset] = 0x21;
     expect(data[0]).toBe(0x21);
   });
 

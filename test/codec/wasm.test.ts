@@ -73,3 +73,15 @@ describe('WASM codec', () => {
     expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'RAFTWIRE_WASM_UNAVAILABLE' });
   });
 });
+
+describe('WASM codec decoding', () => {
+  it('returns entry payloads and byte fields as views into the input', () => {
+    const frame = tsCodec.encodeFrame(SAMPLES.appendEntries!, 1);
+    const r = wasm.decodeFrame(frame);
+    if (r.status !== 'ok' || r.message.type !== 'AppendEntries') throw new Error('expected AppendEntries');
+    const data = r.message.entries[1]!.data;
+    expect(data.buffer).toBe(frame.buffer);
+    frame[data.byteOffset - frame.byteOffset] = 0x21;
+    expect(data[0]).toBe(0x21);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Wire codec speed, every figure beside what a user would pick instead, measured in the same run:
+ * - AppendEntries with 1 and with 64 entries of 100 bytes: encode, decode, and encode+decode, for
+ *   the WASM codec, the TypeScript codec, the default path (raftwire/codec's exports), msgpackr
+ *   (`pack`/`unpack`, no checksum) and JSON with base64 payloads (what an HTTP/JSON Raft transport
+ *   sends: JSON.stringify → UTF-8 bytes, and back);
+ * - CRC32C of 64 KiB: native addon (if built), WASM (including the copy into its memory), TS.
+ *
+ * Prints a table and writes bench/results/codec.json (machine, Node version, date, medians and
+ * ratios). The machine may be shared (2 cores, other work running): treat the figures as noisy.
+ *
+ * Run: `npm run bench:codec` (optional `-- --time-ms 500` per task).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { pack, unpack } from 'msgpackr';
+import { Bench } from 'tinybench';
+import type { AppendEntriesRequest, Entry } from '../src/core/types.js';
+import { decodeFrame, encodeFrame, tsCodec, wasmCodec, type FrameCodec, type WireMessage } from '../src/codec/index.js';
+import { crc32cTs } from '../src/codec/crc32c-ts.js';
+import { loadNative } from '../src/codec/native.js';
+import { loadWasmCodec } from '../src/codec/wasm.js';
+
+const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '400' } } });
+const timeMs = Number(values['time-ms']);
+
+function appendEntries(count: number): AppendEntriesRequest {
+  const entries: Entry[] = [];
+  for (let i = 0; i < count; i++) {
+    const data = new Uint8Array(100);
+    for (let k = 0; k < data.length; k++) data[k] = (i * 31 + k * 7) & 0xff;
+    entries.push({ index: 1_000_000 + i, term: 42, type: 'normal', data });
+  }
+  return { type: 'AppendEntries', from: 'node-1', to: 'node-2', term: 42, leaderId: 'node-1', prevLogIndex: 999_999, prevLogTerm: 42, entries, leaderCommit: 999_990, context: 0 };
+}
+
+// JSON + base64: the HTTP/JSON transport's body.
+function jsonEncode(m: AppendEntriesRequest): Uint8Array {
+  return Buffer.from(JSON.stringify({ ...m, entries: m.entries.map((e) => ({ ...e, data: Buffer.from(e.data.buffer, e.data.byteOffset, e.data.length).toString('base64') })) }));
+}
+function jsonDecode(bytes: Uint8Array): AppendEntriesRequest {
+  const m = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')) as AppendEntriesRequest & { entries: (Entry & { data: string })[] };
+  for (const e of m.entries) (e as Entry).data = Buffer.from(e.data as unknown as string, 'base64');
+  return m;
+}
+
+type Codec = { encode(m: WireMessage): Uint8Array; decode(b: Uint8Array): unknown };
+function frameCodec(c: FrameCodec): Codec {
+  return {
+    encode: (m) => c.encodeFrame(m, 1),
+    decode: (b) => {
+      const r = c.decodeFrame(b);
+      if (r.status !== 'ok') throw new Error(`decode: ${r.status}`);
+      return r.message;
+    },
+  };
+}
+
+const wasmAvailable = loadWasmCodec() !== null;
+const codecs: Record<string, Codec> = {
+  ...(wasmAvailable ? { wasm: frameCodec(wasmCodec) } : {}),
+  ts: frameCodec(tsCodec),
+  default: frameCodec({ name: 'default', encodeFrame, decodeFrame, encodeFrameInto: tsCodec.encodeFrameInto, encodedFrameSize: tsCodec.encodedFrameSize }),
+  msgpackr: { encode: (m) => pack(m), decode: (b) => unpack(b) },
+  'json+base64': { encode: (m) => jsonEncode(m as AppendEntriesRequest), decode: (b) => jsonDecode(b) },
+};
+
+const bench = new Bench({ time: timeMs, warmupTime: 100 });
+const shapes = { 'AppendEntries x1': appendEntries(1), 'AppendEntries x64': appendEntries(64) } as const;
+let sink = 0;
+for (const [shape, message] of Object.entries(shapes)) {
+  for (const [name, codec] of Object.entries(codecs)) {
+    const encoded = codec.encode(message);
+    codec.decode(encoded); // fail before measuring if the codec cannot round-trip the shape
+    bench.add(`${shape} | encode | ${name}`, () => { sink ^= codec.encode(message).length; });
+    bench.add(`${shape} | decode | ${name}`, () => { sink ^= codec.decode(encoded) === null ? 1 : 0; });
+    bench.add(`${shape} | encode+decode | ${name}`, () => { sink ^= codec.decode(codec.encode(message)) === null ? 1 : 0; });
+  }
+}
+const crcData = new Uint8Array(64 * 1024).map((_, i) => (i * 131) & 0xff);
+const native = loadNative();
+const crcPaths: Record<string, ((d: Uint8Array) => number) | null> = {
+  native: native ? (d) => native.crc32c(d) : null,
+  wasm: wasmAvailable ? (d) => wasmCodec.crc32c(d) : null,
+  ts: (d) => crc32cTs(d),
+};
+for (const [name, fn] of Object.entries(crcPaths)) {
+  if (fn === null) continue;
+  if (fn(crcData) !== crc32cTs(crcData)) throw new Error(`CRC32C ${name} disagrees with the reference`);
+  bench.add(`CRC32C 64 KiB | checksum | ${name}`, () => { sink ^= fn(crcData); });
+}
+
+await bench.run();
+
+interface Row { shape: string; op: string; codec: string; medianUs: number; opsPerSecMedian: number; bytes?: number; vsMsgpackr?: number; vsJson?: number; vsTs?: number }
+const rows: Row[] = [];
+for (const task of bench.tasks) {
+  const [shape, op, codec] = task.name.split(' | ') as [string, string, string];
+  const result = task.result;
+  if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
+  rows.push({ shape, op, codec, medianUs: result.latency.p50 * 1000, opsPerSecMedian: result.throughput.p50 });
+}
+const find = (shape: string, op: string, codec: string): Row | undefined => rows.find((r) => r.shape === shape && r.op === op && r.codec === codec);
+for (const r of rows) {
+  // Ratios are speed-ups: how many times faster this row is than the alternative (>1 = faster).
+  const ratio = (codec: string): number | undefined => { const o = find(r.shape, r.op, codec); return o ? o.medianUs / r.medianUs : undefined; };
+  if (r.shape.startsWith('AppendEntries')) {
+    r.vsMsgpackr = ratio('msgpackr');
+    r.vsJson = ratio('json+base64');
+    r.bytes = codecs[r.codec]!.encode(shapes[r.shape as keyof typeof shapes]).length;
+  }
+  r.vsTs = ratio('ts');
+}
+
+const fastest: Record<string, string> = {};
+for (const shape of Object.keys(shapes)) {
+  for (const op of ['encode', 'decode']) {
+    const w = find(shape, op, 'wasm');
+    const t = find(shape, op, 'ts')!;
+    fastest[`${shape} ${op}`] = w && w.medianUs < t.medianUs ? 'wasm' : 'ts';
+  }
+}
+const target = find('AppendEntries x64', 'encode+decode', 'default')!;
+const fmt = (n: number | undefined, digits = 2): string => (n === undefined ? '' : n.toFixed(digits));
+console.table(rows.map((r) => ({
+  shape: r.shape, op: r.op, codec: r.codec, 'median µs': fmt(r.medianUs), 'ops/s (median)': Math.round(r.opsPerSecMedian), bytes: r.bytes ?? '',
+  '× vs msgpackr': fmt(r.vsMsgpackr), '× vs JSON+b64': fmt(r.vsJson), '× vs ts': fmt(r.vsTs),
+})));
+console.log('faster path per shape (median):', fastest);
+console.log(`target (default, AppendEntries x64 encode+decode): ${fmt(target.vsMsgpackr)}× msgpackr (want ≥ 2), ${fmt(target.vsJson)}× JSON+base64 (want ≥ 10)`);
+if (!native) console.log('CRC32C native: missing (addon not built or RAFTWIRE_NATIVE=0)');
+if (!wasmAvailable) console.log('WASM codec: missing (run npm run build:wasm)');
+
+const out = {
+  name: 'codec',
+  date: new Date().toISOString(),
+  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg() },
+  node: process.version,
+  note: 'medians; shared 2-core machine with other work running, so figures are noisy. Ratios are speed-ups of the row over the named alternative, measured in the same run. msgpackr carries no checksum; raftwire frames include CRC32C.',
+  timeMsPerTask: timeMs,
+  nativeCrc32c: native ? (native.hardwareCrc ? 'sse4.2' : 'software') : 'missing',
+  wasm: wasmAvailable ? 'loaded' : 'missing',
+  fastestPath: fastest,
+  target: { codec: 'default', shape: 'AppendEntries x64', op: 'encode+decode', vsMsgpackr: target.vsMsgpackr, vsJson: target.vsJson, wantVsMsgpackr: 2, wantVsJson: 10 },
+  rows,
+  sink,
+};
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/codec.json', import.meta.url), `${JSON.stringify(out, null, 2)}\n`);
+console.log('wrote bench/results/codec.json');
