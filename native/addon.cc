@@ -153,6 +153,7 @@ napi_value AllocateSlab(napi_env env, napi_callback_info info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   CrcInitTables();
+  CrcInitShiftTables();
   napi_value fn;
   napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, Crc32cBest, nullptr, &fn);
   exports.Set("crc32c", Napi::Value(env, fn));

@@ -16,6 +16,9 @@ uint32_t CrcSoftware(uint32_t reg, const uint8_t* data, size_t length);
 // True when this CPU executes the SSE4.2 crc32 instruction (checked once with cpuid).
 bool CrcHardwareAvailable();
 
+// Builds the tables the hardware path uses to fold parallel chains. Call after CrcInitTables.
+void CrcInitShiftTables();
+
 // Only call when CrcHardwareAvailable() is true: compiled for SSE4.2 so the addon itself still
 // loads on x86-64 CPUs without it. On other architectures it forwards to CrcSoftware.
 uint32_t CrcHardware(uint32_t reg, const uint8_t* data, size_t length);

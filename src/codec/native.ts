@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { crc32cTs } from './crc32c-ts.js';
 
 /** The addon's JS surface. Its `abiVersion` must equal {@link nativeAbiVersion}. */
 export interface NativeAddon {
@@ -99,10 +100,28 @@ function tryLoad(): { addon: NativeAddon | null; reason: string | null; path: st
       path,
     };
   }
-  // The check value from the CRC32C definition: a miscompiled kernel must never checksum the log.
+  // A miscompiled kernel must never checksum the log: check the definition's check value, and a
+  // 10 KiB input (past the 3-way parallel threshold, odd start) against the TS reference.
   const check = addon.crc32c(new TextEncoder().encode('123456789'));
-  if (check !== 0xe3069283) return { addon: null, reason: `${path} fails its self-test (crc32c = ${check})`, path };
+  const sample = selfTestSample();
+  const expected = crc32cTs(sample, 0, 3);
+  const got = addon.crc32c(sample, 0, 3, sample.length);
+  if (check !== 0xe3069283 || got !== expected) {
+    return { addon: null, reason: `${path} fails its CRC32C self-test (${check}, ${got} != ${expected})`, path };
+  }
   return { addon, reason: null, path };
+}
+
+function selfTestSample(): Uint8Array {
+  const sample = new Uint8Array(10 * 1024 + 3);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < sample.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    sample[i] = x & 0xff;
+  }
+  return sample;
 }
 
 function describe(error: unknown): string {

@@ -52,7 +52,20 @@ describe.skipIf(addon === null)('native CRC32C', () => {
           expect(kernel(data.subarray(split, stop), seed)).toBe(crc32cTs(data, seed, split, stop));
         },
       ),
-      { numRuns: 300 },
+      // Shrinking kilobyte arrays takes minutes; the failing input is printed as it is.
+      { numRuns: 300, endOnFailure: true },
+    );
+  });
+
+  it.each(kernels(native))('%s equals the TS reference past the 3-way parallel threshold (3 KiB)', (_name, kernel) => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 3000, maxLength: 20_000 }), fc.nat(), fc.nat(7), (data, a, offset) => {
+        const view = data.subarray(Math.min(offset, data.length));
+        const split = a % (view.length + 1);
+        expect(kernel(view)).toBe(crc32cTs(view));
+        expect(kernel(view, kernel(view, 0, 0, split), split)).toBe(crc32cTs(view));
+      }),
+      { numRuns: 60, endOnFailure: true },
     );
   });
 
