@@ -475,9 +475,10 @@ export class ConnectionPool<T> {
     this.scheduleReaper();
   }
 
+  // Runs after every dispatch, so no per-call allocation: plain arithmetic on the counters.
   private checkInvariants(): void {
-    const stats = this.getStats();
-    assertResilience(stats.totalConnections <= this.maxConnections, () => `pool holds ${stats.totalConnections} connections, above maxConnections ${this.maxConnections}`);
+    const total = this.active + this.idle.length + this.creating + this.validating;
+    assertResilience(total <= this.maxConnections, () => `pool holds ${total} connections, above maxConnections ${this.maxConnections}`);
     assertResilience(this.entries.size === this.active + this.idle.length + this.validating, () =>
       `pool counts disagree: ${this.entries.size} entries, ${this.active} active, ${this.idle.length} idle, ${this.validating} validating`,
     );

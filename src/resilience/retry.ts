@@ -41,7 +41,7 @@ export interface RetryConfig {
   maxRetries?: number;
   /** Wait before the first retry, in ms. Default 100. */
   initialDelayMs?: number;
-  /** No wait is longer than this, in ms. Default 10000. Must be >= `initialDelayMs`. */
+  /** No wait is longer than this, in ms. Default 10000 (or `initialDelayMs`, if that is larger). Must be >= `initialDelayMs`. */
   maxDelayMs?: number;
   /** Default `'exponentialBackoff'`. */
   strategy?: RetryStrategy;

@@ -260,3 +260,11 @@ describe('RateLimiterConfig validation', () => {
     });
   }
 });
+
+describe('RateLimiter defaults', () => {
+  it('are the documented ones: token bucket, 100 per second, bursts of 10', () => {
+    const limiter = new RateLimiter({ clock: new VirtualClock() });
+    expect([limiter.algorithm, limiter.requestsPerSecond, limiter.burstSize, limiter.windowMs, limiter.waitersMax]).toEqual(['tokenBucket', 100, 10, 1000, 1024]);
+    expect(burst(limiter, 100)).toBe(10);
+  });
+});

@@ -285,3 +285,11 @@ describe('RetryConfig validation', () => {
     expect(computeRetryDelays({ initialDelayMs: 20_000, jitter: false, maxRetries: 2 })).toEqual([20_000, 20_000]);
   });
 });
+
+describe('RetryExecutor defaults', () => {
+  it('are the documented ones: 3 retries, 100 ms doubling up to 10 s, with jitter', () => {
+    const retry = new RetryExecutor();
+    expect(retry.maxRetries).toBe(3);
+    expect(retry.delayConfig).toEqual({ initialDelayMs: 100, maxDelayMs: 10_000, strategy: 'exponentialBackoff', backoffMultiplier: 2, jitter: true, jitterRatio: 0.5 });
+  });
+});
