@@ -367,8 +367,8 @@ export class Raft {
   }
 
   /**
-   * A message from an older term. A stale leader (e.g. back from a partition) learns our term from
-   * the answer and steps down; without it, with pre-vote or check-quorum, it could stay stuck.
+   * A message from an older term. A stale leader (e.g. back from a partition) or a stale candidate
+   * learns our term from the answer and steps down; other stale messages are dropped.
    */
   private answerStaleTerm(m: Message): void {
     if (m.type === 'AppendEntries') {
@@ -376,8 +376,10 @@ export class Raft {
         type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, success: false,
         lastLogIndex: m.prevLogIndex, conflictIndex: 0, conflictTerm: 0, context: 0,
       });
-    } else if (m.type === 'RequestVote' && m.preVote) {
-      this.msgs.push({ type: 'RequestVoteResponse', from: this.id, to: m.from, term: this.term, voteGranted: false, preVote: true });
+    } else if (m.type === 'RequestVote') {
+      // Figure 2: the answer carries our term, so a candidate that fell behind catches up at once
+      // instead of colliding with our term again and again.
+      this.msgs.push({ type: 'RequestVoteResponse', from: this.id, to: m.from, term: this.term, voteGranted: false, preVote: m.preVote });
     }
   }
 
