@@ -1,0 +1,407 @@
+/**
+ * `RaftNode`: a running Raft member. It drives the pure core (`RawNode`) with a clock, persists what
+ * each `Ready` asks to a {@link LogStore}, talks to peers through a {@link NetworkInterface}, and
+ * applies committed entries to a {@link StateMachine}.
+ *
+ * One processing loop handles one `Ready` at a time, in the order `src/core/ready.ts` requires:
+ * a leader's AppendEntries/InstallSnapshot go out at once; everything else waits until the entries
+ * and hard state are durable; then the snapshot is installed, committed entries applied, reads
+ * released, and the core told (`advance`).
+ *
+ * @example
+ * ```ts
+ * const node = new RaftNode({
+ *   id: 'n1', voters: ['n1', 'n2', 'n3'],
+ *   logStore: await LmdbLogStore.open('./data/n1/log'),
+ *   network: new UwsNetwork('n1', { port: 7001, nodeAddresses }),
+ *   stateMachine: new CacheStateMachine(),
+ * });
+ * await node.start();
+ * const result = await node.propose(command);   // resolves once applied, with apply()'s result
+ * await node.readIndex();                        // then read the state machine: linearizable
+ * ```
+ */
+import type { RaftConfig } from '../core/config.js';
+import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
+import type { ReadState, Ready } from '../core/ready.js';
+import { RawNode, type RaftStatus } from '../core/raw-node.js';
+import type { ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
+import type { LogStore } from '../storage/log-store.js';
+import type { NetworkInterface } from '../transport/types.js';
+import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
+import { NodeFatalError, NodeStoppedError } from './errors.js';
+import { RpcBridge } from './rpc-bridge.js';
+import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
+import type { StateMachine } from './state-machine.js';
+
+export interface RaftNodeOptions<Result> {
+  id: NodeId;
+  /** The voters of a new cluster (this node included). Ignored once the log or a snapshot holds a configuration. */
+  voters: NodeId[];
+  /** Learners of a new cluster. */
+  learners?: NodeId[];
+  logStore: LogStore;
+  network: NetworkInterface;
+  stateMachine: StateMachine<Result>;
+  /** Where state machine snapshots are kept. Default: in memory (not durable). */
+  snapshots?: SnapshotPersistence;
+  /** Raft timing and limits (`electionTimeoutMinMs`, `heartbeatIntervalMs`, `snapshotThreshold`, …). */
+  raft?: Omit<RaftConfig, 'id' | 'random'>;
+  clock?: Clock;
+  /** The core's randomness (election timeouts). Default Math.random; tests pass a seeded one. */
+  random?: () => number;
+  /** Called once if the node stops on a fatal error (e.g. its disk failed). */
+  onFatal?: (error: NodeFatalError) => void;
+}
+
+interface ProposalWaiter<Result> {
+  term: number;
+  resolve(result: Result): void;
+  reject(error: Error): void;
+}
+
+interface ReadWaiter {
+  resolve(index: number): void;
+  reject(error: Error): void;
+}
+
+const RESPONSE_TYPES = new Set(['RequestVoteResponse', 'AppendEntriesResponse', 'InstallSnapshotResponse']);
+
+export class RaftNode<Result = unknown> {
+  readonly id: NodeId;
+  private readonly options: RaftNodeOptions<Result>;
+  private readonly clock: Clock;
+  private readonly snapshots: SnapshotPersistence;
+  private readonly bridge = new RpcBridge();
+  private core: RawNode | undefined;
+  private running = false;
+  private tickTimer: TimerHandle | undefined;
+  private processing: Promise<void> | undefined;
+  private processAgain = false;
+  private fatal: NodeFatalError | undefined;
+  private role: Role = 'follower';
+  private leaderId: NodeId | null = null;
+  private appliedIndex = 0;
+  private readonly proposals = new Map<number, ProposalWaiter<Result>>();
+  private readSequence = 0;
+  private readonly reads = new Map<number, ReadWaiter>();
+  /** Confirmed reads waiting for the state machine to catch up to their index. */
+  private readonly readsAwaitingApply: { index: number; waiter: ReadWaiter }[] = [];
+
+  constructor(options: RaftNodeOptions<Result>) {
+    this.id = options.id;
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
+  }
+
+  /** Restores from durable state, joins the network and starts ticking. */
+  async start(): Promise<void> {
+    assert(!this.running, `RaftNode ${this.id} started twice`);
+    const { logStore, stateMachine } = this.options;
+    const snapshot = await this.snapshots.load();
+    if (snapshot !== null) stateMachine.restore(snapshot.data);
+    const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
+    this.core = new RawNode(
+      { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
+      {
+        hardState: logStore.hardState(),
+        snapshot,
+        entries,
+        config: { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] },
+      },
+    );
+    this.appliedIndex = snapshot?.meta.lastIncludedIndex ?? 0;
+    this.options.network.registerHandlers({
+      onRequestVote: (req) => this.handleRequest(req, 'RequestVoteResponse'),
+      onAppendEntries: (req) => this.handleRequest(req, 'AppendEntriesResponse'),
+      onInstallSnapshot: (req) => this.handleRequest(req, 'InstallSnapshotResponse'),
+      onTimeoutNow: (req) => {
+        this.step(req);
+      },
+    });
+    await this.options.network.start();
+    this.running = true;
+    this.scheduleTick();
+    this.scheduleProcessing();
+  }
+
+  /** Stops ticking, fails what is pending with `RAFT_ERR_NODE_STOPPED`, and stops the network. The log store stays open (its owner closes it). */
+  async stop(): Promise<void> {
+    if (!this.running && this.core === undefined) return;
+    this.running = false;
+    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    await this.processing?.catch(() => undefined);
+    this.failPending(new NodeStoppedError());
+    await this.options.network.stop();
+  }
+
+  /** Proposes `data`; resolves with the state machine's result once the entry is applied here. */
+  propose(data: Uint8Array): Promise<Result> {
+    const core = this.requireRunning();
+    const index = core.propose(data); // throws NotLeaderError / ProposalDroppedError
+    return this.awaitApplied(index, core.status().term);
+  }
+
+  /** Proposes a membership change; resolves once it is applied. */
+  proposeConfChange(change: ConfChange): Promise<Result> {
+    const core = this.requireRunning();
+    const index = core.proposeConfChange(change);
+    return this.awaitApplied(index, core.status().term);
+  }
+
+  /** Adds `nodeId` as a voter (one server at a time). */
+  addNode(nodeId: NodeId): Promise<Result> {
+    return this.proposeConfChange({ type: 'addVoter', nodeId });
+  }
+
+  /** Removes `nodeId` from the cluster. */
+  removeNode(nodeId: NodeId): Promise<Result> {
+    return this.proposeConfChange({ type: 'removeNode', nodeId });
+  }
+
+  /**
+   * Confirms leadership with a quorum (ReadIndex) and waits until this node has applied everything
+   * committed before the call; a read of the state machine after it resolves is linearizable.
+   * With `lease: true` (needs check-quorum) the round trip is skipped while the lease holds.
+   * Resolves with the read index. Throws `NotLeaderError` on a follower.
+   */
+  readIndex(options: { lease?: boolean } = {}): Promise<number> {
+    const core = this.requireRunning();
+    const context = ++this.readSequence;
+    if (options.lease) core.leaseRead(context);
+    else core.readIndex(context);
+    const promise = new Promise<number>((resolve, reject) => this.reads.set(context, { resolve, reject }));
+    this.scheduleProcessing();
+    return promise;
+  }
+
+  /** Hands leadership to `target` (caught up first, then TimeoutNow). */
+  transferLeadership(target: NodeId): void {
+    this.requireRunning().transferLeader(target);
+    this.scheduleProcessing();
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  getLeader(): NodeId | null {
+    return this.leaderId;
+  }
+
+  /** The core's view: role, term, commit and applied index, configuration, followers' progress. */
+  getState(): RaftStatus & { running: boolean } {
+    return { ...this.requireCore().status(), running: this.running };
+  }
+
+  private requireCore(): RawNode {
+    if (this.core === undefined) throw new NodeStoppedError('the raft node has not been started');
+    return this.core;
+  }
+
+  private requireRunning(): RawNode {
+    if (this.fatal) throw this.fatal;
+    if (!this.running) throw new NodeStoppedError();
+    return this.requireCore();
+  }
+
+  private awaitApplied(index: number, term: number): Promise<Result> {
+    const promise = new Promise<Result>((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
+    this.scheduleProcessing();
+    return promise;
+  }
+
+  private scheduleTick(): void {
+    const tickMs = this.options.raft?.tickMs ?? 10;
+    this.tickTimer = this.clock.setTimeout(() => {
+      if (!this.running) return;
+      this.requireCore().tick();
+      this.scheduleProcessing();
+      this.scheduleTick();
+    }, tickMs);
+  }
+
+  private step(message: Message): void {
+    if (!this.running) return;
+    this.requireCore().step(message);
+    this.scheduleProcessing();
+  }
+
+  private async handleRequest(request: Message, responseType: 'RequestVoteResponse' | 'AppendEntriesResponse' | 'InstallSnapshotResponse'): Promise<never> {
+    if (!this.running) throw new NodeStoppedError();
+    const answer = this.bridge.park(request.from, responseType);
+    this.step(request);
+    return (await answer) as never;
+  }
+
+  /** Runs the processing loop unless it is already running (then it runs once more after). */
+  private scheduleProcessing(): void {
+    if (this.processing !== undefined) {
+      this.processAgain = true;
+      return;
+    }
+    this.processing = this.processLoop().finally(() => {
+      this.processing = undefined;
+    });
+  }
+
+  private async processLoop(): Promise<void> {
+    // Yield once so that a burst of proposals/steps in this turn lands in one Ready (batching).
+    await Promise.resolve();
+    let round = 0;
+    do {
+      this.processAgain = false;
+      while (this.running && this.core !== undefined && this.core.hasReady()) {
+        round = this.bridge.beginRound();
+        try {
+          await this.handleReady(this.core.ready());
+        } catch (error) {
+          this.die(error);
+          return;
+        }
+      }
+      if (round > 0) this.bridge.failUnanswered(round);
+    } while (this.processAgain && this.running);
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    const core = this.core!;
+    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
+    const sendEarly = this.role === 'leader';
+    const later: Message[] = [];
+    for (const message of ready.messages) {
+      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.send(message);
+      else later.push(message);
+    }
+    if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
+    if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
+      await this.options.logStore.save({ snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState: ready.hardState });
+    }
+    for (const message of later) this.send(message);
+    if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
+    for (const entry of ready.committedEntries) this.apply(entry);
+    for (const readState of ready.readStates) this.confirmRead(readState);
+    this.releaseReads();
+    core.advance();
+    if (core.snapshotDue()) await this.takeSnapshot();
+  }
+
+  private onSoftState(role: Role, leaderId: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.role = role;
+    this.leaderId = leaderId;
+    if (wasLeader && role !== 'leader') {
+      // Reads in flight were confirmed by a leadership this node no longer has.
+      const error = new NotLeaderError(leaderId);
+      for (const waiter of this.reads.values()) waiter.reject(error);
+      this.reads.clear();
+    }
+  }
+
+  private send(message: Message): void {
+    if (RESPONSE_TYPES.has(message.type)) {
+      this.bridge.deliver(message);
+      return;
+    }
+    const network = this.options.network;
+    const target = message.to;
+    let reply: Promise<Message | void>;
+    switch (message.type) {
+      case 'RequestVote':
+        reply = network.sendRequestVote(target, message);
+        break;
+      case 'AppendEntries':
+        reply = network.sendAppendEntries(target, message);
+        break;
+      case 'InstallSnapshot':
+        reply = network.sendInstallSnapshot(target, message);
+        break;
+      case 'TimeoutNow':
+        reply = network.sendTimeoutNow(target, message);
+        break;
+      default:
+        return;
+    }
+    reply.then(
+      (response) => {
+        if (response) this.step(response);
+      },
+      () => {
+        // Unreachable or refused: the core probes this peer again from its match index.
+        if (this.running) this.core?.reportUnreachable(target);
+      },
+    );
+  }
+
+  private installSnapshot(snapshot: Snapshot): void {
+    this.options.stateMachine.restore(snapshot.data);
+    this.appliedIndex = snapshot.meta.lastIncludedIndex;
+    // Proposals covered by the snapshot were applied elsewhere; their results are not known here.
+    for (const [index, waiter] of this.proposals) {
+      if (index <= this.appliedIndex) {
+        waiter.reject(new ProposalDroppedError(`entry ${index} was folded into a snapshot before it was applied here; its outcome is unknown`));
+        this.proposals.delete(index);
+      }
+    }
+  }
+
+  private apply(entry: Entry): void {
+    assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
+    this.appliedIndex = entry.index;
+    const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
+    const waiter = this.proposals.get(entry.index);
+    if (waiter === undefined) return;
+    this.proposals.delete(entry.index);
+    if (waiter.term === entry.term) waiter.resolve(result);
+    else waiter.reject(new ProposalDroppedError(`entry ${entry.index} was replaced by a leader of term ${entry.term}; the proposal was not applied`));
+  }
+
+  private confirmRead(readState: ReadState): void {
+    const waiter = this.reads.get(readState.context);
+    if (waiter === undefined) return;
+    this.reads.delete(readState.context);
+    this.readsAwaitingApply.push({ index: readState.index, waiter });
+  }
+
+  private releaseReads(): void {
+    let kept = 0;
+    for (const pending of this.readsAwaitingApply) {
+      if (pending.index <= this.appliedIndex) pending.waiter.resolve(pending.index);
+      else this.readsAwaitingApply[kept++] = pending;
+    }
+    this.readsAwaitingApply.length = kept;
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const core = this.core!;
+    const status = core.status();
+    const index = this.appliedIndex;
+    const term = this.options.logStore.term(index);
+    const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: status.config }, data: this.options.stateMachine.snapshot() };
+    // Durable snapshot first; only then may the log prefix it covers go.
+    await this.snapshots.save(snapshot);
+    await this.options.logStore.setSnapshotMeta(snapshot.meta);
+    core.snapshotTaken(snapshot);
+  }
+
+  private die(error: unknown): void {
+    const fatal = new NodeFatalError(`raft node ${this.id} stopped: ${error instanceof Error ? error.message : String(error)}`, error);
+    this.fatal = fatal;
+    this.running = false;
+    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    this.failPending(fatal);
+    void this.options.network.stop().catch(() => undefined);
+    this.options.onFatal?.(fatal);
+  }
+
+  private failPending(error: Error): void {
+    for (const waiter of this.proposals.values()) waiter.reject(error);
+    this.proposals.clear();
+    for (const waiter of this.reads.values()) waiter.reject(error);
+    this.reads.clear();
+    for (const pending of this.readsAwaitingApply) pending.waiter.reject(error);
+    this.readsAwaitingApply.length = 0;
+    this.bridge.failAll(error);
+  }
+}

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { NotLeaderError } from '../../src/core/errors.js';
+import { NodeFatalError, NodeStoppedError } from '../../src/node/index.js';
+import { TestCluster } from './cluster-harness.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array | undefined | null) => (value == null ? value : new TextDecoder().decode(value));
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+describe('RaftNode in a 3-node in-process cluster', () => {
+  it('elects one leader; a write through it is applied on every replica', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3']);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    const result = await cluster.write(leader, { op: 'set', key: 'k', value: bytes('v1') });
+    expect(result).toEqual({ ok: true, code: null, value: null });
+    await cluster.runUntil(() => cluster!.ids.every((id) => text(cluster!.cache(id).get('k', 0)) === 'v1'), 1_000, 'replication');
+    expect(cluster.ids.filter((id) => cluster!.node(id).isLeader())).toEqual([leader]);
+    for (const id of cluster.ids) expect(cluster.node(id).getLeader()).toBe(leader);
+  });
+
+  it('a follower refuses proposals with NotLeaderError naming the leader', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 2);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.run(200); // followers learn the leader from its heartbeats
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    let error: unknown;
+    try {
+      await cluster.node(follower).propose(bytes('x'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NotLeaderError);
+    expect((error as NotLeaderError).code).toBe('RAFT_ERR_NOT_LEADER');
+    expect((error as NotLeaderError).leaderId).toBe(leader);
+  });
+
+  it('readIndex on the leader resolves after the preceding write is applied there', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 3);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.write(leader, { op: 'set', key: 'r', value: bytes('1') });
+    const index = await cluster.settleWith(cluster.node(leader).readIndex());
+    expect(index).toBeGreaterThanOrEqual(2);
+    expect(text(cluster.cache(leader).get('r', 0))).toBe('1');
+  });
+
+  it('survives the loss of the leader: a new leader serves writes and keeps acknowledged ones', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 4);
+    await cluster.startAll();
+    const first = await cluster.awaitLeader();
+    for (let i = 0; i < 5; i++) await cluster.write(first, { op: 'set', key: `k${i}`, value: bytes(String(i)) });
+    await cluster.crash(first);
+    const second = await cluster.awaitLeader([first]);
+    expect(second).not.toBe(first);
+    await cluster.write(second, { op: 'set', key: 'after', value: bytes('yes') });
+    for (let i = 0; i < 5; i++) expect(text(cluster.cache(second).get(`k${i}`, 0))).toBe(String(i));
+    // The old leader restarts from its durable log and catches up.
+    await cluster.start(first);
+    await cluster.runUntil(() => text(cluster!.cache(first).get('after', 0)) === 'yes', 3_000, 'the restarted node to catch up');
+    expect(text(cluster.cache(first).get('k4', 0))).toBe('4');
+  });
+
+  it('a node that missed compacted entries catches up through a snapshot', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { snapshotThreshold: 20 }, 5);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    const lagging = cluster.ids.find((id) => id !== leader)!;
+    await cluster.crash(lagging);
+    for (let i = 0; i < 60; i++) await cluster.write(leader, { op: 'increment', key: 'n', delta: 1 });
+    expect(cluster.node(leader).getState().firstIndex).toBeGreaterThan(2); // the leader compacted its log
+    await cluster.start(lagging);
+    await cluster.runUntil(() => text(cluster!.cache(lagging).get('n', 0)) === '60', 5_000, 'the lagging node to catch up');
+  });
+
+  it('stops with a typed fatal error when its log cannot be written, and the others carry on', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 6);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    const victim = cluster.ids.find((id) => id !== leader)!;
+    const store = cluster.members.get(victim)!.logStore;
+    store.save = async () => {
+      throw Object.assign(new Error('disk is full'), { code: 'STORAGE_ERR_FULL' });
+    };
+    await cluster.write(leader, { op: 'set', key: 'a', value: bytes('1') });
+    await cluster.runUntil(() => !cluster!.node(victim).getState().running, 1_000, 'the victim to stop');
+    expect(() => cluster!.node(victim).propose(bytes('x'))).toThrow(NodeFatalError);
+    await cluster.write(leader, { op: 'set', key: 'b', value: bytes('2') });
+    expect(text(cluster.cache(leader).get('b', 0))).toBe('2');
+  });
+
+  it('fails pending proposals with NodeStoppedError on stop', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 7);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    for (const id of cluster.ids) if (id !== leader) await cluster.crash(id);
+    const pending = cluster.node(leader).propose(bytes('never committed'));
+    await cluster.run(50);
+    await cluster.node(leader).stop();
+    await expect(pending).rejects.toBeInstanceOf(NodeStoppedError);
+  });
+});
