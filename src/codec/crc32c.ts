@@ -2,14 +2,17 @@
  * CRC32C (Castagnoli) for the codec and storage layers: one function that picks, by input size,
  * the fastest path that gives the reference answers.
  *
- * - Native addon (SSE4.2 crc32 instruction, or its portable kernel): fastest from about
- *   {@link crc32cNativeBytesMin} bytes up. Below that, the ~60-80 ns of an N-API call cost more
- *   than the checksum itself, so the TypeScript slice-by-8 wins (docs/native.md has the numbers).
- * - TypeScript reference (`crc32cTs`): always there; small inputs, and everything when the addon
- *   is missing or disabled with `RAFTWIRE_NATIVE=0`.
+ * - Native addon (SSE4.2 crc32 instruction, three parallel chains; or its portable kernel):
+ *   fastest from about {@link crc32cNativeBytesMin} bytes up. Below that the ~60-80 ns of an N-API
+ *   call cost more than the checksum itself, so the TypeScript slice-by-8 wins.
+ * - WASM (`loadWasmCodec().crc32c`, slice-by-8 in AssemblyScript): only when the addon is missing
+ *   or disabled, from {@link crc32cWasmBytesMin} bytes up (it copies the input into WASM memory
+ *   first, which small inputs do not repay).
+ * - TypeScript reference (`crc32cTs`): small inputs, and everything when neither is there.
  *
- * The path is chosen on the first call, not at import, so the one "native addon not used" warning
- * appears only in processes that checksum something.
+ * docs/native.md has the measurements behind the thresholds. The path is chosen on the first
+ * large call, not at import, so the one "native addon not used" warning appears only in processes
+ * that checksum something. `RAFTWIRE_NATIVE=0` / `RAFTWIRE_WASM=0` switch the faster paths off.
  *
  * @example
  * ```ts
@@ -19,21 +22,44 @@
  */
 import { crc32cTs } from './crc32c-ts.js';
 import { loadNative } from './native.js';
+import { loadWasmCodec } from './wasm.js';
 
 /** Inputs at least this long go to the native addon when it is loaded (measured crossover). */
 export const crc32cNativeBytesMin = 96;
+/** Without the addon, inputs at least this long go to the WASM kernel (measured crossover). */
+export const crc32cWasmBytesMin = 512;
 
 /** Which kernel {@link crc32c} uses for large inputs. */
-export type Crc32cImplementation = 'native-sse4.2' | 'native-software' | 'ts';
+export type Crc32cImplementation = 'native-sse4.2' | 'native-software' | 'wasm' | 'ts';
 
 type Kernel = (data: Uint8Array, crc?: number, start?: number, end?: number) => number;
 
-let nativeKernel: Kernel | null | undefined;
+interface LargePath {
+  readonly implementation: Crc32cImplementation;
+  readonly kernel: Kernel | null;
+  /** Inputs shorter than this stay on the TS reference. */
+  readonly bytesMin: number;
+}
 
-function chooseNative(): Kernel | null {
+// Until the first large call nothing is chosen; the threshold below is the smallest of the two.
+let large: LargePath | undefined;
+
+function chooseLargePath(): LargePath {
   const addon = loadNative();
-  nativeKernel = addon === null ? null : addon.crc32c;
-  return nativeKernel;
+  if (addon !== null) {
+    large = {
+      implementation: addon.hardwareCrc ? 'native-sse4.2' : 'native-software',
+      kernel: addon.crc32c,
+      bytesMin: crc32cNativeBytesMin,
+    };
+    return large;
+  }
+  const wasm = loadWasmCodec();
+  large =
+    wasm === null
+      ? { implementation: 'ts', kernel: null, bytesMin: Number.POSITIVE_INFINITY }
+      : { implementation: 'wasm', kernel: (data, crc, start, end) => wasm.crc32c(data, crc, start, end), bytesMin: crc32cWasmBytesMin };
+  return large;
 }
 
 /**
@@ -41,11 +67,12 @@ function chooseNative(): Kernel | null {
  * begin). Returns an unsigned 32-bit integer, the same on every path.
  */
 export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length): number {
-  if (end - start >= crc32cNativeBytesMin) {
-    const kernel = nativeKernel === undefined ? chooseNative() : nativeKernel;
-    if (kernel !== null) {
+  const length = end - start;
+  if (length >= crc32cNativeBytesMin) {
+    const path = large ?? chooseLargePath();
+    if (path.kernel !== null && length >= path.bytesMin) {
       // Two arguments are measurably cheaper across N-API than four.
-      return start === 0 && end === data.length ? kernel(data, crc) : kernel(data, crc, start, end);
+      return start === 0 && end === data.length ? path.kernel(data, crc) : path.kernel(data, crc, start, end);
     }
   }
   return crc32cTs(data, crc, start, end);
@@ -53,7 +80,5 @@ export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length):
 
 /** The kernel used for large inputs in this process (loads the addon if nobody has yet). */
 export function crc32cImplementation(): Crc32cImplementation {
-  const addon = loadNative();
-  if (addon === null) return 'ts';
-  return addon.hardwareCrc ? 'native-sse4.2' : 'native-software';
+  return (large ?? chooseLargePath()).implementation;
 }

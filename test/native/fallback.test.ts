@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { crc32cTs } from '../../src/codec/crc32c-ts.js';
 import { loadNative, nativeWarningCode } from '../../src/codec/native.js';
+import { wasmCodecPath } from '../../src/codec/wasm.js';
 import { fallbackInputs } from './fixtures/fallback-inputs.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +34,7 @@ function runChild(seed: number, env: Record<string, string>): Promise<{ report: 
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   if (env.RAFTWIRE_NATIVE === undefined) delete childEnv.RAFTWIRE_NATIVE;
   if (env.RAFTWIRE_NATIVE_PATH === undefined) delete childEnv.RAFTWIRE_NATIVE_PATH;
+  if (env.RAFTWIRE_WASM === undefined) delete childEnv.RAFTWIRE_WASM;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', childScript, String(seed)], {
       cwd: root,
@@ -67,9 +69,9 @@ function warningCount(stderr: string): number {
 }
 
 describe('fallback when the native addon is not used', () => {
-  it('RAFTWIRE_NATIVE=0: warns exactly once, uses the TS paths, same answers', async () => {
+  it('RAFTWIRE_NATIVE=0 (and no WASM): warns exactly once, uses the TS paths, same answers', async () => {
     const seed = 11;
-    const { report, stderr } = await runChild(seed, { RAFTWIRE_NATIVE: '0' });
+    const { report, stderr } = await runChild(seed, { RAFTWIRE_NATIVE: '0', RAFTWIRE_WASM: '0' });
     expect(warningCount(stderr)).toBe(1);
     expect(stderr).toContain('RAFTWIRE_NATIVE=0');
     expect(report).toMatchObject({ implementation: 'ts', native: false, backing: 'js', doubleRelease: 'NATIVE_ERR_POOL_DOUBLE_RELEASE' });
@@ -83,7 +85,15 @@ describe('fallback when the native addon is not used', () => {
     const { report, stderr } = await runChild(seed, { RAFTWIRE_NATIVE_PATH: broken });
     expect(warningCount(stderr)).toBe(1);
     expect(stderr).toContain('failed to load');
-    expect(report).toMatchObject({ implementation: 'ts', native: false, backing: 'js' });
+    expect(report).toMatchObject({ implementation: wasmCodecPath() === null ? 'ts' : 'wasm', native: false, backing: 'js' });
+    expect(report.crcs).toEqual(expectedCrcs(seed));
+  });
+
+  it.skipIf(wasmCodecPath() === null)('RAFTWIRE_NATIVE=0 with the WASM codec built: CRC32C on WASM, same answers', async () => {
+    const seed = 14;
+    const { report, stderr } = await runChild(seed, { RAFTWIRE_NATIVE: '0' });
+    expect(warningCount(stderr)).toBe(1);
+    expect(report).toMatchObject({ implementation: 'wasm', native: false, backing: 'js' });
     expect(report.crcs).toEqual(expectedCrcs(seed));
   });
 
