@@ -3,8 +3,11 @@
  * protocol and the task envelopes (format in docs/wire-format.md).
  *
  * The functions exported here are the default path: for each message shape, whichever of the
- * TypeScript reference codec and the WASM codec measured faster (bench/codec.bench.ts). Both
- * produce identical bytes; `tsCodec` and `wasmCodec` give each by name.
+ * TypeScript reference codec and the WASM codec measured faster (bench/codec.bench.ts). Today
+ * that is the TypeScript codec for every shape measured (AppendEntries with 1 and 64 entries,
+ * encode and decode): its CRC is the native addon's hardware instruction, and the WASM path pays
+ * for copying payloads in and frames out (figures in docs/wire-format.md). Both produce identical
+ * bytes; `tsCodec` and `wasmCodec` give each by name.
  *
  * @example
  * ```ts
