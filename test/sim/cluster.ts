@@ -47,6 +47,13 @@ export interface ClusterOptions {
   snapshots?: boolean;
   /** The command that replays this run, printed with every violation. */
   replay?: string;
+  /**
+   * A planted storage bug, for the harness's self-test only: on restart a node forgets its vote
+   * (`'vote'`) or the last entry it persisted (`'lastEntry'`). The checker must notice.
+   */
+  amnesia?: 'vote' | 'lastEntry';
+  /** Events kept for the violation dump. Default {@link traceEventsMax}. */
+  traceEvents?: number;
 }
 
 export interface ClusterStats {
@@ -85,6 +92,8 @@ export class SimNode implements CheckedNode {
   commitRecorded = 0;
   readonly pendingReads = new Map<number, PendingRead>();
   waitingReads: ReadState[] = [];
+  /** Crash in the middle of processing the next Ready (see Cluster.crashDuringNextReady). */
+  tornCrash = false;
 
   constructor(readonly id: NodeId) {}
 
@@ -121,12 +130,16 @@ export class Cluster {
   private nextReadContext = 1;
   private readonly trace: TraceEvent[] = [];
   private traceNext = 0;
+  private readonly amnesia: ClusterOptions['amnesia'];
+  private readonly faultPrng: Prng;
+  private readonly traceLength: number;
 
   constructor(options: ClusterOptions) {
     this.seed = options.seed;
     this.prng = new Prng(options.seed);
     this.network = new SimNetwork(this.prng.fork(), options.network ?? reliableNetwork);
     this.nodePrng = this.prng.fork();
+    this.faultPrng = this.prng.fork();
     this.ids = options.nodeIds ?? Array.from({ length: options.nodes ?? 3 }, (_, i) => `n${i + 1}`);
     this.initialConfig = { voters: options.voters ?? this.ids.slice(), learners: options.learners ?? [] };
     this.snapshots = options.snapshots ?? false;
@@ -135,6 +148,8 @@ export class Cluster {
     this.tickMs = this.raftOptions.tickMs ?? 10;
     this.nextTickAt = this.tickMs;
     this.replay = options.replay ?? `(seed ${options.seed})`;
+    this.amnesia = options.amnesia;
+    this.traceLength = options.traceEvents ?? traceEventsMax;
     this.checker = new Checker({
       seed: options.seed,
       event: () => this.events,
@@ -261,8 +276,29 @@ export class Cluster {
     node.leaderId = null;
     node.pendingReads.clear();
     node.waitingReads = [];
+    node.tornCrash = false;
     this.network.setDown(id, true);
     this.stats.crashes++;
+  }
+
+  /**
+   * Makes `id` crash part-way through its next Ready: before persisting anything, between the
+   * entries and the hard state, or after persisting but before sending. A leader may already have
+   * sent its AppendEntries/InstallSnapshot (the one exception the Ready rules allow).
+   */
+  crashDuringNextReady(id: NodeId): void {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null) return;
+    this.record('torn crash armed', id);
+    node.tornCrash = true;
+  }
+
+  /** Delivers once more a message sent a while ago (a stale duplicate from the network's past). */
+  replayOldMessage(): void {
+    this.events++;
+    const m = this.network.replayOld(this.nowMs);
+    if (m !== undefined) this.record('replay', m);
   }
 
   /** Restarts `id` from its durable store (or starts it for the first time). */
@@ -278,6 +314,7 @@ export class Cluster {
   private start(node: SimNode): void {
     const random = this.nodePrng.fork();
     const config: RaftConfig = { ...this.raftOptions, id: node.id, random: () => random.next() };
+    if (node.incarnation > 0) this.forget(node);
     node.raw = new RawNode(config, node.durable.restoredState(this.initialConfig));
     node.incarnation++;
     node.role = 'follower';
@@ -288,6 +325,17 @@ export class Cluster {
     if (snapshot !== null) this.checker.onSnapshotInstalled(node, snapshot.meta.lastIncludedIndex, node.sm.hash);
     this.network.setDown(node.id, false);
     this.processReady(node);
+  }
+
+  /** The planted bug of {@link ClusterOptions.amnesia}. */
+  private forget(node: SimNode): void {
+    const d = node.durable;
+    if (this.amnesia === 'vote') d.hardState = { ...d.hardState, vote: null };
+    if (this.amnesia === 'lastEntry' && d.entries.length > 0) {
+      d.entries.pop();
+      d.hardState = { ...d.hardState, commit: Math.min(d.hardState.commit, d.lastIndex()) };
+      node.commitRecorded = Math.min(node.commitRecorded, d.hardState.commit);
+    }
   }
 
   partition(groupA: NodeId[], groupB: NodeId[]): void {
@@ -421,10 +469,47 @@ export class Cluster {
     const raw = node.raw!;
     for (let rounds = 0; raw.hasReady(); rounds++) {
       if (rounds >= readyRoundsMax) this.checker.fail('no livelock', `${node.id} still has a Ready after ${readyRoundsMax} rounds`);
+      if (node.tornCrash) return this.tornCrash(node, raw.ready());
       this.handleReady(node, raw.ready());
       raw.advance();
       if (this.snapshots && raw.snapshotDue()) this.takeSnapshot(node);
     }
+  }
+
+  /**
+   * Crashes `node` part-way through `rd`: either before persisting anything (a leader may already
+   * have sent its AppendEntries/InstallSnapshot, the one exception the Ready rules allow), or after
+   * persisting everything but before sending. A Ready's snapshot, entries and hard state are
+   * persisted together (one storage transaction, as LmdbLogStore does): the core rejects a log
+   * whose last term is above the hard state's term, so a tear between them is not simulated.
+   */
+  private tornCrash(node: SimNode, rd: Ready): void {
+    node.tornCrash = false;
+    const persisted = this.faultPrng.chance(0.5);
+    if (!persisted && node.role === 'leader') {
+      for (const m of rd.messages) if (m.type === 'AppendEntries' || m.type === 'InstallSnapshot') this.network.send(m, this.nowMs);
+    }
+    if (persisted) {
+      const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.term);
+      this.checker.checkLeaderAppendOnly(node, wasLeaderInTerm, rd.entries, rd.snapshot);
+      if (rd.snapshot !== null) {
+        this.checker.onSnapshotInstall(node, rd.snapshot, node.sm!.appliedIndex);
+        node.durable.installSnapshot(rd.snapshot);
+      }
+      if (rd.entries.length > 0) {
+        node.durable.append(rd.entries);
+        this.checker.onEntriesPersisted(node, rd.entries);
+      }
+      if (rd.hardState !== null) {
+        this.checker.onHardState(node, node.durable.hardState, rd.hardState);
+        node.durable.hardState = { ...rd.hardState };
+        node.term = rd.hardState.term;
+      }
+      this.checker.onCommitPersisted(node);
+    }
+    this.events--; // the crash belongs to the event during which the Ready was processed
+    this.crash(node.id);
+    this.record('torn crash', `${node.id} ${persisted ? 'after persisting, before sending' : 'before persisting'}`);
   }
 
   private takeSnapshot(node: SimNode): void {
@@ -522,7 +607,10 @@ export class Cluster {
   healAndCheckLiveness(boundMs: number): { electedAfterMs: number; committedAfterMs: number } {
     this.network.heal();
     this.network.profile = { ...reliableNetwork };
-    for (const node of this.nodes.values()) if (!node.up) this.restart(node.id);
+    for (const node of this.nodes.values()) {
+      node.tornCrash = false;
+      if (!node.up) this.restart(node.id);
+    }
     const start = this.nowMs;
     const deadline = start + boundMs;
     let electedAfterMs = -1;
@@ -561,9 +649,9 @@ export class Cluster {
 
   private record(kind: string, what: Message | string): void {
     const event: TraceEvent = { n: this.events, at: this.nowMs, kind, what };
-    if (this.trace.length < traceEventsMax) this.trace.push(event);
+    if (this.trace.length < this.traceLength) this.trace.push(event);
     else this.trace[this.traceNext] = event;
-    this.traceNext = (this.traceNext + 1) % traceEventsMax;
+    this.traceNext = (this.traceNext + 1) % this.traceLength;
   }
 
   /** A readable state of the whole cluster and the last events, for violation reports. */
@@ -582,7 +670,7 @@ export class Cluster {
           ` log (${d.snapshotIndex()}, ${d.lastIndex()}] tail [${tail.join(' ')}]`,
       );
     }
-    const ordered = this.trace.length < traceEventsMax ? this.trace : [...this.trace.slice(this.traceNext), ...this.trace.slice(0, this.traceNext)];
+    const ordered = this.trace.length < this.traceLength ? this.trace : [...this.trace.slice(this.traceNext), ...this.trace.slice(0, this.traceNext)];
     lines.push(`  last ${ordered.length} events:`);
     for (const e of ordered) lines.push(`    ${formatTrace(e)}`);
     return lines.join('\n');

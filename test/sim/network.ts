@@ -70,6 +70,9 @@ export interface NetworkStats {
   blocked: number;
 }
 
+/** How many recently sent messages the network remembers for stale replays. */
+export const recentMessagesMax = 256;
+
 /** Largest number of messages in flight; more means a message storm (a bug), not a slow network. */
 export const inFlightMessagesMax = 1_000_000;
 
@@ -80,6 +83,9 @@ export class SimNetwork {
   private readonly blockedLinks = new Set<string>();
   private readonly downNodes = new Set<NodeId>();
   private seq = 0;
+  /** The last {@link recentMessagesMax} messages sent, for stale replays. */
+  private readonly recent: Message[] = [];
+  private recentNext = 0;
 
   constructor(
     private readonly prng: Prng,
@@ -91,6 +97,9 @@ export class SimNetwork {
   /** Puts `message` on the wire at virtual time `nowMs`. */
   send(message: Message, nowMs: number): void {
     this.stats.sent++;
+    if (this.recent.length < recentMessagesMax) this.recent.push(message);
+    else this.recent[this.recentNext] = message;
+    this.recentNext = (this.recentNext + 1) % recentMessagesMax;
     const p = this.profile;
     if (p.dropRate > 0 && this.prng.chance(p.dropRate)) {
       this.stats.dropped++;
@@ -111,6 +120,15 @@ export class SimNetwork {
     if (this.queue.size > inFlightMessagesMax) {
       throw new Error(`message storm: more than ${inFlightMessagesMax} messages in flight`);
     }
+  }
+
+  /** Puts one of the recently sent messages on the wire again (a stale duplicate). */
+  replayOld(nowMs: number): Message | undefined {
+    if (this.recent.length === 0) return undefined;
+    const message = this.recent[this.prng.int(this.recent.length)]!;
+    this.stats.duplicated++;
+    this.enqueue(message, nowMs);
+    return message;
   }
 
   /** Virtual time of the next arrival, or undefined when nothing is in flight. */

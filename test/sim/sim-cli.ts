@@ -1,6 +1,6 @@
 /**
  * The simulator's command line: `npm run sim -- --seeds N --events M [--first F] [--nodes K]`
- * runs seeds F..F+N−1; `--seed S` runs one seed. A failure prints the invariant, the state dump
+ * runs seeds F..F+N−1 (`--keep-going` lists every failing seed instead of stopping at the first); `--seed S` runs one seed; `--trace N` keeps the last N events for the dump. A failure prints the invariant, the state dump
  * and the one command that replays it, and exits 1; a passing run prints how much it covered.
  */
 import { parseArgs } from 'node:util';
@@ -13,13 +13,15 @@ const { values } = parseArgs({
     events: { type: 'string', default: '2000' },
     seed: { type: 'string' },
     first: { type: 'string', default: '1' },
-    nodes: { type: 'string', default: '5' },
+    nodes: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    trace: { type: 'string', default: '60' },
+    'keep-going': { type: 'boolean', default: false },
   },
 });
 
 const events = positiveInt('events', values.events);
-const nodes = positiveInt('nodes', values.nodes);
+const nodes = values.nodes === undefined ? undefined : positiveInt('nodes', values.nodes);
 const single = values.seed !== undefined ? Number(values.seed) : undefined;
 const first = single ?? positiveInt('first', values.first);
 const seeds = single !== undefined ? 1 : positiveInt('seeds', values.seeds);
@@ -34,18 +36,24 @@ function positiveInt(name: string, text: string): number {
 }
 
 const totals = { elections: 0, commits: 0, proposals: 0, acked: 0, crashes: 0, restarts: 0, partitions: 0, readsChecked: 0, confChanges: 0, transfers: 0, snapshotsTaken: 0, snapshotsInstalled: 0, messages: 0, virtualMs: 0 };
+const failures: string[] = [];
 const started = performance.now();
 let lastProgress = started;
 for (let k = 0; k < seeds; k++) {
   const seed = first + k;
   let summary: RunSummary;
   try {
-    summary = runRandom({ seed, events, nodes });
+    summary = runRandom({ seed, events, traceEvents: positiveInt('trace', values.trace), ...(nodes === undefined ? {} : { nodes }) });
   } catch (e) {
+    const replay = replayCommand(seed, events, nodes);
+    if (values['keep-going']) {
+      failures.push(`seed ${seed}: ${e instanceof SimViolation ? `${e.invariant}: ${e.detail.split('\n')[0]}` : (e as Error).message} (replay: ${replay})`);
+      continue;
+    }
     if (e instanceof SimViolation) {
-      console.error(`\nFAILED at seed ${seed}\n${e.message}\n\nreplay: ${replayCommand(seed, events, nodes)}`);
+      console.error(`\nFAILED at seed ${seed}\n${e.message}\n\nreplay: ${replay}`);
     } else {
-      console.error(`\nFAILED at seed ${seed} (harness error)\n${(e as Error).stack}\n\nreplay: ${replayCommand(seed, events, nodes)}`);
+      console.error(`\nFAILED at seed ${seed} (harness error)\n${(e as Error).stack}\n\nreplay: ${replay}`);
     }
     process.exit(1);
   }
@@ -58,8 +66,12 @@ for (let k = 0; k < seeds; k++) {
   }
 }
 const seconds = (performance.now() - started) / 1000;
+if (failures.length > 0) {
+  console.error(`\n${failures.length} of ${seeds} seeds FAILED:\n  ${failures.join('\n  ')}`);
+  process.exit(1);
+}
 console.log(
-  `${seeds} seeds × ${events} events (event = one tick, message arrival, fault or client operation), ${nodes} nodes: ` +
+  `${seeds} seeds × ${events} events (event = one tick, message arrival, fault or client operation), ${nodes ?? '3/5/7 (per seed)'} nodes: ` +
     `${totals.elections} elections, ${totals.commits} commits, ${totals.acked}/${totals.proposals} proposals acknowledged, ` +
     `${totals.readsChecked} reads checked, ${totals.crashes} crashes, ${totals.restarts} restarts, ${totals.partitions} partitions, ` +
     `${totals.confChanges} conf changes, ${totals.transfers} transfers, ${totals.snapshotsTaken} snapshots taken, ` +

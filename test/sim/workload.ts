@@ -18,12 +18,17 @@ export const livenessBoundMs = 10_000;
 export interface RandomRunOptions {
   seed: number;
   events: number;
-  /** Default 5. */
+  /** Cluster size; by default the seed picks 3, 5 or 7. */
   nodes?: number;
+  /** A planted storage bug (harness self-test only). */
+  amnesia?: 'vote' | 'lastEntry';
+  /** Events kept for the violation dump. */
+  traceEvents?: number;
 }
 
 export interface RunSummary {
   seed: number;
+  nodes: number;
   events: number;
   virtualMs: number;
   snapshots: boolean;
@@ -46,8 +51,8 @@ export interface RunSummary {
   committedAfterMs: number;
 }
 
-export function replayCommand(seed: number, events: number, nodes: number): string {
-  return `npm run sim -- --seed ${seed} --events ${events}${nodes === 5 ? '' : ` --nodes ${nodes}`}`;
+export function replayCommand(seed: number, events: number, nodes?: number): string {
+  return `npm run sim -- --seed ${seed} --events ${events}${nodes === undefined ? '' : ` --nodes ${nodes}`}`;
 }
 
 interface RunParams {
@@ -81,9 +86,10 @@ function mixNetwork(prng: Prng): NetworkProfile {
 
 /** Runs one seed; throws SimViolation (with the replay command) on a broken invariant. */
 export function runRandom(options: RandomRunOptions): RunSummary {
-  const nodes = options.nodes ?? 5;
   const prng = new Prng(options.seed);
   const params = pickParams(prng.fork());
+  const sizes = [3, 3, 3, 3, 5, 5, 5, 5, 5, 7];
+  const nodes = options.nodes ?? sizes[prng.int(sizes.length)]!;
   const work = prng.fork();
   const cluster = new Cluster({
     seed: prng.nextU32(),
@@ -91,7 +97,9 @@ export function runRandom(options: RandomRunOptions): RunSummary {
     network: params.network,
     snapshots: params.snapshots,
     raft: params.snapshots ? { snapshotThreshold: work.between(5, 40), maxSnapshotChunkBytes: work.between(4, 64) } : {},
-    replay: replayCommand(options.seed, options.events, nodes),
+    replay: replayCommand(options.seed, options.events, options.nodes),
+    amnesia: options.amnesia,
+    traceEvents: options.traceEvents,
   });
   const driver = new RandomDriver(cluster, work, params);
   while (cluster.events < options.events) driver.next();
@@ -99,6 +107,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
   const s = cluster.stats;
   return {
     seed: options.seed,
+    nodes,
     events: options.events,
     virtualMs: cluster.nowMs,
     snapshots: params.snapshots,
@@ -143,7 +152,8 @@ export class RandomDriver {
     const r = p.next();
     // Keep faults recoverable often enough that something happens between them.
     if (down.length > 0 && (r < 0.25 || down.length * 2 >= c.ids.length)) return c.restart(p.pick(down));
-    if (r < 0.45) return c.crash(p.pick(c.ids));
+    if (r < 0.35) return c.crash(p.pick(c.ids));
+    if (r < 0.45) return c.crashDuringNextReady(p.chance(0.5) ? (c.leader()?.id ?? p.pick(c.ids)) : p.pick(c.ids));
     if (r < 0.55) {
       const leader = c.leader();
       return c.isolate(leader !== undefined && p.chance(0.7) ? leader.id : p.pick(c.ids));
@@ -158,7 +168,11 @@ export class RandomDriver {
       const to = p.pick(c.ids.filter((id) => id !== from));
       return c.blockOneWay(from, to);
     }
-    if (r < 0.92) return c.heal();
+    if (r < 0.82) return c.heal();
+    if (r < 0.92) {
+      for (let k = p.int(8); k >= 0; k--) c.replayOldMessage();
+      return;
+    }
     return c.setNetwork(p.chance(0.5) ? reliableNetwork : mixNetwork(p));
   }
 
