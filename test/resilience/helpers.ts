@@ -44,3 +44,12 @@ export async function runUntilSettled<T>(clock: VirtualClock, promise: Promise<T
   }
   return promise;
 }
+
+/**
+ * Runs per property: `fallback` in the default suite; set RESILIENCE_PROPERTY_RUNS for a longer
+ * soak, e.g. `RESILIENCE_PROPERTY_RUNS=20000 npx vitest run test/resilience`.
+ */
+export function propertyRuns(fallback: number): number {
+  const fromEnv = Number(process.env.RESILIENCE_PROPERTY_RUNS);
+  return Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
+}

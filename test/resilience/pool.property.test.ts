@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionPool, PoolCreateError, type PoolFactory, ResilienceError } from '../../src/resilience/index.js';
 import type { Clock } from '../../src/util/clock.js';
 import { VirtualClock } from '../../src/util/clock.js';
-import { flush } from './helpers.js';
+import { flush, propertyRuns } from './helpers.js';
 
 interface Conn {
   id: number;
@@ -150,7 +150,7 @@ describe('ConnectionPool (property)', () => {
           expect(unexpected).toEqual([]);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });
