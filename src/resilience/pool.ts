@@ -265,6 +265,7 @@ export class ConnectionPool<T> {
       if (entry !== undefined) {
         if (this.isExpired(entry, this.clock.now())) {
           this.destroyEntry(entry);
+          this.ensureMinConnections();
           continue;
         }
         const waiter = this.waiters.shift()!;
