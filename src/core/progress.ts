@@ -49,10 +49,10 @@ export class Inflights {
 
   /** Records a message whose last entry is `lastIndex`. Invariant: indices added only grow. */
   add(lastIndex: number): void {
-    assert(!this.full(), () => `Inflights.add(${lastIndex}) when full (${this.capacity})`);
+    if (this.full()) assert(false, () => `Inflights.add(${lastIndex}) when full (${this.capacity})`);
     if (this.count > 0) {
       const newest = this.buffer[(this.start + this.count - 1) % this.capacity];
-      assert(lastIndex >= newest, () => `Inflights.add(${lastIndex}) below newest ${newest}`);
+      if (lastIndex < newest) assert(false, () => `Inflights.add(${lastIndex}) below newest ${newest}`);
     }
     this.buffer[(this.start + this.count) % this.capacity] = lastIndex;
     this.count++;
@@ -102,10 +102,7 @@ export class Progress {
   }
 
   checkInvariant(): void {
-    assert(
-      this.matchIndex >= 0 && this.matchIndex < this.nextIndex,
-      () => `Progress invariant 0 ≤ match < next broken: match=${this.matchIndex} next=${this.nextIndex} state=${this.state}`,
-    );
+    if (!(this.matchIndex >= 0 && this.matchIndex < this.nextIndex)) assert(false, () => `Progress invariant 0 ≤ match < next broken: match=${this.matchIndex} next=${this.nextIndex} state=${this.state}`);
   }
 
   /** True when nothing more may be sent until an answer arrives. */
@@ -167,7 +164,7 @@ export class Progress {
 
   /** Replicate state: entries up to `lastIndex` were just sent. */
   sentEntries(lastIndex: number): void {
-    assert(this.state === 'replicate', () => `sentEntries in state ${this.state}`);
+    if (this.state !== 'replicate') assert(false, () => `sentEntries in state ${this.state}`);
     this.nextIndex = lastIndex + 1;
     this.inflights.add(lastIndex);
   }

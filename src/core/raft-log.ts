@@ -56,14 +56,8 @@ export class RaftLog {
   }
 
   checkInvariants(): void {
-    assert(
-      this.snapshotIndex <= this.applied && this.applied <= this.applying && this.applying <= this.commitIndex && this.commitIndex <= this.lastIndex(),
-      () => `log invariant snapshotIndex ≤ applied ≤ applying ≤ commitIndex ≤ lastIndex broken: ${this.describe()}`,
-    );
-    assert(
-      this.snapshotIndex < this.unstableFrom && this.unstableFrom <= this.lastIndex() + 1,
-      () => `log invariant snapshotIndex < unstableFrom ≤ lastIndex + 1 broken: ${this.describe()}`,
-    );
+    if (!(this.snapshotIndex <= this.applied && this.applied <= this.applying && this.applying <= this.commitIndex && this.commitIndex <= this.lastIndex())) assert(false, () => `log invariant snapshotIndex ≤ applied ≤ applying ≤ commitIndex ≤ lastIndex broken: ${this.describe()}`);
+    if (!(this.snapshotIndex < this.unstableFrom && this.unstableFrom <= this.lastIndex() + 1)) assert(false, () => `log invariant snapshotIndex < unstableFrom ≤ lastIndex + 1 broken: ${this.describe()}`);
   }
 
   describe(): string {
@@ -106,7 +100,9 @@ export class RaftLog {
 
   /** Entries in [lo, hi), at most `maxBytes` of payload but always at least one entry. */
   slice(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
-    assert(lo > this.snapshotIndex && hi <= this.lastIndex() + 1 && lo <= hi, () => `slice [${lo}, ${hi}) outside the log: ${this.describe()}`);
+    if (!(lo > this.snapshotIndex && hi <= this.lastIndex() + 1 && lo <= hi)) {
+      assert(false, () => `slice [${lo}, ${hi}) outside the log: ${this.describe()}`);
+    }
     const start = lo - this.snapshotIndex - 1;
     let end = hi - this.snapshotIndex - 1;
     if (maxBytes !== Number.POSITIVE_INFINITY) {
@@ -161,14 +157,16 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     if (entries.length === 0) return this.lastIndex() + 1;
     const first = entries[0].index;
-    assert(first > this.commitIndex, () => `append would overwrite committed entry ${first}: ${this.describe()}`);
-    assert(first <= this.lastIndex() + 1, () => `append at ${first} leaves a gap: ${this.describe()}`);
+    if (first <= this.commitIndex) assert(false, () => `append would overwrite committed entry ${first}: ${this.describe()}`);
+    if (!(first <= this.lastIndex() + 1)) assert(false, () => `append at ${first} leaves a gap: ${this.describe()}`);
     if (first <= this.lastIndex()) this.truncateFrom(first);
     const previousTerm = this.lastTerm();
-    assert(entries[0].term >= previousTerm, () => `append of term ${entries[0].term} after term ${previousTerm} at ${first}`);
+    if (!(entries[0].term >= previousTerm)) assert(false, () => `append of term ${entries[0].term} after term ${previousTerm} at ${first}`);
+    // Hot path: asserts build their message only on failure (no closure per entry).
     for (let k = 0; k < entries.length; k++) {
       const entry = entries[k];
-      assert(entry.index === first + k, () => `appended entries not contiguous at ${k}: ${entry.index}`);
+      if (entry.index !== first + k) assert(false, () => `appended entries not contiguous at ${k}: ${entry.index}`);
+      if (k > 0 && entry.term < entries[k - 1].term) assert(false, () => `appended terms decrease at ${entry.index}`);
       this.entries.push(entry);
       if (entry.type === 'confChange') this.confIndexes.push(entry.index);
     }
@@ -177,8 +175,8 @@ export class RaftLog {
 
   /** Appends one new entry at lastIndex + 1 (the leader's proposal path: no array per entry). */
   appendOne(entry: Entry): void {
-    assert(entry.index === this.lastIndex() + 1, () => `appendOne at ${entry.index}, expected ${this.lastIndex() + 1}`);
-    assert(entry.term >= this.lastTerm(), () => `appendOne of term ${entry.term} after term ${this.lastTerm()}`);
+    if (entry.index !== this.lastIndex() + 1) assert(false, () => `appendOne at ${entry.index}, expected ${this.lastIndex() + 1}`);
+    if (entry.term < this.lastTerm()) assert(false, () => `appendOne of term ${entry.term} after term ${this.lastTerm()}`);
     this.entries.push(entry);
     if (entry.type === 'confChange') this.confIndexes.push(entry.index);
   }
@@ -200,7 +198,7 @@ export class RaftLog {
 
   commitTo(index: number): boolean {
     if (index <= this.commitIndex) return false;
-    assert(index <= this.lastIndex(), () => `commitTo(${index}) beyond the log: ${this.describe()}`);
+    if (index > this.lastIndex()) assert(false, () => `commitTo(${index}) beyond the log: ${this.describe()}`);
     this.commitIndex = index;
     return true;
   }
