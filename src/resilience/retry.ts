@@ -23,8 +23,7 @@ export type RetryStrategy = 'fixed' | 'linear' | 'exponentialBackoff' | 'fibonac
 export const RETRY_STRATEGIES: readonly RetryStrategy[] = ['fixed', 'linear', 'exponentialBackoff', 'fibonacci'];
 
 /** A class of errors (matched with `instanceof`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ErrorClass = abstract new (...args: any[]) => Error;
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Decides whether an error is transient. Must not throw. */
 export type RetryPredicate = (error: unknown) => boolean;

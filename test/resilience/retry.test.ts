@@ -293,3 +293,23 @@ describe('RetryExecutor defaults', () => {
     expect(retry.delayConfig).toEqual({ initialDelayMs: 100, maxDelayMs: 10_000, strategy: 'exponentialBackoff', backoffMultiplier: 2, jitter: true, jitterRatio: 0.5 });
   });
 });
+
+describe('retryableErrors typing', () => {
+  it('accepts classes whose constructors take arguments, including abstract ones', () => {
+    class WithArgs extends Error {
+      constructor(
+        readonly peer: string,
+        readonly attempt: number,
+      ) {
+        super(`${peer}#${attempt}`);
+      }
+    }
+    abstract class Transient extends Error {}
+    class Concrete extends Transient {}
+    const retry = new RetryExecutor({ retryableErrors: [WithArgs, Transient, TypeError] });
+    expect(retry.isRetryable(new WithArgs('n2', 1))).toBe(true);
+    expect(retry.isRetryable(new Concrete())).toBe(true);
+    expect(retry.isRetryable(new TypeError())).toBe(true);
+    expect(retry.isRetryable(new RangeError())).toBe(false);
+  });
+});
