@@ -9,6 +9,7 @@
 import type { ClusterConfig, Entry, NodeId } from '../core/types.js';
 import type { ClientReply, ClientRequest } from './client-types.js';
 import type { ResultEnvelope, TaskEnvelope } from './task-types.js';
+import { assert } from '../core/errors.js';
 import { crc32c } from './crc32c.js';
 import { CodecError, CodecErrorCode } from './errors.js';
 import {
@@ -38,9 +39,19 @@ export type DecodeResult =
 
 export const NEED_MORE: DecodeResult = Object.freeze({ status: 'needMore', consumed: 0 });
 
-/** Merges caller limits over the defaults (no allocation when there are none). */
+// Callers usually pass the same limits object on every frame: merge it once. (Merging again when
+// the caller mutated that object is their bug; limits are meant to be fixed per connection.)
+let lastLimits: Partial<CodecLimits> | undefined;
+let lastResolved: CodecLimits = DEFAULT_CODEC_LIMITS;
+
+/** Merges caller limits over the defaults. */
 export function resolveLimits(limits?: Partial<CodecLimits>): CodecLimits {
-  return limits === undefined ? DEFAULT_CODEC_LIMITS : { ...DEFAULT_CODEC_LIMITS, ...limits };
+  if (limits === undefined) return DEFAULT_CODEC_LIMITS;
+  if (limits !== lastLimits) {
+    lastResolved = { ...DEFAULT_CODEC_LIMITS, ...limits };
+    lastLimits = limits;
+  }
+  return lastResolved;
 }
 
 function u32At(b: Uint8Array, at: number): number {
@@ -247,6 +258,7 @@ function getBody(type: WireType, flags: number): WireMessage {
  * ```
  */
 export function decodeFrame(bytes: Uint8Array, offset = 0, limits?: Partial<CodecLimits>): DecodeResult {
+  assert(Number.isInteger(offset) && offset >= 0 && offset <= bytes.length, () => `offset ${offset} is outside the ${bytes.length} input bytes`);
   const l = resolveLimits(limits);
   try {
     const size = checkHeader(bytes, offset, l);

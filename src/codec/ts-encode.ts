@@ -80,6 +80,7 @@ function entriesBytes(entries: Entry[]): number {
   let bytes = 4 + entries.length * ENTRY_HEADER_BYTES;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
+    if (e === null || typeof e !== 'object') throw new CodecError(CodecErrorCode.malformed, `entries[${i}] is not an entry`);
     const index = e.index;
     const term = e.term;
     if (!(Number.isSafeInteger(index) && index >= 0)) checkU64(index, 'entries[].index');
@@ -142,6 +143,7 @@ function bodyBytes(m: WireMessage): number {
 
 /** Exact size in bytes of the frame {@link encodeFrame} makes for `message`. */
 export function encodedFrameSize(message: WireMessage): number {
+  if (message === null || typeof message !== 'object') throw new CodecError(CodecErrorCode.malformed, `cannot encode ${String(message)}`);
   const body = bodyBytes(message);
   if (body > BODY_BYTES_LIMIT - HEADER_BYTES) throw new CodecError(CodecErrorCode.frameTooLarge, `a ${message.type} body of ${body} bytes does not fit a frame`);
   return HEADER_BYTES + body;

@@ -42,6 +42,18 @@ const NEED_MORE: DecodeResult = Object.freeze({ status: 'needMore', consumed: 0 
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+// Callers usually pass the same limits object on every frame: merge it once.
+let lastLimits: Partial<CodecLimits> | undefined;
+let lastResolved: CodecLimits = DEFAULT_CODEC_LIMITS;
+function resolveLimits(limits?: Partial<CodecLimits>): CodecLimits {
+  if (limits === undefined) return DEFAULT_CODEC_LIMITS;
+  if (limits !== lastLimits) {
+    lastResolved = { ...DEFAULT_CODEC_LIMITS, ...limits };
+    lastLimits = limits;
+  }
+  return lastResolved;
+}
+
 function fieldOf(m: WireMessage, spec: FieldSpec): unknown {
   const record = m as unknown as Record<string, unknown>;
   if (spec.kind !== Kind.nodes) return record[spec.name];
@@ -145,8 +157,9 @@ export class WasmFrameCodec {
     blob = table + entries.length * ENTRY_RECORD_BYTES;
     let payloadBytes = 0;
     for (let i = 0; i < entries.length; i++) {
-      const data = entries[i]!.data;
-      payloadBytes += data instanceof Uint8Array ? data.length : 0;
+      const e = entries[i];
+      if (e === null || typeof e !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: entries[${i}] is not an entry`);
+      payloadBytes += e.data instanceof Uint8Array ? e.data.length : 0;
     }
     this.ensure(blob + payloadBytes);
     const { u8, u32, f64 } = this;
@@ -173,8 +186,9 @@ export class WasmFrameCodec {
     if (!(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffff_ffff)) {
       throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${String(requestId)}`);
     }
+    if (m === null || typeof m !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: cannot encode ${String(m)}`);
     const type = m.type as WireType;
-    const code = TYPE_CODE[type];
+    const code = Object.hasOwn(TYPE_CODE, type) ? TYPE_CODE[type] : undefined;
     if (code === undefined) throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${String(type)}`);
     const fields = SCHEMA[type];
     const { u32, f64 } = this;
@@ -231,9 +245,9 @@ export class WasmFrameCodec {
 
   /** Same contract as the reference `decodeFrame`; byte fields are views into `bytes`. */
   decodeFrame(bytes: Uint8Array, offset = 0, limits?: Partial<CodecLimits>): DecodeResult {
-    const l = limits === undefined ? DEFAULT_CODEC_LIMITS : { ...DEFAULT_CODEC_LIMITS, ...limits };
+    const l = resolveLimits(limits);
     const available = bytes.length - offset;
-    assert(Number.isInteger(offset) && available >= 0, () => `offset ${offset} is outside the ${bytes.length} input bytes`);
+    assert(Number.isInteger(offset) && offset >= 0 && available >= 0, () => `offset ${offset} is outside the ${bytes.length} input bytes`);
     if (available < 4) return NEED_MORE;
     const frameBytes = HEADER_BYTES + ((bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0);
     const frameBytesMax = Math.min(l.frameBytesMax, FRAME_BYTES_WASM_MAX);

@@ -42,7 +42,8 @@ describe('WASM codec', () => {
       { ...SAMPLES.requestVote, term: 2 ** 53 }, { ...SAMPLES.requestVote, term: -1 }, { ...SAMPLES.requestVote, lastLogIndex: 0.5 },
       { ...SAMPLES.requestVote, term: '5' }, { ...SAMPLES.requestVote, from: '' }, { ...SAMPLES.requestVote, to: 'x'.repeat(256) },
       { ...SAMPLES.requestVote, type: 'Nope' }, { ...SAMPLES.clientGet, op: 'put' }, { ...SAMPLES.task, payload: null },
-      { ...SAMPLES.task, taskId: null }, { ...SAMPLES.task, taskId: 5 },
+      { ...SAMPLES.task, taskId: null }, { ...SAMPLES.task, taskId: 5 }, { ...SAMPLES.requestVote, type: 'toString' },
+      { ...SAMPLES.appendEntries, entries: [null] }, { ...SAMPLES.installSnapshot, config: null },
       { ...SAMPLES.appendEntries, entries: [{ index: 1, term: 1, type: 'other', data: new Uint8Array(1) }] },
       { ...SAMPLES.appendEntries, entries: [{ index: 1, term: NaN, type: 'normal', data: new Uint8Array(1) }] },
     ];
