@@ -401,7 +401,8 @@ export class UwsNetwork implements NetworkInterface {
 
   /** Decodes every frame of one WebSocket message. `owned`: the bytes outlive this call. */
   private receive(channel: PeerChannel, socket: PeerSocket, bytes: Uint8Array, owned: boolean): void {
-    const limits = { frameBytesMax: this.options.payloadBytesMax };
+    // No per-frame limits here: a frame cannot be larger than the WebSocket message holding it,
+    // and uWS (maxPayloadLength) and ws (maxPayload) already bound that by payloadBytesMax.
     let offset = 0;
     while (offset < bytes.length) {
       let source = bytes;
@@ -414,7 +415,7 @@ export class UwsNetwork implements NetworkInterface {
           at = 0;
         }
       }
-      const result = decodeFrame(source, at, limits);
+      const result = decodeFrame(source, at);
       if (result.status !== 'ok') {
         const why = result.status === 'error' ? result.error.message : 'frame cut short';
         this.rejectPeer(channel, socket, `bad frame from ${channel.peerId}: ${why}`);
