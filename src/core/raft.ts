@@ -101,6 +101,11 @@ export class Raft {
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
   leadTransferee: NodeId | null = null;
+  /**
+   * This leader sent TimeoutNow in its term: the target may win an election without waiting out
+   * any lease, so lease reads fall back to ReadIndex for the rest of the term.
+   */
+  leaseVoided = false;
   readonly scratch = new Float64Array(16);
 
   constructor(cfg: ResolvedRaftConfig, init: RaftInit) {
@@ -118,7 +123,13 @@ export class Raft {
     this.refreshConfig();
     this.term = init.hardState.term;
     this.vote = init.hardState.vote;
-    assert(this.term >= this.log.lastTerm(), () => `hard state term ${this.term} below last log term ${this.log.lastTerm()}`);
+    if (this.term < this.log.lastTerm()) {
+      // A torn write: the entries of a Ready reached the disk, its hard state did not. Every
+      // message of that Ready waited for both (ready.ts rule 2), so no vote of the newer term left
+      // this node: adopting the log's last term with no vote promises nothing twice.
+      this.term = this.log.lastTerm();
+      this.vote = null;
+    }
     this.readOnly = new ReadOnly(0);
     this.resetRandomizedElectionTimeout();
   }
@@ -184,6 +195,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.leadTransferee = null;
+    this.leaseVoided = false;
     this.votes.clear();
     this.progress.clear();
     this.readOnly.reset();
@@ -318,6 +330,9 @@ export class Raft {
   /** A leader, or a follower that heard from one within the minimum election timeout, ignores elections. */
   private inLease(): boolean {
     if (this.role === 'leader') return true;
+    // A node that just (re)started may have acknowledged a leader's lease before it crashed; it
+    // cannot know, so it honours one for a whole election timeout (or lease reads could go stale).
+    if (this.tickCount < this.cfg.electionTimeoutMinTicks) return true;
     return this.role === 'follower' && this.leaderId !== null && this.electionElapsed < this.cfg.electionTimeoutMinTicks;
   }
 
@@ -637,7 +652,7 @@ export class Raft {
 
   leaseRead(context: number): void {
     if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
-    if (this.cfg.checkQuorum && this.leadTransferee === null && committedInTerm(this) && this.leaseValid()) {
+    if (this.cfg.checkQuorum && this.leadTransferee === null && !this.leaseVoided && committedInTerm(this) && this.leaseValid()) {
       this.readStates.push({ context, index: this.log.commitIndex });
       return;
     }

@@ -239,6 +239,7 @@ export function handleInstallSnapshotResponse(r: Raft, m: InstallSnapshotRespons
 }
 
 export function sendTimeoutNow(r: Raft, to: NodeId): void {
+  r.leaseVoided = true;
   r.msgs.push({ type: 'TimeoutNow', from: r.id, to, term: r.term, leaderId: r.id });
 }
 

@@ -18,9 +18,9 @@ import { TestCluster, bytes, text } from './harness.js';
 const e = (index: number, term: number): Entry => ({ index, term, type: 'normal', data: new Uint8Array(0) });
 
 function node(id: string, opts: { term?: number; vote?: string | null; commit?: number; entries?: Entry[]; preVote?: boolean; checkQuorum?: boolean } = {}): RawNode {
-  const prng = new Prng(42);
-  return new RawNode(
-    { id, random: () => prng.next(), tickMs: 10, electionTimeoutMinMs: 100, electionTimeoutMaxMs: 200, heartbeatIntervalMs: 20, preVote: opts.preVote ?? false, checkQuorum: opts.checkQuorum ?? false },
+  // The longest timeout, so the node does not campaign on its own while the test talks to it.
+  const n = new RawNode(
+    { id, random: () => 0.99, tickMs: 10, electionTimeoutMinMs: 100, electionTimeoutMaxMs: 200, heartbeatIntervalMs: 20, preVote: opts.preVote ?? false, checkQuorum: opts.checkQuorum ?? false },
     {
       hardState: { term: opts.term ?? 1, vote: opts.vote ?? null, commit: opts.commit ?? 0 },
       snapshot: null,
@@ -28,6 +28,9 @@ function node(id: string, opts: { term?: number; vote?: string | null; commit?: 
       config: { voters: ['a', 'b', 'c'], learners: [] },
     },
   );
+  // A node that just started honours a possible leader lease for one election timeout: let it pass.
+  for (let i = 0; i < 10; i++) n.tick();
+  return n;
 }
 
 /** Processes one Ready (everything persisted at once) and returns it. */
