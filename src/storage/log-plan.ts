@@ -156,11 +156,9 @@ export class LogPlan {
 
   private checkAppend(entries: readonly Entry[], b: LogBounds): void {
     const first = entries[0]!.index;
-    const last = entries[entries.length - 1]!.index;
     if (first > b.lastIndex + 1) {
       throw new StorageInvalidWriteError(`append at index ${first} would leave a gap after the last index ${b.lastIndex}`);
     }
-    if (last <= b.prevIndex) return; // all already compacted: nothing to do
   }
 
   private append(entries: readonly Entry[]): void {

@@ -132,8 +132,3 @@ export function validateSnapshotMeta(meta: SnapshotMeta): void {
     throw new StorageInvalidWriteError('snapshot config must be {voters: string[], learners: string[]}');
   }
 }
-
-/** Sum of payload bytes, as `entries(lo, hi, bytesMax)` counts them. */
-export function payloadBytes(entry: Entry): number {
-  return entry.data.length;
-}

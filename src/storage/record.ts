@@ -122,11 +122,6 @@ export function decodeEntry(bytes: Uint8Array, index: number): Entry {
   return { index, term, type, data };
 }
 
-/** The term of an entry record without building the entry (still checksummed). */
-export function decodeEntryTerm(bytes: Uint8Array, index: number): number {
-  return decodeEntry(bytes, index).term;
-}
-
 /** Encodes the hard state. Throws {@link StorageInvalidWriteError} on a vote longer than NODE_ID_BYTES_MAX. */
 export function encodeHardState(hardState: HardState): Uint8Array {
   const vote = hardState.vote === null ? null : textEncoder.encode(hardState.vote);

@@ -9,5 +9,4 @@ describe('storage checksum', () => {
     const data = payload(3, 9, 10_000);
     expect(checksum(data.subarray(4000), checksum(data.subarray(0, 4000)))).toBe(checksum(data));
   });
-
 });
