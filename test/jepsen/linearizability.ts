@@ -177,7 +177,7 @@ function checkKey(key: string, ops: readonly Operation[], searchStepsMax: number
       const top = calls.pop();
       if (top === undefined) {
         const blocked = new Set<number>();
-        for (let e = head.next; e !== null && blocked.size < 8; e = e.next) if (e.kind === 'call') blocked.add(e.op);
+        for (let e: Event | null = head.next; e !== null && blocked.size < 8; e = e.next) if (e.kind === 'call') blocked.add(e.op);
         return {
           key,
           ok: false,
