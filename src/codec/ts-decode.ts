@@ -161,7 +161,13 @@ function getEntries(): Entry[] {
   let p = pos;
   const entries: Entry[] = [];
   for (let i = 0; i < count; i++) {
-    if (end - p < ENTRY_HEADER_BYTES) { pos = p; throw malformed('entry header'); }
+    if (end - p < ENTRY_HEADER_BYTES) {
+      // A short tail: read field by field so the error is the one the field order gives (the WASM
+      // decoder reports the same code for the same bytes). One of these throws.
+      pos = p;
+      getU64(); getU64(); getEnum(ENTRY_TYPES, 'entry type'); getBytes();
+      throw malformed('entry header');
+    }
     const indexHigh = u32At(b, p + 4);
     const termHigh = u32At(b, p + 12);
     if (indexHigh > U64_HIGH_MAX || termHigh > U64_HIGH_MAX) {

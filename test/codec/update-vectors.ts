@@ -29,7 +29,7 @@ function edit(name: keyof typeof SAMPLES, change: (f: Uint8Array) => Uint8Array 
 function withBodyBytes(frame: Uint8Array, bodyBytes: number): Uint8Array {
   const out = new Uint8Array(16 + bodyBytes);
   out.set(frame.subarray(0, Math.min(frame.length, out.length)));
-  new DataView(out.buffer).setUint32(0, bodyBytes, true);
+  new DataView(out.buffer, out.byteOffset).setUint32(0, bodyBytes, true);
   return out;
 }
 
@@ -41,6 +41,15 @@ function rawFrame(type: number, body: number[]): Uint8Array {
   frame[5] = type;
   frame.set(body, 16);
   return reseal(frame);
+}
+
+/** A heartbeat body with 2 entries: a whole one with 10 data bytes, then 12 bytes of a second. */
+function shortTailFrame(): Uint8Array {
+  const heartbeat = tsCodec.encodeFrame(SAMPLES.appendEntriesHeartbeat!, 5);
+  const head = Array.from(heartbeat.subarray(16, heartbeat.length - 4));
+  const first = [1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 10, 0, 0, 0, ...new Array<number>(10).fill(7)];
+  const secondPart = [0, 0, 0, 0, 0, 0, 0x20, 0, 1, 0, 0, 0];
+  return rawFrame(3, [...head, 2, 0, 0, 0, ...first, ...secondPart]);
 }
 
 // timeoutNow body: [u8 2]"n1" [u8 2]"n2" u64 term [u8 2]"n1" → term at 22, leaderId at 30.
@@ -57,8 +66,9 @@ const rejects: RejectVector[] = [
   { name: 'bad-utf8', why: '0xff is never UTF-8', expect: 'CODEC_ERR_MALFORMED', frameHex: hex(edit('timeoutNow', (f) => { f[17] = 0xff; })) },
   { name: 'trailing-byte', why: 'a byte after the last field', expect: 'CODEC_ERR_MALFORMED', frameHex: hex(edit('timeoutNow', (f) => withBodyBytes(f, f.length - 16 + 1))) },
   { name: 'entries-past-body', why: 'an entry count the body cannot hold', expect: 'CODEC_ERR_MALFORMED', frameHex: hex(edit('appendEntriesHeartbeat', (f) => { f[f.length - 4] = 200; })) },
-  { name: 'entries-past-max', why: '70000 entries is past the default entriesMax 65536', expect: 'CODEC_ERR_LIMIT', frameHex: hex(edit('appendEntriesHeartbeat', (f) => { new DataView(f.buffer).setUint32(f.length - 4, 70_000, true); })) },
-  { name: 'null-payload', why: 'a required byte string holds the null length', expect: 'CODEC_ERR_MALFORMED', frameHex: hex(edit('result', (f) => { new DataView(f.buffer).setUint32(16 + 4 + 3 + 1, 0xffff_ffff, true); })) },
+  { name: 'entry-tail-integer-range', why: 'the last entry is shorter than an entry header and its index is past 2^53-1: the field order decides the code', expect: 'CODEC_ERR_INTEGER_RANGE', frameHex: hex(shortTailFrame()) },
+  { name: 'entries-past-max', why: '70000 entries is past the default entriesMax 65536', expect: 'CODEC_ERR_LIMIT', frameHex: hex(edit('appendEntriesHeartbeat', (f) => { new DataView(f.buffer, f.byteOffset, f.byteLength).setUint32(f.length - 4, 70_000, true); })) },
+  { name: 'null-payload', why: 'a required byte string holds the null length', expect: 'CODEC_ERR_MALFORMED', frameHex: hex(edit('result', (f) => { new DataView(f.buffer, f.byteOffset, f.byteLength).setUint32(16 + 4 + 3 + 1, 0xffff_ffff, true); })) },
   { name: 'bad-enum', why: 'ClientRequest op 9 does not exist', expect: 'CODEC_ERR_MALFORMED', frameHex: hex(edit('clientGet', (f) => { f[16] = 9; })) },
   { name: 'header-prefix', why: 'three bytes of a valid frame', expect: 'needMore', frameHex: hex(tsCodec.encodeFrame(SAMPLES.timeoutNow!, 1).subarray(0, 3)) },
   { name: 'body-prefix', why: 'a valid frame missing its last byte', expect: 'needMore', frameHex: hex(tsCodec.encodeFrame(SAMPLES.appendEntries!, 1).subarray(0, -1)) },
