@@ -47,6 +47,8 @@ export interface ClusterOptions {
   snapshots?: boolean;
   /** The command that replays this run, printed with every violation. */
   replay?: string;
+  /** The seed to report in violations when `seed` was derived from a run's seed. Default `seed`. */
+  reportSeed?: number;
   /**
    * A planted storage bug, for the harness's self-test only: on restart a node forgets its vote
    * (`'vote'`) or the last entry it persisted (`'lastEntry'`). The checker must notice.
@@ -151,7 +153,7 @@ export class Cluster {
     this.amnesia = options.amnesia;
     this.traceLength = options.traceEvents ?? traceEventsMax;
     this.checker = new Checker({
-      seed: options.seed,
+      seed: options.reportSeed ?? options.seed,
       event: () => this.events,
       dump: () => this.dump(),
       replay: () => this.replay,
@@ -477,19 +479,18 @@ export class Cluster {
   }
 
   /**
-   * Crashes `node` part-way through `rd`: either before persisting anything (a leader may already
-   * have sent its AppendEntries/InstallSnapshot, the one exception the Ready rules allow), or after
-   * persisting everything but before sending. A Ready's snapshot, entries and hard state are
-   * persisted together (one storage transaction, as LmdbLogStore does): the core rejects a log
-   * whose last term is above the hard state's term, so a tear between them is not simulated.
+   * Crashes `node` part-way through `rd`, at one of three points: before persisting anything (a
+   * leader may already have sent its AppendEntries/InstallSnapshot, the one exception the Ready
+   * rules allow); after persisting the snapshot and entries but not the hard state (a torn write,
+   * which the core recovers on restore); or after persisting everything but before sending.
    */
   private tornCrash(node: SimNode, rd: Ready): void {
     node.tornCrash = false;
-    const persisted = this.faultPrng.chance(0.5);
-    if (!persisted && node.role === 'leader') {
+    const stage = this.faultPrng.int(3);
+    if (stage === 0 && node.role === 'leader') {
       for (const m of rd.messages) if (m.type === 'AppendEntries' || m.type === 'InstallSnapshot') this.network.send(m, this.nowMs);
     }
-    if (persisted) {
+    if (stage >= 1) {
       const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.term);
       this.checker.checkLeaderAppendOnly(node, wasLeaderInTerm, rd.entries, rd.snapshot);
       if (rd.snapshot !== null) {
@@ -500,16 +501,16 @@ export class Cluster {
         node.durable.append(rd.entries);
         this.checker.onEntriesPersisted(node, rd.entries);
       }
-      if (rd.hardState !== null) {
-        this.checker.onHardState(node, node.durable.hardState, rd.hardState);
-        node.durable.hardState = { ...rd.hardState };
-        node.term = rd.hardState.term;
-      }
-      this.checker.onCommitPersisted(node);
     }
+    if (stage === 2 && rd.hardState !== null) {
+      this.checker.onHardState(node, node.durable.hardState, rd.hardState);
+      node.durable.hardState = { ...rd.hardState };
+      node.term = rd.hardState.term;
+    }
+    if (stage >= 1) this.checker.onCommitPersisted(node);
     this.events--; // the crash belongs to the event during which the Ready was processed
     this.crash(node.id);
-    this.record('torn crash', `${node.id} ${persisted ? 'after persisting, before sending' : 'before persisting'}`);
+    this.record('torn crash', `${node.id} ${['before persisting', 'after entries, before hard state', 'after persisting, before sending'][stage]}`);
   }
 
   private takeSnapshot(node: SimNode): void {

@@ -93,6 +93,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
   const work = prng.fork();
   const cluster = new Cluster({
     seed: prng.nextU32(),
+    reportSeed: options.seed,
     nodes,
     network: params.network,
     snapshots: params.snapshots,
