@@ -321,6 +321,11 @@ export class UwsNetwork implements NetworkInterface {
     if (channel === undefined) return;
     if (channel.socket === socket) channel.socket = undefined;
     channel.failInflight(socket.epoch, () => new ConnectionLostError(peerId, reason));
+    // Peers we have no address for exist only while connected: forget them, so connections from
+    // ever-new ids cannot grow the channel map without bound.
+    if (!this.addresses.has(peerId) && channel.socket === undefined && channel.pending.size === 0 && channel.queuedMessages === 0) {
+      this.channels.delete(peerId);
+    }
   }
 
   // ---- client side (ws) ----
