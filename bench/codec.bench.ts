@@ -9,7 +9,8 @@
  * Prints a table and writes bench/results/codec.json (machine, Node version, date, medians and
  * ratios). The machine may be shared (2 cores, other work running): treat the figures as noisy.
  *
- * Run: `npm run bench:codec` (optional `-- --time-ms 500` per task).
+ * Run: `npm run bench:codec` (options: `-- --time-ms 250 --rounds 3`; each figure is the median
+ * over rounds of tinybench's per-task median).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,8 +23,10 @@ import { crc32cTs } from '../src/codec/crc32c-ts.js';
 import { loadNative } from '../src/codec/native.js';
 import { loadWasmCodec } from '../src/codec/wasm.js';
 
-const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '400' } } });
+const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '250' }, rounds: { type: 'string', default: '3' } } });
 const timeMs = Number(values['time-ms']);
+/** The suite runs this many times; each figure is the median over rounds of the per-round median. */
+const rounds = Number(values.rounds);
 
 function appendEntries(count: number): AppendEntriesRequest {
   const entries: Entry[] = [];
@@ -66,18 +69,8 @@ const codecs: Record<string, Codec> = {
   'json+base64': { encode: (m) => jsonEncode(m as AppendEntriesRequest), decode: (b) => jsonDecode(b) },
 };
 
-const bench = new Bench({ time: timeMs, warmupTime: 100 });
 const shapes = { 'AppendEntries x1': appendEntries(1), 'AppendEntries x64': appendEntries(64) } as const;
 let sink = 0;
-for (const [shape, message] of Object.entries(shapes)) {
-  for (const [name, codec] of Object.entries(codecs)) {
-    const encoded = codec.encode(message);
-    codec.decode(encoded); // fail before measuring if the codec cannot round-trip the shape
-    bench.add(`${shape} | encode | ${name}`, () => { sink ^= codec.encode(message).length; });
-    bench.add(`${shape} | decode | ${name}`, () => { sink ^= codec.decode(encoded) === null ? 1 : 0; });
-    bench.add(`${shape} | encode+decode | ${name}`, () => { sink ^= codec.decode(codec.encode(message)) === null ? 1 : 0; });
-  }
-}
 const crcData = new Uint8Array(64 * 1024).map((_, i) => (i * 131) & 0xff);
 const native = loadNative();
 const crcPaths: Record<string, ((d: Uint8Array) => number) | null> = {
@@ -85,21 +78,47 @@ const crcPaths: Record<string, ((d: Uint8Array) => number) | null> = {
   wasm: wasmAvailable ? (d) => wasmCodec.crc32c(d) : null,
   ts: (d) => crc32cTs(d),
 };
-for (const [name, fn] of Object.entries(crcPaths)) {
-  if (fn === null) continue;
-  if (fn(crcData) !== crc32cTs(crcData)) throw new Error(`CRC32C ${name} disagrees with the reference`);
-  bench.add(`CRC32C 64 KiB | checksum | ${name}`, () => { sink ^= fn(crcData); });
+
+// Tasks that are compared run next to each other (shape → op → codec), so a change in the load of
+// this shared machine hits both sides of a ratio alike.
+function makeBench(): Bench {
+  const bench = new Bench({ time: timeMs, warmupTime: 100 });
+  for (const [shape, message] of Object.entries(shapes)) {
+    const encoded = Object.fromEntries(Object.entries(codecs).map(([name, codec]) => [name, codec.encode(message)]));
+    for (const [name, codec] of Object.entries(codecs)) codec.decode(encoded[name]!); // fail before measuring
+    for (const [name, codec] of Object.entries(codecs)) bench.add(`${shape} | encode | ${name}`, () => { sink ^= codec.encode(message).length; });
+    for (const [name, codec] of Object.entries(codecs)) bench.add(`${shape} | decode | ${name}`, () => { sink ^= codec.decode(encoded[name]!) === null ? 1 : 0; });
+    for (const [name, codec] of Object.entries(codecs)) bench.add(`${shape} | encode+decode | ${name}`, () => { sink ^= codec.decode(codec.encode(message)) === null ? 1 : 0; });
+  }
+  for (const [name, fn] of Object.entries(crcPaths)) {
+    if (fn === null) continue;
+    if (fn(crcData) !== crc32cTs(crcData)) throw new Error(`CRC32C ${name} disagrees with the reference`);
+    bench.add(`CRC32C 64 KiB | checksum | ${name}`, () => { sink ^= fn(crcData); });
+  }
+  return bench;
 }
 
-await bench.run();
+const samples = new Map<string, { medianUs: number[]; opsPerSec: number[] }>();
+for (let round = 0; round < rounds; round++) {
+  const bench = makeBench();
+  await bench.run();
+  for (const task of bench.tasks) {
+    const result = task.result;
+    if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
+    const s = samples.get(task.name) ?? { medianUs: [], opsPerSec: [] };
+    s.medianUs.push(result.latency.p50 * 1000);
+    s.opsPerSec.push(result.throughput.p50);
+    samples.set(task.name, s);
+  }
+  console.log(`round ${round + 1}/${rounds} done`);
+}
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 
 interface Row { shape: string; op: string; codec: string; medianUs: number; opsPerSecMedian: number; bytes?: number; vsMsgpackr?: number; vsJson?: number; vsTs?: number }
 const rows: Row[] = [];
-for (const task of bench.tasks) {
-  const [shape, op, codec] = task.name.split(' | ') as [string, string, string];
-  const result = task.result;
-  if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
-  rows.push({ shape, op, codec, medianUs: result.latency.p50 * 1000, opsPerSecMedian: result.throughput.p50 });
+for (const [name, s] of samples) {
+  const [shape, op, codec] = name.split(' | ') as [string, string, string];
+  rows.push({ shape, op, codec, medianUs: median(s.medianUs), opsPerSecMedian: median(s.opsPerSec) });
 }
 const find = (shape: string, op: string, codec: string): Row | undefined => rows.find((r) => r.shape === shape && r.op === op && r.codec === codec);
 for (const r of rows) {
@@ -139,6 +158,7 @@ const out = {
   node: process.version,
   note: 'medians; shared 2-core machine with other work running, so figures are noisy. Ratios are speed-ups of the row over the named alternative, measured in the same run. msgpackr carries no checksum; raftwire frames include CRC32C.',
   timeMsPerTask: timeMs,
+  rounds,
   nativeCrc32c: native ? (native.hardwareCrc ? 'sse4.2' : 'software') : 'missing',
   wasm: wasmAvailable ? 'loaded' : 'missing',
   fastestPath: fastest,
