@@ -82,6 +82,7 @@ export class RaftNode<Result = unknown> {
   private role: Role = 'follower';
   private leaderId: NodeId | null = null;
   private appliedIndex = 0;
+  private leaderChanges = 0;
   private readonly proposals = new Map<number, ProposalWaiter<Result>>();
   private readSequence = 0;
   private readonly reads = new Map<number, ReadWaiter>();
@@ -195,6 +196,11 @@ export class RaftNode<Result = unknown> {
     return { ...this.requireCore().status(), running: this.running };
   }
 
+  /** Counters for metrics: how often this node saw a new leader. */
+  getStats(): { leaderChanges: number; pendingProposals: number; pendingReads: number } {
+    return { leaderChanges: this.leaderChanges, pendingProposals: this.proposals.size, pendingReads: this.reads.size + this.readsAwaitingApply.length };
+  }
+
   private requireCore(): RawNode {
     if (this.core === undefined) throw new NodeStoppedError('the raft node has not been started');
     return this.core;
@@ -289,6 +295,7 @@ export class RaftNode<Result = unknown> {
 
   private onSoftState(role: Role, leaderId: NodeId | null): void {
     const wasLeader = this.role === 'leader';
+    if (leaderId !== this.leaderId && leaderId !== null) this.leaderChanges++;
     this.role = role;
     this.leaderId = leaderId;
     if (wasLeader && role !== 'leader') {

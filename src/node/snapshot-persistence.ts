@@ -23,3 +23,39 @@ export class MemorySnapshotPersistence implements SnapshotPersistence {
     return this.latest;
   }
 }
+
+/** Minimal view of the storage layer's `SnapshotStore` that {@link DiskSnapshotPersistence} needs. */
+interface SnapshotStoreLike {
+  createWriter(meta: Snapshot['meta']): Promise<{ write(chunk: Uint8Array): Promise<void>; commit(): Promise<unknown>; abort(): Promise<void> }>;
+  latest(): Promise<{ id: string } | null>;
+  readAll(id: string): Promise<Snapshot>;
+}
+
+/**
+ * Keeps snapshots in the storage layer's `SnapshotStore` (checksummed files, written then renamed
+ * into place, the last K kept), so a restarted node restores its state machine from disk.
+ *
+ * @example
+ * ```ts
+ * const snapshots = new DiskSnapshotPersistence(await SnapshotStore.open('./data/n1/snapshots'));
+ * ```
+ */
+export class DiskSnapshotPersistence implements SnapshotPersistence {
+  constructor(private readonly store: SnapshotStoreLike) {}
+
+  async save(snapshot: Snapshot): Promise<void> {
+    const writer = await this.store.createWriter(snapshot.meta);
+    try {
+      await writer.write(snapshot.data);
+      await writer.commit();
+    } catch (error) {
+      await writer.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async load(): Promise<Snapshot | null> {
+    const latest = await this.store.latest();
+    return latest === null ? null : this.store.readAll(latest.id);
+  }
+}

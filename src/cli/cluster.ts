@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { localPeers } from './peers.js';
+
+export const CLUSTER_HELP = `raftwire cluster: run a local cluster, one process per node
+
+Options:
+  --nodes <n>            how many nodes                                  [default: 3]
+  --data <dir>           data directory; node i keeps its state in <dir>/n<i>   [default: ./data]
+  --host <host>          interface to listen on                          [default: 127.0.0.1]
+  --raft-port <p>        first raft port (node i gets p + i - 1)         [default: 7001]
+  --client-port <p>      first client port                               [default: 8001]
+  --transport <t>        uws (default) or http
+  -h, --help             show this text
+
+The data survives restarts: run it again and the cluster resumes where it stopped.
+Ctrl-C stops every node cleanly.`;
+
+export async function clusterCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nodes: { type: 'string', default: '3' },
+      data: { type: 'string', default: './data' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'raft-port': { type: 'string', default: '7001' },
+      'client-port': { type: 'string', default: '8001' },
+      transport: { type: 'string', default: 'uws' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(CLUSTER_HELP);
+    return 0;
+  }
+  const count = Number(values.nodes);
+  if (!Number.isInteger(count) || count < 1 || count > 9) {
+    console.error('raftwire cluster: --nodes must be 1..9');
+    return 2;
+  }
+  const peers = localPeers(count, values.host, Number(values['raft-port']), Number(values['client-port']));
+  const peersJson = JSON.stringify(peers);
+  const dataRoot = resolve(values.data);
+  console.log(`raftwire: starting ${count} nodes, data in ${dataRoot}`);
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  for (const id of Object.keys(peers)) {
+    // Same node binary, same loader flags (tsx when run from source), same script.
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', '--id', id, '--peers', peersJson, '--data', `${dataRoot}/${id}`, '--transport', values.transport], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.set(id, child);
+    child.on('exit', (code, signal) => {
+      children.delete(id);
+      if (!stopping) console.error(`raftwire: node ${id} exited (${signal ?? `code ${code}`}); the others keep serving`);
+    });
+  }
+  for (const [id, p] of Object.entries(peers)) console.log(`  ${id}: client ${p.client}   raft ${p.raft}`);
+
+  const leader = await waitForLeader(Object.values(peers).map((p) => p.client), 20_000);
+  if (leader) {
+    const url = peers[leader]?.client ?? peers.n1!.client;
+    console.log(`raftwire: cluster ready, leader ${leader}. Try:
+  curl -X PUT --data hello ${url}/v1/kv/greeting
+  curl ${url}/v1/kv/greeting
+  curl -L -X PUT --data again ${peers.n1!.client}/v1/kv/greeting   (any node: -L follows the redirect to the leader)
+Press Ctrl-C to stop.`);
+  } else {
+    console.error('raftwire: no leader after 20 s; the nodes keep trying (see their output above)');
+  }
+
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  stopping = true;
+  console.log('\nraftwire: stopping the cluster');
+  await Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise<void>((done) => {
+          child.once('exit', () => done());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+  console.log('raftwire: stopped');
+  return 0;
+}
+
+async function waitForLeader(clients: string[], timeoutMs: number): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const url of clients) {
+      try {
+        const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(500) });
+        const body = (await response.json()) as { ready: boolean; leader: string | null };
+        if (body.ready && body.leader) return body.leader;
+      } catch {
+        // not up yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
+}

@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { startCacheNode } from '../server/index.js';
+import { parsePeers } from './peers.js';
+
+export const START_HELP = `raftwire start: run one node
+
+Options:
+  --id <id>              this node's id (must be one of --peers)            [required]
+  --peers <peers>        the cluster: JSON {"n1":{"raft":"h:p","client":"http://h:p"},…}
+                         or compact n1=127.0.0.1:7001/8001,n2=…             [required]
+  --data <dir>           data directory (log and snapshots)                 [default: ./data/<id>]
+  --transport <t>        uws (binary WebSocket, default) or http (JSON)
+  --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
+  --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)
+  --rate <n>             client requests per second before 429 (default: unlimited)
+  -h, --help             show this text
+
+Stops cleanly on SIGINT/SIGTERM: drains, hands leadership away, closes the log.`;
+
+export async function startCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      id: { type: 'string' },
+      peers: { type: 'string' },
+      data: { type: 'string' },
+      transport: { type: 'string', default: 'uws' },
+      'cluster-secret': { type: 'string' },
+      'auth-token': { type: 'string' },
+      rate: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(START_HELP);
+    return 0;
+  }
+  if (!values.id || !values.peers) {
+    console.error(`raftwire start: --id and --peers are required\n\n${START_HELP}`);
+    return 2;
+  }
+  if (values.transport !== 'uws' && values.transport !== 'http') {
+    console.error(`raftwire start: --transport must be uws or http`);
+    return 2;
+  }
+  const peers = parsePeers(values.peers);
+  const handle = await startCacheNode({
+    id: values.id,
+    peers,
+    dataDir: values.data ?? `./data/${values.id}`,
+    transport: values.transport,
+    clusterSecret: values['cluster-secret'] ?? process.env.RAFTWIRE_CLUSTER_SECRET,
+    authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN,
+    requestsPerSecond: values.rate ? Number(values.rate) : undefined,
+    onFatal: (error) => {
+      console.error(`[${values.id}] fatal: ${error.message}`);
+      process.exit(1);
+    },
+  });
+  console.log(`[${values.id}] serving clients on ${peers[values.id]!.client}, raft on ${peers[values.id]!.raft} (${values.transport})`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log(`[${values.id}] stopping`);
+  await handle.stop();
+  return 0;
+}

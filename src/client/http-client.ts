@@ -1,0 +1,146 @@
+/**
+ * `RaftwireClient`: talks to a raftwire cluster's HTTP API. It finds the leader by following
+ * redirects, retries transient failures (no leader yet, a node down) with backoff, sends a client
+ * id and a sequence number with each write so a retried write is applied once, and gives every
+ * request a timeout.
+ *
+ * @example
+ * ```ts
+ * const client = new RaftwireClient({ endpoints: ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'] });
+ * await client.put('greeting', 'hello', { ttlMs: 60_000 });
+ * const value = await client.getText('greeting');            // 'hello' (linearizable)
+ * await client.cas('greeting', 'hello', 'bye');                // true
+ * ```
+ */
+import { RaftwireError } from '../core/errors.js';
+import { RetryExecutor } from '../resilience/index.js';
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
+
+export interface RaftwireClientOptions {
+  /** Client URLs of the cluster's nodes; any one will do, the client follows the leader. */
+  endpoints: string[];
+  /** Per-request timeout, ms. Default 5000. */
+  timeoutMs?: number;
+  /** Retries of a transient failure (503, connection refused, timeout). Default 8. */
+  maxRetries?: number;
+  /** Bearer token, if the servers require one. */
+  authToken?: string;
+  /** This client's id for exactly-once writes. Default: random. */
+  clientId?: string;
+}
+
+/** A request the cluster refused; `code` is the server's stable code (e.g. `CACHE_ERR_CAS_MISMATCH`). */
+export class RaftwireClientError extends RaftwireError {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number,
+    readonly transient: boolean,
+  ) {
+    super(code, message);
+  }
+}
+
+export class RaftwireClient {
+  private readonly endpoints: string[];
+  private preferred = 0;
+  private sequence = 0;
+  readonly clientId: string;
+  private readonly retry: RetryExecutor;
+
+  constructor(private readonly options: RaftwireClientOptions) {
+    if (options.endpoints.length === 0) throw new RaftwireClientError('CLIENT_ERR_NO_ENDPOINTS', 'at least one endpoint is needed', 0, false);
+    this.endpoints = options.endpoints.map((e) => e.replace(/\/$/, ''));
+    this.clientId = options.clientId ?? `client-${Math.random().toString(36).slice(2, 12)}`;
+    this.retry = new RetryExecutor({
+      maxRetries: options.maxRetries ?? 8,
+      initialDelayMs: 50,
+      maxDelayMs: 1000,
+      retryableErrors: (error: unknown) => error instanceof RaftwireClientError && error.transient,
+    });
+  }
+
+  async get(key: string, consistency: ReadConsistency = 'linearizable'): Promise<Uint8Array | undefined> {
+    const response = await this.request('GET', `/v1/kv/${encodeURIComponent(key)}?consistency=${consistency}`, undefined, true);
+    return response === undefined ? undefined : new Uint8Array(await response.arrayBuffer());
+  }
+
+  async getText(key: string, consistency: ReadConsistency = 'linearizable'): Promise<string | undefined> {
+    const value = await this.get(key, consistency);
+    return value === undefined ? undefined : new TextDecoder().decode(value);
+  }
+
+  async put(key: string, value: string | Uint8Array, options: { ttlMs?: number } = {}): Promise<void> {
+    const query = options.ttlMs ? `?ttl=${options.ttlMs}` : '';
+    await this.request('PUT', `/v1/kv/${encodeURIComponent(key)}${query}`, typeof value === 'string' ? new TextEncoder().encode(value) : value);
+  }
+
+  /** Deletes `key`; true if it existed. */
+  async delete(key: string): Promise<boolean> {
+    const response = await this.request('DELETE', `/v1/kv/${encodeURIComponent(key)}`);
+    return ((await response!.json()) as { deleted: boolean }).deleted;
+  }
+
+  /** Sets `key` to `value` if it currently holds `expected` (null: if absent). True if it did. */
+  async cas(key: string, expected: string | null, value: string, options: { ttlMs?: number } = {}): Promise<boolean> {
+    try {
+      await this.request('POST', `/v1/kv/${encodeURIComponent(key)}/cas`, JSON.stringify({ expected, value, ttlMs: options.ttlMs }));
+      return true;
+    } catch (error) {
+      if (error instanceof RaftwireClientError && error.code === 'CACHE_ERR_CAS_MISMATCH') return false;
+      throw error;
+    }
+  }
+
+  async increment(key: string, delta = 1): Promise<number> {
+    const response = await this.request('POST', `/v1/kv/${encodeURIComponent(key)}/increment`, JSON.stringify({ delta }));
+    return ((await response!.json()) as { value: number }).value;
+  }
+
+  /** The cluster view of whichever node answers. */
+  async status(): Promise<unknown> {
+    const response = await this.request('GET', '/v1/cluster');
+    return response!.json();
+  }
+
+  /**
+   * One request with retries. Writes carry `X-Raftwire-Client-Id` and one sequence number for all
+   * their attempts, so the cluster applies a retried write once. Returns undefined for a 404 when
+   * `notFoundIsUndefined`.
+   */
+  private async request(method: string, path: string, body?: Uint8Array | string, notFoundIsUndefined = false): Promise<Response | undefined> {
+    const isWrite = method !== 'GET';
+    const sequence = isWrite ? ++this.sequence : 0;
+    const { value } = await this.retry.execute(() => this.attempt(method, path, body, sequence, notFoundIsUndefined));
+    return value;
+  }
+
+  private async attempt(method: string, path: string, body: Uint8Array | string | undefined, sequence: number, notFoundIsUndefined: boolean): Promise<Response | undefined> {
+    const endpoint = this.endpoints[this.preferred % this.endpoints.length]!;
+    const headers: Record<string, string> = {};
+    if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
+    if (sequence > 0) {
+      headers['x-raftwire-client-id'] = this.clientId;
+      headers['x-raftwire-sequence'] = String(sequence);
+    }
+    if (typeof body === 'string') headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      // Redirects to the leader are followed (fetch keeps method and body on 307).
+      response = await fetch(`${endpoint}${path}`, { method, headers, body, redirect: 'follow', signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
+    } catch (error) {
+      this.preferred++; // try the next node
+      throw new RaftwireClientError('CLIENT_ERR_UNREACHABLE', `${endpoint}: ${error instanceof Error ? error.message : String(error)}`, 0, true);
+    }
+    if (response.ok) return response;
+    if (response.status === 404 && notFoundIsUndefined) {
+      const payload = (await response.json().catch(() => ({}))) as { code?: string };
+      if (payload.code === 'KV_ERR_NOT_FOUND') return undefined;
+    }
+    const payload = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+    const transient = response.status === 503 || response.status === 504;
+    if (transient) this.preferred++;
+    throw new RaftwireClientError(payload.code ?? `HTTP_${response.status}`, payload.message ?? response.statusText, response.status, transient);
+  }
+}

@@ -1,0 +1,1 @@
+export { RaftwireClient, RaftwireClientError, type RaftwireClientOptions, type ReadConsistency } from './http-client.js';

@@ -1,0 +1,131 @@
+/**
+ * One complete cache node: the durable log (LMDB) and snapshots under `dataDir`, the peer
+ * transport (uWebSockets.js by default, HTTP/JSON for compatibility), the Raft node, the cache
+ * state machine and the client HTTP server. `raftwire start` and `raftwire cluster` run this.
+ *
+ * @example
+ * ```ts
+ * const node = await startCacheNode({
+ *   id: 'n1', dataDir: './data/n1', clientPort: 8001,
+ *   peers: { n1: { raft: '127.0.0.1:7001', client: 'http://127.0.0.1:8001' }, n2: {…}, n3: {…} },
+ * });
+ * // … later
+ * await node.stop();
+ * ```
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CacheStateMachine, type CacheResult } from '../cache/index.js';
+import type { RaftConfig } from '../core/config.js';
+import { InvalidConfigError } from '../core/errors.js';
+import { DiskSnapshotPersistence, RaftNode } from '../node/index.js';
+import { RateLimiter } from '../resilience/index.js';
+import { LmdbLogStore, SnapshotStore } from '../storage/index.js';
+import { HttpNetwork, type NetworkInterface, UwsNetwork } from '../transport/index.js';
+import { HttpServer } from './http-server.js';
+import { KvService } from './kv-service.js';
+
+export interface PeerEndpoints {
+  /** Where the node's Raft transport listens, `host:port`. */
+  raft: string;
+  /** Where its client API listens, a URL such as `http://127.0.0.1:8001`. */
+  client: string;
+}
+
+export interface CacheNodeOptions {
+  id: string;
+  /** Every voter of the cluster, this node included. */
+  peers: Record<string, PeerEndpoints>;
+  dataDir: string;
+  /** `uws` (default): binary frames over WebSocket; `http`: JSON over HTTP. */
+  transport?: 'uws' | 'http';
+  /** Shared secret peers must prove at connect (uws transport). */
+  clusterSecret?: string;
+  /** Bearer token clients must send to `/v1/*`. */
+  authToken?: string;
+  corsOrigin?: string;
+  /** Client requests per second before 429s; unlimited when not set. */
+  requestsPerSecond?: number;
+  raft?: Omit<RaftConfig, 'id' | 'random'>;
+  /** Called if the node stops on a fatal error. */
+  onFatal?: (error: Error) => void;
+}
+
+export interface CacheNodeHandle {
+  id: string;
+  node: RaftNode<CacheResult>;
+  cache: CacheStateMachine;
+  server: HttpServer;
+  /** Drains: hands leadership away if it can, stops serving, stops Raft, closes the log. */
+  stop(): Promise<void>;
+}
+
+function hostPort(id: string, address: string): { host: string; port: number } {
+  const url = new URL(/^[a-z]+:\/\//i.test(address) ? address : `http://${address}`);
+  const port = Number(url.port);
+  if (!Number.isInteger(port) || port <= 0) throw new InvalidConfigError(`node ${id}: address ${address} needs a port`);
+  return { host: url.hostname, port };
+}
+
+export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNodeHandle> {
+  const self = options.peers[options.id];
+  if (self === undefined) throw new InvalidConfigError(`node ${options.id} is not among the peers (${Object.keys(options.peers).join(', ')})`);
+  const raftAddress = hostPort(options.id, self.raft);
+  const clientAddress = hostPort(options.id, self.client);
+  await mkdir(options.dataDir, { recursive: true });
+  const logStore = await LmdbLogStore.open(join(options.dataDir, 'log'));
+  const snapshotStore = await SnapshotStore.open(join(options.dataDir, 'snapshots'));
+  const nodeAddresses = Object.fromEntries(Object.entries(options.peers).map(([id, p]) => [id, p.raft]));
+  const network: NetworkInterface =
+    options.transport === 'http'
+      ? new HttpNetwork(options.id, { port: raftAddress.port, host: raftAddress.host, nodeAddresses })
+      : new UwsNetwork(options.id, { port: raftAddress.port, host: raftAddress.host, nodeAddresses, clusterSecret: options.clusterSecret });
+  const cache = new CacheStateMachine();
+  const node = new RaftNode<CacheResult>({
+    id: options.id,
+    voters: Object.keys(options.peers),
+    logStore,
+    snapshots: new DiskSnapshotPersistence(snapshotStore),
+    network,
+    stateMachine: cache,
+    raft: options.raft,
+    onFatal: options.onFatal,
+  });
+  await node.start();
+  const server = new HttpServer({
+    kv: new KvService(node, cache),
+    host: clientAddress.host,
+    port: clientAddress.port,
+    leaderUrl: (id) => options.peers[id]?.client.replace(/\/$/, ''),
+    authToken: options.authToken,
+    corsOrigin: options.corsOrigin,
+    rateLimiter: options.requestsPerSecond ? new RateLimiter({ requestsPerSecond: options.requestsPerSecond, burstSize: options.requestsPerSecond }) : undefined,
+  });
+  await server.listen();
+  let stopped = false;
+  return {
+    id: options.id,
+    node,
+    cache,
+    server,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.close();
+      if (node.isLeader()) {
+        const other = Object.keys(options.peers).find((id) => id !== options.id);
+        // Best effort: a transfer lets the cluster skip an election timeout.
+        if (other !== undefined) {
+          try {
+            node.transferLeadership(other);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          } catch {
+            // not fatal: the others elect a leader after their timeout
+          }
+        }
+      }
+      await node.stop();
+      await logStore.close();
+    },
+  };
+}

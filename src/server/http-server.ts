@@ -1,0 +1,325 @@
+/**
+ * The client-facing HTTP API on uWebSockets.js: the cache under `/v1/kv/:key`, the cluster view,
+ * health and Prometheus metrics. Errors are JSON `{ code, message }` with a stable `code`.
+ *
+ * A follower answers writes and non-stale reads with `307 Temporary Redirect` to the same path on
+ * the leader (clients and `curl -L` follow it; a redirect keeps the method and body), or `503` with
+ * `Retry-After` while no leader is known. Redirecting rather than forwarding keeps a follower from
+ * becoming a proxy whose queue fills when the leader is slow; docs/server.md says more.
+ *
+ * Robustness: bodies past `bodyBytesMax` are refused with 413 as soon as they exceed it; requests
+ * past `inflightRequestsMax` get 503; each request has `requestTimeoutMs`; a client that goes away
+ * mid-request only loses its own request (uWS `onAborted`); a rate limiter answers 429 with
+ * `Retry-After`; an optional bearer token guards `/v1/*`; CORS headers are added for an allowed
+ * origin.
+ *
+ * @example
+ * ```ts
+ * const server = new HttpServer({ kv, host: '127.0.0.1', port: 8001, leaderUrl: (id) => urls[id] });
+ * await server.listen();
+ * // curl -X PUT --data hello http://127.0.0.1:8001/v1/kv/greeting
+ * ```
+ */
+import uWS from 'uWebSockets.js';
+import type { CacheRequest } from '../cache/index.js';
+import { NotLeaderError, isRaftwireError } from '../core/errors.js';
+import type { RateLimiter } from '../resilience/index.js';
+import { HttpError } from './errors.js';
+import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResult } from './kv-service.js';
+import { ServerMetrics } from './metrics.js';
+
+export interface HttpServerOptions {
+  kv: KvService;
+  host?: string;
+  /** 0 picks a free port; read it from `port` after `listen()`. */
+  port?: number;
+  /** The client URL of a node (e.g. `http://127.0.0.1:8002`), for redirects to the leader. */
+  leaderUrl?: (nodeId: string) => string | undefined;
+  /** When set, `/v1/*` requires `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** When set, CORS headers allow this origin (`*` for any). */
+  corsOrigin?: string;
+  rateLimiter?: RateLimiter;
+  /** Largest request body (bytes). Default 1 MiB + 4 KiB (the largest value plus room for JSON). */
+  bodyBytesMax?: number;
+  /** Requests served at once before new ones get 503. Default 10,000. */
+  inflightRequestsMax?: number;
+  /** A request not answered in this time gets 504. Default 10 s. */
+  requestTimeoutMs?: number;
+  metrics?: ServerMetrics;
+}
+
+interface Reply {
+  status: number;
+  body: string | Uint8Array;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+interface RequestInfo {
+  method: string;
+  url: string;
+  query: URLSearchParams;
+  route: string;
+  params: string[];
+  authorization: string;
+  clientId: string;
+  sequence: string;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 204: '204 No Content', 307: '307 Temporary Redirect', 400: '400 Bad Request', 401: '401 Unauthorized',
+  404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict', 413: '413 Payload Too Large', 429: '429 Too Many Requests',
+  500: '500 Internal Server Error', 503: '503 Service Unavailable', 504: '504 Gateway Timeout',
+};
+
+const json = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({ status, body: JSON.stringify(value), contentType: 'application/json', headers });
+const errorReply = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => json(status, { code, message }, headers);
+
+export class HttpServer {
+  private readonly app: uWS.TemplatedApp;
+  private listenSocket: uWS.us_listen_socket | null = null;
+  private inflight = 0;
+  readonly metrics: ServerMetrics;
+  private readonly bodyBytesMax: number;
+  private readonly inflightRequestsMax: number;
+  private readonly requestTimeoutMs: number;
+  /** The port it listens on (after `listen()`). */
+  port = 0;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.bodyBytesMax = options.bodyBytesMax ?? 1024 * 1024 + 4096;
+    this.inflightRequestsMax = options.inflightRequestsMax ?? 10_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.metrics = options.metrics ?? new ServerMetrics(options.kv.node, { nodeId: options.kv.node.id });
+    this.app = uWS.App();
+    this.routes();
+  }
+
+  async listen(): Promise<void> {
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.app.listen(host, this.options.port ?? 0, (socket) => {
+        if (!socket) return reject(new HttpError(500, 'SERVER_ERR_LISTEN', `cannot listen on ${host}:${this.options.port ?? 0}`));
+        this.listenSocket = socket;
+        this.port = uWS.us_socket_local_port(socket);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting connections and closes the open ones. */
+  close(): void {
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+  }
+
+  private routes(): void {
+    const kv = this.options.kv;
+    this.app.get('/health', (res, req) => this.serve(res, req, 'health', false, async () => json(200, { status: 'ok', node: kv.node.id })));
+    this.app.get('/health/ready', (res, req) =>
+      this.serve(res, req, 'ready', false, async () => {
+        const leader = kv.node.getLeader();
+        const running = kv.node.getState().running;
+        return json(running && leader !== null ? 200 : 503, { ready: running && leader !== null, leader, running });
+      }),
+    );
+    this.app.get('/metrics', (res, req) =>
+      this.serve(res, req, 'metrics', false, async () => ({ status: 200, body: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType })),
+    );
+    this.app.get('/v1/cluster', (res, req) => this.serve(res, req, 'cluster', false, async () => json(200, clusterView(kv))));
+    this.app.get('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.get', false, (info) => this.get(info)));
+    this.app.put('/v1/kv/:key', (res, req) =>
+      this.serve(res, req, 'kv.put', true, (info, body) => {
+        const ttlMs = this.number(info.query.get('ttl'), 'ttl');
+        return this.write(info, { op: 'set', key: this.key(info), value: body, ttlMs });
+      }),
+    );
+    this.app.del('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.delete', false, (info) => this.write(info, { op: 'delete', key: this.key(info) })));
+    this.app.post('/v1/kv/:key/cas', (res, req) =>
+      this.serve(res, req, 'kv.cas', true, (info, body) => {
+        const input = this.jsonBody(body) as { expected?: unknown; value?: unknown; ttlMs?: unknown; encoding?: unknown };
+        const decode = (value: unknown, field: string): Uint8Array => {
+          if (typeof value !== 'string') throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `${field} must be a string`);
+          return input.encoding === 'base64' ? Buffer.from(value, 'base64') : Buffer.from(value, 'utf8');
+        };
+        const expected = input.expected === null || input.expected === undefined ? null : decode(input.expected, 'expected');
+        const ttlMs = input.ttlMs === undefined ? undefined : this.number(String(input.ttlMs), 'ttlMs');
+        return this.write(info, { op: 'cas', key: this.key(info), expected, value: decode(input.value, 'value'), ttlMs });
+      }),
+    );
+    this.app.post('/v1/kv/:key/increment', (res, req) =>
+      this.serve(res, req, 'kv.increment', true, (info, body) => {
+        const input = this.jsonBody(body) as { delta?: unknown; ttlMs?: unknown };
+        const delta = input.delta === undefined ? 1 : input.delta;
+        if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'delta must be a safe integer');
+        const ttlMs = input.ttlMs === undefined ? undefined : this.number(String(input.ttlMs), 'ttlMs');
+        return this.write(info, { op: 'increment', key: this.key(info), delta, ttlMs });
+      }),
+    );
+    this.app.options('/*', (res, req) => this.serve(res, req, 'options', false, async () => ({ status: 204, body: '' })));
+    this.app.any('/*', (res, req) =>
+      this.serve(res, req, 'unknown', false, async (info) => errorReply(404, 'HTTP_ERR_NOT_FOUND', `no route for ${info.method.toUpperCase()} ${info.url}`)),
+    );
+  }
+
+  private async get(info: RequestInfo): Promise<Reply> {
+    const consistency = (info.query.get('consistency') ?? 'linearizable') as Consistency;
+    if (!CONSISTENCIES.includes(consistency)) {
+      throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `consistency must be one of ${CONSISTENCIES.join(', ')}`);
+    }
+    const value = await this.options.kv.get(this.key(info), consistency);
+    if (value === undefined) return errorReply(404, 'KV_ERR_NOT_FOUND', `no key ${JSON.stringify(this.key(info))}`);
+    return { status: 200, body: value, contentType: 'application/octet-stream' };
+  }
+
+  private async write(info: RequestInfo, request: CacheRequest): Promise<Reply> {
+    const sequence = info.sequence === '' ? 0 : Number(info.sequence);
+    if (!Number.isSafeInteger(sequence) || sequence < 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Sequence must be a non-negative integer');
+    const result = await this.options.kv.write(request, { clientId: info.clientId, sequence: info.clientId === '' ? 0 : sequence });
+    this.metrics.proposals.inc({ result: result.ok ? 'ok' : result.code ?? 'error' });
+    const value = result.value === null ? null : Buffer.from(result.value).toString('utf8');
+    if (!result.ok) return json(statusOfResult(result), { code: result.code, message: `${request.op} refused: ${result.code}`, value });
+    if (request.op === 'delete') return json(200, { ok: true, deleted: result.value !== null });
+    if (request.op === 'increment') return json(200, { ok: true, value: Number(value) });
+    return json(200, { ok: true });
+  }
+
+  private key(info: RequestInfo): string {
+    try {
+      return decodeURIComponent(info.params[0] ?? '');
+    } catch {
+      throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'the key is not valid percent-encoding');
+    }
+  }
+
+  private number(text: string | null, field: string): number | undefined {
+    if (text === null || text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value < 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `${field} must be a non-negative integer (ms)`);
+    return value;
+  }
+
+  private jsonBody(body: Uint8Array): unknown {
+    try {
+      const value: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+      if (typeof value !== 'object' || value === null) throw new Error('not an object');
+      return value;
+    } catch {
+      throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'the body must be a JSON object');
+    }
+  }
+
+  /**
+   * Runs one request: checks, body, handler, reply, metrics. `req` is only valid until the first
+   * await, so everything needed from it is copied first.
+   */
+  private serve(res: uWS.HttpResponse, req: uWS.HttpRequest, route: string, readBody: boolean, handler: (info: RequestInfo, body: Uint8Array) => Promise<Reply>): void {
+    const started = performance.now();
+    const info: RequestInfo = {
+      method: req.getMethod(),
+      url: req.getUrl(),
+      query: new URLSearchParams(req.getQuery() ?? ''),
+      route,
+      params: route.startsWith('kv.') ? [req.getParameter(0) ?? ''] : [],
+      authorization: req.getHeader('authorization'),
+      clientId: req.getHeader('x-raftwire-client-id'),
+      sequence: req.getHeader('x-raftwire-sequence'),
+    };
+    let done = false;
+    const finish = (reply: Reply) => {
+      if (done) return;
+      done = true;
+      this.inflight--;
+      this.metrics.inflightRequests.set(this.inflight);
+      clearTimeout(timer);
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
+        if (reply.contentType) res.writeHeader('content-type', reply.contentType);
+        if (this.options.corsOrigin) {
+          res.writeHeader('access-control-allow-origin', this.options.corsOrigin);
+          res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-raftwire-client-id, x-raftwire-sequence');
+          res.writeHeader('access-control-allow-methods', 'GET, PUT, POST, DELETE, OPTIONS');
+        }
+        for (const [name, value] of Object.entries(reply.headers ?? {})) res.writeHeader(name, value);
+        res.end(reply.body);
+      });
+      this.metrics.requests.inc({ route, status: String(reply.status) });
+      this.metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+    };
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+      finish({ status: 499, body: '' }); // the client left: only its own request is lost
+    });
+    this.inflight++;
+    this.metrics.inflightRequests.set(this.inflight);
+    const timer = setTimeout(() => finish(errorReply(504, 'HTTP_ERR_TIMEOUT', `no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+
+    const refusal = this.admit(info);
+    if (refusal) {
+      if (readBody) res.onData(() => undefined); // drain, then answer
+      return finish(refusal);
+    }
+    const run = (body: Uint8Array) => {
+      handler(info, body).then(finish, (error: unknown) => finish(this.errorToReply(error, info)));
+    };
+    if (!readBody) return run(new Uint8Array(0));
+    this.readBody(res, (body) => (body === null ? finish(errorReply(413, 'HTTP_ERR_BODY_TOO_LARGE', `the body is over ${this.bodyBytesMax} bytes (bodyBytesMax)`)) : run(body)));
+  }
+
+  private admit(info: RequestInfo): Reply | undefined {
+    if (this.inflight > this.inflightRequestsMax) {
+      return errorReply(503, 'HTTP_ERR_OVERLOADED', `over ${this.inflightRequestsMax} requests in flight`, { 'retry-after': '1' });
+    }
+    const guarded = info.url.startsWith('/v1/');
+    if (guarded && this.options.authToken !== undefined && info.authorization !== `Bearer ${this.options.authToken}`) {
+      return errorReply(401, 'HTTP_ERR_UNAUTHORIZED', 'a valid Authorization: Bearer token is required', { 'www-authenticate': 'Bearer' });
+    }
+    const limiter = this.options.rateLimiter;
+    if (guarded && limiter && !limiter.tryAcquire()) {
+      this.metrics.rateLimited.inc();
+      return errorReply(429, 'HTTP_ERR_RATE_LIMITED', 'too many requests', { 'retry-after': String(Math.max(1, limiter.getRetryAfterSeconds())) });
+    }
+    return undefined;
+  }
+
+  /** Collects the body, copying uWS's chunks (valid only during the callback); null once over the limit. */
+  private readBody(res: uWS.HttpResponse, done: (body: Uint8Array | null) => void): void {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let over = false;
+    res.onData((chunk, isLast) => {
+      if (!over) {
+        length += chunk.byteLength;
+        if (length > this.bodyBytesMax) {
+          over = true;
+          done(null);
+        } else chunks.push(Buffer.from(chunk.slice(0)));
+      }
+      if (isLast && !over) done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+    });
+  }
+
+  private errorToReply(error: unknown, info: RequestInfo): Reply {
+    if (error instanceof HttpError) return errorReply(error.status, error.code, error.message, error.headers);
+    if (error instanceof NotLeaderError) {
+      const url = error.leaderId === null ? undefined : this.options.leaderUrl?.(error.leaderId);
+      if (url !== undefined) {
+        const query = info.query.toString();
+        return json(307, { code: error.code, message: error.message, leaderId: error.leaderId }, { location: `${url}${info.url}${query ? `?${query}` : ''}` });
+      }
+      return json(503, { code: error.code, message: error.message, leaderId: error.leaderId }, { 'retry-after': '1' });
+    }
+    const status = statusOf(error);
+    if (isRaftwireError(error)) return errorReply(status, error.code, error.message, status === 503 ? { 'retry-after': '1' } : undefined);
+    return errorReply(500, 'SERVER_ERR_INTERNAL', 'internal error');
+  }
+}
+
+function clusterView(kv: KvService): unknown {
+  const state = kv.node.getState();
+  const progress = state.progress === null ? null : Object.fromEntries(state.progress);
+  return { ...state, progress, leaderId: kv.node.getLeader() };
+}

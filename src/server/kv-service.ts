@@ -1,0 +1,80 @@
+/**
+ * The cache as clients see it, independent of the protocol (HTTP or WebSocket): reads at the
+ * consistency asked for, writes proposed through Raft, and every failure mapped to a stable code.
+ *
+ * Consistency: `linearizable` (default) confirms leadership with a quorum (ReadIndex) before
+ * reading; `lease` skips that round trip while the leader's lease holds (needs check-quorum);
+ * `stale` reads this node's state machine as it is, on any node. Writes and non-stale reads on a
+ * follower fail with `RAFT_ERR_NOT_LEADER` carrying the leader's id; the HTTP server turns that into
+ * a redirect to the leader.
+ */
+import { type CacheRequest, type CacheResult, CacheStateMachine, encodeCacheCommand, CacheError } from '../cache/index.js';
+import { NotLeaderError, isRaftwireError } from '../core/errors.js';
+import type { RaftNode } from '../node/index.js';
+
+export type Consistency = 'linearizable' | 'lease' | 'stale';
+export const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'stale'];
+
+export interface WriteSession {
+  clientId: string;
+  sequence: number;
+}
+
+/** Wall clock for TTLs: the leader stamps each write with it (see docs/cache.md). */
+export type WallClock = () => number;
+
+export class KvService {
+  constructor(
+    readonly node: RaftNode<CacheResult>,
+    readonly cache: CacheStateMachine,
+    private readonly wallClock: WallClock = Date.now,
+  ) {}
+
+  /** Reads `key`; undefined when absent. Throws NotLeaderError on a follower unless `stale`. */
+  async get(key: string, consistency: Consistency = 'linearizable'): Promise<Uint8Array | undefined> {
+    if (consistency !== 'stale') await this.node.readIndex({ lease: consistency === 'lease' });
+    return this.cache.get(key, this.wallClock());
+  }
+
+  /** Proposes a write; resolves with the state machine's result once applied on this node. */
+  async write(request: CacheRequest, session: WriteSession = { clientId: '', sequence: 0 }): Promise<CacheResult> {
+    if (!this.node.isLeader()) throw new NotLeaderError(this.node.getLeader());
+    const data = encodeCacheCommand(request, { nowMs: this.wallClock(), ...session });
+    return this.node.propose(data);
+  }
+}
+
+/** The HTTP status for an error from the service. */
+export function statusOf(error: unknown): number {
+  if (error instanceof CacheError) {
+    switch (error.code) {
+      case 'CACHE_ERR_KEY_TOO_LARGE':
+      case 'CACHE_ERR_VALUE_TOO_LARGE':
+        return 413;
+      default:
+        return 400;
+    }
+  }
+  if (!isRaftwireError(error)) return 500;
+  switch (error.code) {
+    case 'RAFT_ERR_NOT_LEADER':
+    case 'RAFT_ERR_PROPOSAL_DROPPED':
+    case 'RAFT_ERR_NODE_STOPPED':
+    case 'RAFT_ERR_NODE_FATAL':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/** The HTTP status for an unsuccessful cache result. */
+export function statusOfResult(result: CacheResult): number {
+  switch (result.code) {
+    case 'CACHE_ERR_CAS_MISMATCH':
+    case 'CACHE_ERR_NOT_A_NUMBER':
+    case 'CACHE_ERR_STALE_SEQUENCE':
+      return 409;
+    default:
+      return 400;
+  }
+}

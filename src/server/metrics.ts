@@ -1,0 +1,49 @@
+/**
+ * Prometheus metrics for one node, on `prom-client` (the de-facto Node client: exposition format,
+ * histograms and registries done right, so we don't hand-roll them). Values that already live in
+ * the node (term, commit index, …) are read at scrape time rather than mirrored on every change.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RaftNode } from '../node/index.js';
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'route' | 'status'>;
+  readonly requestSeconds: Histogram<'route'>;
+  readonly proposals: Counter<'result'>;
+  readonly inflightRequests: Gauge;
+  readonly rateLimited: Counter;
+
+  constructor(node: RaftNode<unknown>, labels: { nodeId: string }) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node: labels.nodeId });
+    const state = () => node.getState();
+    new Gauge({ name: 'raft_term', help: 'Current Raft term', registers, collect() { this.set(state().term); } });
+    new Gauge({ name: 'raft_commit_index', help: 'Highest log index known committed', registers, collect() { this.set(state().commitIndex); } });
+    new Gauge({ name: 'raft_applied_index', help: 'Highest log index applied to the state machine', registers, collect() { this.set(state().appliedIndex); } });
+    new Gauge({ name: 'raft_last_log_index', help: 'Index of the last entry in the log', registers, collect() { this.set(state().lastIndex); } });
+    new Gauge({ name: 'raft_is_leader', help: '1 when this node is the leader', registers, collect() { this.set(node.isLeader() ? 1 : 0); } });
+    new Counter({
+      name: 'raft_leader_changes_total',
+      help: 'Times this node saw a new leader',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(node.getStats().leaderChanges);
+      },
+    });
+    new Gauge({ name: 'raftwire_pending_proposals', help: 'Proposals waiting to be applied (queue depth)', registers, collect() { this.set(node.getStats().pendingProposals); } });
+    new Gauge({ name: 'raftwire_pending_reads', help: 'Reads waiting for ReadIndex or apply (queue depth)', registers, collect() { this.set(node.getStats().pendingReads); } });
+    this.requests = new Counter({ name: 'raftwire_http_requests_total', help: 'Client HTTP requests by route and status', labelNames: ['route', 'status'], registers });
+    this.requestSeconds = new Histogram({
+      name: 'raftwire_http_request_seconds',
+      help: 'Client HTTP request latency',
+      labelNames: ['route'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    this.proposals = new Counter({ name: 'raftwire_proposals_total', help: 'Writes proposed through Raft, by outcome', labelNames: ['result'], registers });
+    this.inflightRequests = new Gauge({ name: 'raftwire_http_inflight_requests', help: 'Client requests being served (queue depth)', registers });
+    this.rateLimited = new Counter({ name: 'raftwire_http_rate_limited_total', help: 'Requests answered 429', registers });
+  }
+}
