@@ -27,7 +27,7 @@ import { loadWasmCodec } from './wasm.js';
 /** Inputs at least this long go to the native addon when it is loaded (measured crossover). */
 export const crc32cNativeBytesMin = 96;
 /** Without the addon, inputs at least this long go to the WASM kernel (measured crossover). */
-export const crc32cWasmBytesMin = 512;
+export const crc32cWasmBytesMin = 256;
 
 /** Which kernel {@link crc32c} uses for large inputs. */
 export type Crc32cImplementation = 'native-sse4.2' | 'native-software' | 'wasm' | 'ts';

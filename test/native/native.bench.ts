@@ -93,7 +93,10 @@ function makeBench(): Bench {
   }
   if (native) {
     const empty = new Uint8Array(0);
-    bench.add('N-API call | 0 B | native crc32c', () => { sink ^= native.crc32c(empty); });
+    // 64 calls per sample: one call is close to the timer's own cost.
+    bench.add('N-API call | 0 B x64 | native crc32c', () => {
+      for (let i = 0; i < 64; i++) sink ^= native.crc32c(empty);
+    });
   }
   return bench;
 }
@@ -133,11 +136,17 @@ console.table(rows.map((r) => ({
   what: r.group, size: r.size, path: r.path, 'median ns': fmt(r.medianNs, 0), 'GB/s': fmt(r.gbPerSec),
   '× vs baseline': fmt(r.vsBaseline), baseline: r.baseline ?? '',
 })));
-const napiNs = find('N-API call', '0 B', 'native crc32c')?.medianNs;
-const jsPoolNs = find('acquire+release', '1500 B x1', 'pool (js slabs)')?.medianNs;
-if (napiNs !== undefined && jsPoolNs !== undefined) {
-  console.log(`one N-API call: ${fmt(napiNs, 0)} ns; a whole JS-bookkept acquire+release: ${fmt(jsPoolNs, 0)} ns (a native free list needs two calls)`);
+// Per-operation figures from the x64 tasks: a single op is too close to the timer's resolution.
+const per64 = (row: Row | undefined): number | undefined => (row === undefined ? undefined : row.medianNs / 64);
+const napiNs = per64(find('N-API call', '0 B x64', 'native crc32c'));
+const poolOpNs = Object.fromEntries(
+  poolSizes.flatMap((size) => Object.keys(allocators).map((name) => [`${size} B ${name}`, per64(find('acquire+release', `${size} B x64 held`, name))])),
+);
+if (napiNs !== undefined) {
+  const jsPoolNs = poolOpNs['1500 B pool (js slabs)']!;
+  console.log(`one N-API call: ${fmt(napiNs, 0)} ns; a whole JS-bookkept acquire+release (1500 B): ${fmt(jsPoolNs, 0)} ns (a native free list needs two calls)`);
 }
+console.log('acquire+release per buffer (ns, from the x64 tasks):', Object.fromEntries(Object.entries(poolOpNs).map(([k, v]) => [k, fmt(v, 0)])));
 console.log(`crc32c() large-input path: ${crc32cImplementation()}`);
 
 const out = {
@@ -152,6 +161,7 @@ const out = {
   wasm: wasm ? 'loaded' : 'missing',
   crc32cLargePath: crc32cImplementation(),
   napiCallNs: napiNs,
+  acquireReleasePerBufferNs: poolOpNs,
   rows,
   sink,
 };
