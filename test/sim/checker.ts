@@ -182,6 +182,19 @@ export class Checker {
     if (next.commit < previous.commit) this.fail('durable commit', `${node.id}: commit goes back from ${previous.commit} to ${next.commit}`);
   }
 
+  /**
+   * A leader that stays leader in its term moves its commit index only to an entry of its own term
+   * (§5.4.2, Figure 8): counting replicas of an older term's entry is not enough.
+   */
+  checkLeaderCommitRule(node: CheckedNode, wasLeaderInTerm: boolean, previousCommit: number): void {
+    const commit = node.durable.hardState.commit;
+    if (!wasLeaderInTerm || node.role !== 'leader' || commit <= previousCommit) return;
+    const term = node.durable.termAt(commit);
+    if (term !== node.term) {
+      this.fail('leader commits only its own term (Figure 8)', `leader ${node.id} of term ${node.term} moved its commit from ${previousCommit} to ${commit}, an entry of term ${term}`);
+    }
+  }
+
   /** After the whole Ready is persisted: record what this node's commit index makes committed. */
   onCommitPersisted(node: CheckedNode): void {
     const d = node.durable;
@@ -220,8 +233,11 @@ export class Checker {
   }
 
   /** The node became leader of `term` (after persisting the Ready that made it so). */
-  onBecomeLeader(node: CheckedNode, term: number): void {
+  onBecomeLeader(node: CheckedNode, term: number, voters?: readonly string[]): void {
     this.elections++;
+    if (voters !== undefined && !voters.includes(node.id)) {
+      this.fail('only voters lead', `${node.id} became leader of term ${term} but its configuration's voters are ${voters.join(',')}`);
+    }
     const other = this.leaderOfTerm.get(term);
     if (other !== undefined && other !== node.id) this.fail('election safety', `${node.id} and ${other} are both leaders of term ${term}`);
     this.leaderOfTerm.set(term, node.id);

@@ -220,8 +220,17 @@ export class Cluster {
     this.events++;
     const inFlight = this.network.popDue(Number.POSITIVE_INFINITY);
     if (inFlight === undefined) return;
-    if (inFlight === null) {
-      this.record('lost', '');
+    if (inFlight.blocked) {
+      this.record('lost', inFlight.message);
+      // Sometimes the sender's transport notices (connection refused, timeout) and says so.
+      const sender = this.nodes.get(inFlight.message.from);
+      if (sender?.raw != null && this.faultPrng.chance(0.2)) {
+        const raw = sender.raw;
+        this.guard(() => {
+          raw.reportUnreachable(inFlight.message.to);
+          this.processReady(sender);
+        });
+      }
       return;
     }
     this.nowMs = Math.max(this.nowMs, inFlight.at);
@@ -538,6 +547,7 @@ export class Cluster {
       durable.append(rd.entries);
       checker.onEntriesPersisted(node, rd.entries);
     }
+    const previousCommit = durable.hardState.commit;
     if (rd.hardState !== null) {
       checker.onHardState(node, durable.hardState, rd.hardState);
       durable.hardState = { ...rd.hardState };
@@ -548,8 +558,9 @@ export class Cluster {
       const becameLeader = rd.softState.role === 'leader' && node.role !== 'leader';
       node.role = rd.softState.role;
       node.leaderId = rd.softState.leaderId;
-      if (becameLeader) checker.onBecomeLeader(node, node.term);
+      if (becameLeader) checker.onBecomeLeader(node, node.term, node.raw!.status().config.voters);
     }
+    checker.checkLeaderCommitRule(node, wasLeaderInTerm, previousCommit);
     // 2. Send.
     for (const m of rd.messages) {
       if (m.from !== node.id || m.to === node.id) checker.fail('message addressing', `${node.id} sends ${describeMessage(m)}`);

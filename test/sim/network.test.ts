@@ -13,7 +13,7 @@ function drain(net: SimNetwork): { at: number; term: number }[] {
   for (;;) {
     const m = net.popDue(Number.POSITIVE_INFINITY);
     if (m === undefined) return out;
-    if (m !== null) out.push({ at: m.at, term: m.message.term });
+    if (m.blocked !== true) out.push({ at: m.at, term: m.message.term });
   }
 }
 

@@ -59,6 +59,8 @@ export interface InFlight {
   at: number;
   seq: number;
   message: Message;
+  /** Set by {@link SimNetwork.popDue} when the message arrived at a partition or a down node. */
+  blocked?: boolean;
 }
 
 export interface NetworkStats {
@@ -142,18 +144,18 @@ export class SimNetwork {
   }
 
   /**
-   * Takes the next message off the wire if it arrives at or before `untilMs`. Returns the message
-   * when it may be delivered, null when it arrived but was blocked (partition, receiver down), or
-   * undefined when nothing arrives by `untilMs`.
+   * Takes the next message off the wire if it arrives at or before `untilMs` (else undefined).
+   * `blocked` is set when it arrived at a partition or a down node and must not be delivered.
    */
-  popDue(untilMs: number): InFlight | null | undefined {
+  popDue(untilMs: number): InFlight | undefined {
     const next = this.queue.peek();
     if (next === undefined || next.at > untilMs) return undefined;
     this.queue.pop();
     const m = next.message;
     if (this.downNodes.has(m.to) || this.blockedLinks.has(linkKey(m.from, m.to))) {
       this.stats.blocked++;
-      return null;
+      next.blocked = true;
+      return next;
     }
     this.stats.delivered++;
     return next;

@@ -7,6 +7,7 @@
  * After the last event every fault is healed and liveness is asserted: a leader is elected and a
  * proposal commits on every member within {@link livenessBoundMs} of virtual time.
  */
+import type { RaftConfig } from '../../src/core/config.js';
 import type { ConfChange, NodeId } from '../../src/core/types.js';
 import { Prng } from '../../src/util/prng.js';
 import { Cluster } from './cluster.js';
@@ -56,6 +57,7 @@ export function replayCommand(seed: number, events: number, nodes?: number): str
 }
 
 interface RunParams {
+  raft: Partial<Omit<RaftConfig, 'id' | 'random'>>;
   snapshots: boolean;
   membership: boolean;
   faultRate: number;
@@ -69,7 +71,28 @@ function pickParams(prng: Prng): RunParams {
   const faultRate = 0.005 + prng.next() * 0.03;
   const clientRate = 0.03 + prng.next() * 0.15;
   const network = prng.chance(0.4) ? reliableNetwork : mixNetwork(prng);
-  return { snapshots, membership, faultRate, clientRate, network };
+  return { raft: pickRaftConfig(prng, snapshots), snapshots, membership, faultRate, clientRate, network };
+}
+
+/** Timeouts, flow-control bounds and protocol options vary per seed; defaults half the time. */
+function pickRaftConfig(prng: Prng, snapshots: boolean): Partial<Omit<RaftConfig, 'id' | 'random'>> {
+  const raft: Partial<Omit<RaftConfig, 'id' | 'random'>> = {};
+  if (snapshots) {
+    raft.snapshotThreshold = prng.between(5, 40);
+    raft.maxSnapshotChunkBytes = prng.between(4, 64);
+  }
+  if (prng.chance(0.5)) return raft;
+  const heartbeatTicks = prng.between(1, 5);
+  const electionMinTicks = prng.between(heartbeatTicks * 2 + 1, 30);
+  raft.heartbeatIntervalMs = heartbeatTicks * 10;
+  raft.electionTimeoutMinMs = electionMinTicks * 10;
+  raft.electionTimeoutMaxMs = (electionMinTicks + prng.between(2, 20)) * 10;
+  if (prng.chance(0.3)) raft.maxInflightMessages = prng.between(1, 4);
+  if (prng.chance(0.3)) raft.maxBatchBytes = prng.between(8, 256);
+  if (prng.chance(0.2)) raft.maxUncommittedEntries = prng.between(1, 20);
+  if (prng.chance(0.2)) raft.preVote = false;
+  if (prng.chance(0.2)) raft.checkQuorum = false;
+  return raft;
 }
 
 function mixNetwork(prng: Prng): NetworkProfile {
@@ -97,7 +120,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
     nodes,
     network: params.network,
     snapshots: params.snapshots,
-    raft: params.snapshots ? { snapshotThreshold: work.between(5, 40), maxSnapshotChunkBytes: work.between(4, 64) } : {},
+    raft: params.raft,
     replay: replayCommand(options.seed, options.events, options.nodes),
     amnesia: options.amnesia,
     traceEvents: options.traceEvents,
