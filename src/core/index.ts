@@ -11,5 +11,5 @@ export { RawNode, type RestoredState, type RaftStatus, type ProgressStatus } fro
 export { encodeConfChange, decodeConfChange, applyConfChange, confChangeProblem, sameConfig } from './conf-change.js';
 export type { ProgressState } from './progress.js';
 export { quorumSize, majorityMatchIndex } from './quorum.js';
-export { SNAPSHOT_BYTES_MAX } from './raft.js';
+export { SNAPSHOT_BYTES_MAX } from './follower.js';
 export { PENDING_READS_MAX } from './read-only.js';

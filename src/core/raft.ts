@@ -1,18 +1,19 @@
 /**
  * The Raft protocol state machine: roles, terms, votes and the dispatch of every message.
- * Replication on the leader (progress, snapshots in chunks, commit) is in replication.ts; reads
- * in read-only.ts; the API and Ready assembly in raw-node.ts.
+ * Replication on the leader (progress, snapshots in chunks, commit) is in replication.ts, on the
+ * follower in follower.ts; reads in read-only.ts; the API and Ready assembly in raw-node.ts.
  *
  * Nothing here performs I/O: outgoing messages collect in `msgs`, entries in the in-memory log,
  * and RawNode hands both to the caller in a Ready.
  *
  * @module
  */
-import { applyConfChange, confChangeProblem, copyConfig, decodeConfChange, encodeConfChange } from './conf-change.js';
+import { applyConfChange, confChangeProblem, copyConfig, decodeConfChange } from './conf-change.js';
 import type { ResolvedRaftConfig } from './config.js';
-import { assert, assertNever, ConfChangeRejectedError, NotLeaderError, ProposalDroppedError } from './errors.js';
+import { assert, assertNever, NotLeaderError } from './errors.js';
+import { handleAppendEntries, handleInstallSnapshot, type IncomingSnapshot } from './follower.js';
 import { Progress } from './progress.js';
-import { majorityMatchIndex, voteResult } from './quorum.js';
+import { voteResult } from './quorum.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import type { ReadState } from './ready.js';
@@ -22,15 +23,12 @@ import {
   flushLeader,
   handleAppendEntriesResponse,
   handleInstallSnapshotResponse,
-  sendTimeoutNow,
 } from './replication.js';
 import type {
-  AppendEntriesRequest,
   ClusterConfig,
   ConfChange,
   Entry,
   HardState,
-  InstallSnapshotRequest,
   Message,
   NodeId,
   RequestVoteRequest,
@@ -41,17 +39,6 @@ import type {
 
 const EMPTY = new Uint8Array(0);
 
-/** Largest snapshot a follower accepts, in bytes (a peer chooses the size, so it is bounded). */
-export const SNAPSHOT_BYTES_MAX = 2 ** 31 - 1;
-
-/** A snapshot being received in chunks. */
-interface IncomingSnapshot {
-  index: number;
-  term: number;
-  config: ClusterConfig;
-  chunks: Uint8Array[];
-  bytes: number;
-}
 
 export interface RaftInit {
   hardState: HardState;
@@ -80,7 +67,8 @@ export class Raft {
   snapshot: Snapshot | null;
   /** A snapshot installed from the leader, not yet handed out in a Ready. */
   receivedSnapshot: Snapshot | null = null;
-  private incomingSnapshot: IncomingSnapshot | null = null;
+  /** A snapshot from the leader being received in chunks (follower.ts). */
+  incomingSnapshot: IncomingSnapshot | null = null;
 
   /** Leader only: every other member's progress, in config order. */
   readonly progress = new Map<NodeId, Progress>();
@@ -459,11 +447,11 @@ export class Raft {
       }
       case 'AppendEntries':
         this.becomeFollower(m.term, m.from);
-        this.handleAppendEntries(m);
+        handleAppendEntries(this, m);
         return;
       case 'InstallSnapshot':
         this.becomeFollower(m.term, m.from);
-        this.handleInstallSnapshot(m);
+        handleInstallSnapshot(this, m);
         return;
       default:
         assertNever(m, 'message');
@@ -480,12 +468,12 @@ export class Raft {
       case 'AppendEntries':
         this.electionElapsed = 0;
         this.leaderId = m.from;
-        this.handleAppendEntries(m);
+        handleAppendEntries(this, m);
         return;
       case 'InstallSnapshot':
         this.electionElapsed = 0;
         this.leaderId = m.from;
-        this.handleInstallSnapshot(m);
+        handleInstallSnapshot(this, m);
         return;
       case 'TimeoutNow':
         // The leader asks us to take over (thesis §3.10): campaign at once, skipping pre-vote.
@@ -496,142 +484,11 @@ export class Raft {
     }
   }
 
-  // ---- follower side of replication ------------------------------------------------------------
-
-  handleAppendEntries(m: AppendEntriesRequest): void {
-    const log = this.log;
-    if (m.prevLogIndex < log.commitIndex) {
-      // Everything up to our commit index matches the leader's log already.
-      this.respondAppend(m, true, log.commitIndex, 0, 0);
-      return;
-    }
-    if (log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
-      const entries = m.entries;
-      const lastNewIndex = m.prevLogIndex + entries.length;
-      if (entries.length > 0) {
-        const conflict = m.prevLogIndex === log.lastIndex() ? entries[0].index : log.findConflict(entries);
-        if (conflict !== 0) {
-          assert(conflict > log.commitIndex, () => `entry ${conflict} conflicts with a committed entry: ${log.describe()}`);
-          const start = conflict - entries[0].index;
-          log.append(start === 0 ? entries : entries.slice(start));
-          this.refreshConfig();
-        }
-      }
-      log.commitTo(Math.min(m.leaderCommit, lastNewIndex));
-      this.respondAppend(m, true, lastNewIndex, 0, 0);
-      return;
-    }
-    // Rejection with the conflict hint (thesis §5.3): the leader can skip a whole term at once.
-    let conflictTerm = 0;
-    let conflictIndex = log.lastIndex() + 1;
-    if (m.prevLogIndex <= log.lastIndex()) {
-      conflictTerm = log.term(m.prevLogIndex) ?? 0;
-      conflictIndex = log.firstIndexOfTermAt(m.prevLogIndex);
-    }
-    this.respondAppend(m, false, m.prevLogIndex, conflictIndex, conflictTerm);
-  }
-
-  /** On rejection, `lastLogIndex` carries the rejected prevLogIndex so the leader can tell stale answers. */
-  private respondAppend(m: AppendEntriesRequest, success: boolean, lastLogIndex: number, conflictIndex: number, conflictTerm: number): void {
-    this.msgs.push({
-      type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term,
-      success, lastLogIndex, conflictIndex, conflictTerm, context: m.context,
-    });
-  }
-
-  handleInstallSnapshot(m: InstallSnapshotRequest): void {
-    const log = this.log;
-    const index = m.lastIncludedIndex;
-    if (index <= log.commitIndex || log.matchTerm(index, m.lastIncludedTerm)) {
-      // We hold everything the snapshot covers: tell the leader where we are instead.
-      this.incomingSnapshot = null;
-      log.commitTo(Math.min(index, log.lastIndex()));
-      this.msgs.push({
-        type: 'AppendEntriesResponse', from: this.id, to: m.from, term: this.term, success: true,
-        lastLogIndex: log.commitIndex, conflictIndex: 0, conflictTerm: 0, context: 0,
-      });
-      return;
-    }
-    let incoming = this.incomingSnapshot;
-    if (m.offset === 0) {
-      incoming = { index, term: m.lastIncludedTerm, config: copyConfig(m.config), chunks: [], bytes: 0 };
-      this.incomingSnapshot = incoming;
-    }
-    const respond = (bytesReceived: number, success: boolean): void => {
-      this.msgs.push({ type: 'InstallSnapshotResponse', from: this.id, to: m.from, term: this.term, lastIncludedIndex: index, bytesReceived, success });
-    };
-    if (incoming === null || incoming.index !== index || incoming.term !== m.lastIncludedTerm) {
-      respond(0, true); // Not the snapshot we are assembling: start again from byte 0.
-      return;
-    }
-    if (m.offset !== incoming.bytes) {
-      respond(incoming.bytes, true); // A duplicate or a gap: say where to continue.
-      return;
-    }
-    if (incoming.bytes + m.data.length > SNAPSHOT_BYTES_MAX) {
-      this.incomingSnapshot = null;
-      respond(0, false);
-      return;
-    }
-    if (m.data.length > 0) incoming.chunks.push(m.data);
-    incoming.bytes += m.data.length;
-    if (m.done) {
-      this.incomingSnapshot = null;
-      const data = concat(incoming.chunks, incoming.bytes);
-      this.restoreSnapshot({ meta: { lastIncludedIndex: index, lastIncludedTerm: incoming.term, config: incoming.config }, data });
-    }
-    respond(incoming.bytes, true);
-  }
-
-  private restoreSnapshot(snapshot: Snapshot): void {
-    this.log.restore(snapshot.meta.lastIncludedIndex, snapshot.meta.lastIncludedTerm);
-    this.snapshot = snapshot;
-    this.receivedSnapshot = snapshot;
-    this.snapshotConfig = copyConfig(snapshot.meta.config);
-    this.config = this.snapshotConfig;
-    this.configIndex = snapshot.meta.lastIncludedIndex;
-    this.configTerm = -1;
-  }
-
   // ---- client work ---------------------------------------------------------------------------
-
-  private checkCanPropose(): void {
-    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
-    if (this.leadTransferee !== null) {
-      throw new ProposalDroppedError(`leadership is being transferred to ${this.leadTransferee}; retry on the new leader`);
-    }
-    if (this.stepDownPending || (!this.isVoter() && this.configIndex <= this.log.commitIndex)) {
-      throw new ProposalDroppedError(`${this.id} was removed from the cluster and is stepping down`);
-    }
-    const uncommitted = this.log.lastIndex() - this.log.commitIndex;
-    if (uncommitted >= this.cfg.maxUncommittedEntries) {
-      throw new ProposalDroppedError(`${uncommitted} entries are not committed yet (maxUncommittedEntries ${this.cfg.maxUncommittedEntries}); retry later`);
-    }
-  }
 
   appendEntry(type: Entry['type'], data: Uint8Array): number {
     const index = this.log.lastIndex() + 1;
     this.log.appendOne({ index, term: this.term, type, data });
-    return index;
-  }
-
-  propose(data: Uint8Array): number {
-    this.checkCanPropose();
-    return this.appendEntry('normal', data);
-  }
-
-  proposeConfChange(change: ConfChange): number {
-    this.checkCanPropose();
-    if (this.configIndex > this.log.commitIndex) {
-      throw new ProposalDroppedError(`membership change at index ${this.configIndex} is not committed yet; one change at a time`);
-    }
-    if (!committedInTerm(this)) {
-      throw new ProposalDroppedError('the new leader has not committed an entry of its term yet; retry shortly');
-    }
-    const problem = confChangeProblem(this.config, change);
-    if (problem !== null) throw new ConfChangeRejectedError(problem);
-    const index = this.appendEntry('confChange', encodeConfChange(change));
-    this.refreshConfig();
     return index;
   }
 
@@ -648,34 +505,6 @@ export class Raft {
     // Confirmed by acknowledgements of the next round, which the next flush broadcasts.
     this.readOnly.add(context, this.log.commitIndex, this.readOnly.round + 1);
     this.readRoundNeeded = true;
-  }
-
-  leaseRead(context: number): void {
-    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
-    if (this.cfg.checkQuorum && this.leadTransferee === null && !this.leaseVoided && committedInTerm(this) && this.leaseValid()) {
-      this.readStates.push({ context, index: this.log.commitIndex });
-      return;
-    }
-    this.readIndex(context);
-  }
-
-  /** The leader's lease: a quorum acknowledged a round begun less than an election timeout ago (minus one tick of margin). */
-  private leaseValid(): boolean {
-    if (this.config.voters.length === 1 && this.isVoter()) return true;
-    const confirmedRound = quorumAckedRound(this);
-    return this.tickCount - this.readOnly.roundTick(confirmedRound) < this.cfg.electionTimeoutMinTicks - 1;
-  }
-
-  transferLeader(target: NodeId): void {
-    if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
-    if (target === this.id) return;
-    if (!this.isVoter(target)) throw new ProposalDroppedError(`cannot transfer leadership to ${target}: not a voter`);
-    if (this.leadTransferee === target) return;
-    this.leadTransferee = target;
-    this.electionElapsed = 0; // The transfer has one election timeout to finish.
-    const pr = this.progress.get(target);
-    assert(pr !== undefined, () => `no progress for voter ${target}`);
-    if (pr.matchIndex === this.log.lastIndex()) sendTimeoutNow(this, target);
   }
 
   /** The caller made `lastIndex` durable (advance()): a leader counts its own log from here. */
@@ -699,27 +528,4 @@ function applyLenient(config: ClusterConfig, entry: Entry): ClusterConfig {
     return config;
   }
   return confChangeProblem(config, change) === null ? applyConfChange(config, change) : config;
-}
-
-
-/** The highest round a quorum of voters (this leader counting as the current round) acknowledged. */
-export function quorumAckedRound(r: Raft): number {
-  const voters = r.config.voters;
-  const values = voters.length <= r.scratch.length ? r.scratch : new Float64Array(voters.length);
-  for (let k = 0; k < voters.length; k++) {
-    const id = voters[k];
-    values[k] = id === r.id ? r.readOnly.round : (r.progress.get(id)?.ackedRound ?? 0);
-  }
-  return majorityMatchIndex(values, voters.length);
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

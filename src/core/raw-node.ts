@@ -28,6 +28,7 @@ import { assert, InvalidRestoredStateError, InvalidSnapshotError } from './error
 import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
 import type { Ready, SoftState } from './ready.js';
+import { leaseRead, propose, proposeConfChange, transferLeader } from './requests.js';
 import type { ClusterConfig, ConfChange, Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
 
 export { resolveRaftConfig } from './config.js';
@@ -110,7 +111,7 @@ export class RawNode {
    * {@link ProposalDroppedError} during a leadership transfer or past `maxUncommittedEntries`.
    */
   propose(data: Uint8Array): number {
-    return this.raft.propose(data);
+    return propose(this.raft, data);
   }
 
   /**
@@ -120,7 +121,7 @@ export class RawNode {
    * change does not fit the configuration (e.g. removing the last voter).
    */
   proposeConfChange(change: ConfChange): number {
-    return this.raft.proposeConfChange(change);
+    return proposeConfChange(this.raft, change);
   }
 
   /**
@@ -137,7 +138,7 @@ export class RawNode {
    * otherwise this falls back to {@link RawNode.readIndex}.
    */
   leaseRead(context: number): void {
-    this.raft.leaseRead(context);
+    leaseRead(this.raft, context);
   }
 
   /**
@@ -145,7 +146,7 @@ export class RawNode {
    * TimeoutNow. Proposals are dropped meanwhile; the transfer is abandoned after an election timeout.
    */
   transferLeader(target: NodeId): void {
-    this.raft.transferLeader(target);
+    transferLeader(this.raft, target);
   }
 
   /**
