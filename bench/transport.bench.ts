@@ -13,6 +13,11 @@
  * client and the server also share those 2 cores.
  *
  * Run: `npm run bench:transport` (options: `-- --seconds 1.5 --rounds 3 --only uws,http,raw`).
+ *
+ * Why `ws` dials: `node --experimental-websocket --import tsx bench/transport.bench.ts --client-choice`
+ * measures the two WebSocket clients Node 20 offers (`ws`, and undici's built-in `WebSocket`, which
+ * Node 20 only exposes behind that flag) against the same uWS echo server in a child process, and
+ * writes bench/results/transport-client-choice.json.
  * The same file is the server process: `tsx bench/transport.bench.ts --serve <uws|http|raw> <port>`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,6 +40,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '1.5' },
     rounds: { type: 'string', default: '3' },
     only: { type: 'string', default: 'uws,http,raw' },
+    'client-choice': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -382,5 +388,88 @@ function report(figures: Figure[], seconds: number, rounds: number): void {
   console.log('wrote bench/results/transport.json');
 }
 
-if (values.serve !== undefined) await serve(values.serve as Kind, Number(values.port));
+// ---------------- client choice: ws vs undici WebSocket ----------------
+
+/** uWS server answering each message of n frames (u32 n first) with n * 60 bytes, like a batch of answers. */
+async function serveEcho(): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+  const { default: uWS } = await import('uWebSockets.js');
+  uWS.App()
+    .ws('/raft', { maxPayloadLength: 1 << 24, message: (ws, message) => { ws.send(new Uint8Array(60 * new Uint32Array(message.slice(0, 4))[0]!), true); } })
+    .listen('127.0.0.1', 0, (listenSocket) => {
+      if (listenSocket !== false) process.stdout.write(`ready ${uWS.us_socket_local_port(listenSocket as never)}\n`);
+    });
+}
+
+interface MinimalSocket {
+  send(data: Uint8Array): void;
+  close(): void;
+  onMessage(listener: () => void): void;
+}
+
+async function clientChoice(seconds: number): Promise<void> {
+  const { default: WsClient } = await import('ws');
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--serve', 'echo'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.on('data', (c: Buffer) => { const m = /ready (\d+)/.exec(c.toString()); if (m) resolve(Number(m[1])); }));
+  const url = `ws://127.0.0.1:${port}/raft`;
+  const clients: Record<string, () => Promise<MinimalSocket>> = {
+    ws: () => new Promise((resolve) => {
+      const ws = new WsClient(url, { perMessageDeflate: false });
+      ws.once('open', () => resolve({ send: (d) => ws.send(d), close: () => ws.close(), onMessage: (l) => ws.on('message', l) }));
+    }),
+  };
+  const Native = (globalThis as { WebSocket?: new (url: string) => { binaryType: string; send(d: Uint8Array): void; close(): void; addEventListener(e: string, l: () => void, o?: object): void } }).WebSocket;
+  if (Native !== undefined) {
+    clients['undici WebSocket'] = () => new Promise((resolve) => {
+      const ws = new Native(url);
+      ws.binaryType = 'arraybuffer';
+      ws.addEventListener('open', () => resolve({ send: (d) => ws.send(d), close: () => ws.close(), onMessage: (l) => ws.addEventListener('message', l) }), { once: true });
+    });
+  }
+  const loads = [
+    { name: '1 frame of 60 B', frames: 1, bytes: 60 },
+    { name: '256 frames of 60 B', frames: 256, bytes: 60 * 256 },
+    { name: '32 frames of 8000 B', frames: 32, bytes: 8000 * 32 },
+  ];
+  const rows: { client: string; load: string; roundTripsPerSecond: number; framesPerSecond: number }[] = [];
+  for (const load of loads) {
+    for (const [name, open] of Object.entries(clients)) {
+      const socket = await open();
+      const payload = new Uint8Array(load.bytes);
+      new DataView(payload.buffer).setUint32(0, load.frames, true);
+      let count = 0;
+      const start = performance.now();
+      const until = start + seconds * 1000;
+      await new Promise<void>((resolve) => {
+        socket.onMessage(() => {
+          count++;
+          if (performance.now() > until) resolve();
+          else socket.send(payload);
+        });
+        socket.send(payload);
+      });
+      const elapsedS = (performance.now() - start) / 1000;
+      socket.close();
+      rows.push({ client: name, load: load.name, roundTripsPerSecond: Math.round(count / elapsedS), framesPerSecond: Math.round((count * load.frames) / elapsedS) });
+    }
+  }
+  child.kill('SIGKILL');
+  const withRatios = rows.map((row) => {
+    const other = rows.find((r) => r.load === row.load && r.client !== row.client);
+    return { ...row, 'x the other client': other ? Number((row.roundTripsPerSecond / other.roundTripsPerSecond).toFixed(2)) : null };
+  });
+  console.table(withRatios);
+  if (Native === undefined) console.log('undici WebSocket not available: run with node --experimental-websocket to compare');
+  const cpus = os.cpus();
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(
+    new URL('./results/transport-client-choice.json', import.meta.url),
+    `${JSON.stringify({ name: 'transport-client-choice', date: new Date().toISOString(), node: process.version, machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length }, noise: 'shared 2-core machine; one run per row', rows: withRatios }, null, 2)}\n`,
+  );
+}
+
+if (values.serve === 'echo') await serveEcho();
+else if (values.serve !== undefined) await serve(values.serve as Kind, Number(values.port));
+else if (values['client-choice']) await clientChoice(Number(values.seconds));
 else await runClient();
