@@ -165,6 +165,9 @@ export class BufferPool {
    * `NATIVE_ERR_POOL_FOREIGN_BUFFER`) otherwise, and then changes nothing.
    */
   release(buf: Uint8Array): void {
+    if (!(buf instanceof Uint8Array)) {
+      throw new BufferPoolError('NATIVE_ERR_POOL_FOREIGN_BUFFER', `release: expected a Buffer/Uint8Array from this pool, got ${typeof buf}`);
+    }
     const slabIndex = this.#slabByMemory.get(buf.buffer as ArrayBuffer);
     if (slabIndex === undefined) {
       this.#releaseMiss(buf);

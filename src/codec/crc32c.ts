@@ -20,6 +20,7 @@
  * const whole = crc32c(tail, crc32c(head)); // chaining: same as crc32c(head ++ tail)
  * ```
  */
+import { assert } from '../core/errors.js';
 import { crc32cTs } from './crc32c-ts.js';
 import { loadNative } from './native.js';
 import { loadWasmCodec } from './wasm.js';
@@ -64,9 +65,13 @@ function chooseLargePath(): LargePath {
 
 /**
  * CRC32C of `data[start, end)`, continuing from `crc` (the value a previous call returned; 0 to
- * begin). Returns an unsigned 32-bit integer, the same on every path.
+ * begin). Returns an unsigned 32-bit integer, the same on every path. A range outside `data` is
+ * a bug in the caller and throws an `AssertionError` (`RAFT_ERR_ASSERTION`).
  */
 export function crc32c(data: Uint8Array, crc = 0, start = 0, end = data.length): number {
+  // Every path must give the same answer, and the TS one would read past the range silently.
+  // Callers hold validated lengths, so a bad range is a bug: assert (constant message, no garbage).
+  assert(start >= 0 && start <= end && end <= data.length, 'crc32c: need 0 <= start <= end <= data.length');
   const length = end - start;
   if (length >= crc32cNativeBytesMin) {
     const path = large ?? chooseLargePath();

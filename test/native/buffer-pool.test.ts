@@ -117,6 +117,9 @@ describe.each(backings)('BufferPool (%s slabs)', (backing) => {
     const before = pool.stats();
     const foreign = [Buffer.alloc(64), Buffer.from('abc'), new Uint8Array(16), held.subarray(8, 16)];
     for (const buf of foreign) expect(poolError(() => pool.release(buf)).code).toBe('NATIVE_ERR_POOL_FOREIGN_BUFFER');
+    for (const junk of [null, undefined, 'abc', 42, { buffer: held.buffer, byteOffset: 0, byteLength: 200 }]) {
+      expect(poolError(() => pool.release(junk as unknown as Uint8Array)).code).toBe('NATIVE_ERR_POOL_FOREIGN_BUFFER');
+    }
     // A sub-view at the slot start looks like the slot but is not the view handed out.
     expect(poolError(() => pool.release(held.subarray(0, 10))).code).toBe('NATIVE_ERR_POOL_DOUBLE_RELEASE');
     // Another pool's buffer is foreign here.

@@ -101,6 +101,14 @@ describe.skipIf(addon === null)('native CRC32C', () => {
 });
 
 describe('crc32c (the dispatching entry point)', () => {
+  it('treats a range outside the data as a bug on every size, small or large', () => {
+    for (const data of [new Uint8Array(10), new Uint8Array(1000)]) {
+      for (const [start, end] of [[-1, 5], [6, 5], [0, data.length + 1]] as const) {
+        expect(() => crc32c(data, 0, start, end)).toThrow(expect.objectContaining({ code: 'RAFT_ERR_ASSERTION' }));
+      }
+    }
+  });
+
   it('equals the TS reference on both sides of the native threshold', () => {
     fc.assert(
       fc.property(
