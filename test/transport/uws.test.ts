@@ -202,3 +202,16 @@ describe('UwsNetwork', () => {
     await expect(plain.sendRequestVote('n2', { ...vote, candidateId: 'n0' })).rejects.toMatchObject({ transient: true });
   });
 });
+
+describe('UwsNetwork dialing edge cases', () => {
+  it('a peer id that cannot be sent as a header fails the request at once instead of throwing', async () => {
+    const net = new UwsNetwork('a\u00ff\n', { port: 0, nodeAddresses: { z9: '127.0.0.1:1' }, timeout: 60_000 });
+    await net.start();
+    try {
+      const outcome = await net.sendRequestVote('z9', { term: 1, candidateId: 'a', lastLogIndex: 0, lastLogTerm: 0 }).then(() => 'resolved', (e: { code: string }) => e.code);
+      expect(outcome).toBe('TRANSPORT_ERR_CONNECTION_LOST');
+    } finally {
+      await net.stop();
+    }
+  });
+});

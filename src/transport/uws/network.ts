@@ -221,13 +221,15 @@ export class UwsNetwork implements NetworkInterface {
       if (!this.addresses.has(target)) return Promise.reject(new NoAddressError(target));
       channel = this.channel(target);
     }
-    if (channel.socket === undefined && this.dialsTo(target)) this.dial(channel);
     const requestId = this.nextRequestId;
     this.nextRequestId = requestId >= 0xffff_ffff ? 1 : requestId + 1;
-    return new Promise<WireMessage>((resolve, reject) => {
+    const answer = new Promise<WireMessage>((resolve, reject) => {
       const pending: Pending = { answerType: answerTypeOf[req.type], deadline: performance.now() + this.options.timeoutMs, sentEpoch: 0, resolve, reject };
       channel.request(req, requestId, pending);
     });
+    // After queueing, so that a dial that fails at once fails this request too.
+    if (channel.socket === undefined && this.dialsTo(target)) this.dial(channel);
+    return answer;
   }
 
   private channel(peerId: NodeId): PeerChannel {
@@ -341,15 +343,15 @@ export class UwsNetwork implements NetworkInterface {
     const address = this.addresses.get(peerId)!;
     const scheme = this.options.tls ? 'wss' : 'ws';
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-    const ws = new WebSocket(`${scheme}://${host}:${address.port}${raftWsPath}`, {
-      headers: authHeaders(this.options.clusterSecret, this.nodeId, peerId),
-      perMessageDeflate: false,
-      maxPayload: this.options.payloadBytesMax,
-      handshakeTimeout: this.options.timeoutMs,
-      skipUTF8Validation: true,
-      ...(this.tlsCa !== undefined ? { ca: this.tlsCa } : {}),
-      ...(this.options.tls ? { rejectUnauthorized: this.options.tls.rejectUnauthorized ?? true } : {}),
-    });
+    let ws: WebSocket;
+    try {
+      ws = this.openWebSocket(`${scheme}://${host}:${address.port}${raftWsPath}`, peerId);
+    } catch (error) {
+      // A URL or header ws refuses (e.g. a node id that is not a valid header value): nothing to
+      // retry; fail what waits for this peer.
+      channel.failQueued(() => new ConnectionLostError(peerId, errorMessage(error), { cause: error }));
+      return;
+    }
     ws.binaryType = 'nodebuffer';
     const socket = new WsClientSocket(++this.epoch, ws, () => {
       if (channel.queuedMessages > 0) channel.scheduleFlush();
@@ -382,6 +384,18 @@ export class UwsNetwork implements NetworkInterface {
       // A dial that failed fails what waited for it at once, rather than at its timeout.
       else channel.failQueued(() => new ConnectionLostError(peerId, failure));
       if (this.started && this.dials.get(peerId) === state) this.redial(channel, state);
+    });
+  }
+
+  private openWebSocket(url: string, peerId: NodeId): WebSocket {
+    return new WebSocket(url, {
+      headers: authHeaders(this.options.clusterSecret, this.nodeId, peerId),
+      perMessageDeflate: false,
+      maxPayload: this.options.payloadBytesMax,
+      handshakeTimeout: this.options.timeoutMs,
+      skipUTF8Validation: true,
+      ...(this.tlsCa !== undefined ? { ca: this.tlsCa } : {}),
+      ...(this.options.tls ? { rejectUnauthorized: this.options.tls.rejectUnauthorized ?? true } : {}),
     });
   }
 
