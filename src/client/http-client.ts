@@ -15,6 +15,9 @@
 import { RaftwireError } from '../core/errors.js';
 import { RetryExecutor } from '../resilience/index.js';
 
+/** Redirects followed for one attempt before giving up (a leader change mid-request can bounce once or twice). */
+const REDIRECTS_MAX = 4;
+
 export type ReadConsistency = 'linearizable' | 'lease' | 'stale';
 
 export interface RaftwireClientOptions {
@@ -126,12 +129,23 @@ export class RaftwireClient {
     }
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     let response: Response;
-    try {
-      // Redirects to the leader are followed (fetch keeps method and body on 307).
-      response = await fetch(`${endpoint}${path}`, { method, headers, body, redirect: 'follow', signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
-    } catch (error) {
-      this.preferred++; // try the next node
-      throw new RaftwireClientError('CLIENT_ERR_UNREACHABLE', `${endpoint}: ${error instanceof Error ? error.message : String(error)}`, 0, true);
+    let url = `${endpoint}${path}`;
+    // Redirects to the leader are followed here, not by fetch: fetch drops the Authorization
+    // header on a redirect to another origin, and another port is another origin.
+    for (let hop = 0; ; hop++) {
+      try {
+        response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
+      } catch (error) {
+        this.preferred++; // try the next node
+        throw new RaftwireClientError('CLIENT_ERR_UNREACHABLE', `${url}: ${error instanceof Error ? error.message : String(error)}`, 0, true);
+      }
+      const location = response.status === 307 || response.status === 308 ? response.headers.get('location') : null;
+      if (location === null) break;
+      if (hop >= REDIRECTS_MAX) throw new RaftwireClientError('CLIENT_ERR_REDIRECT_LOOP', `more than ${REDIRECTS_MAX} redirects from ${endpoint}`, response.status, true);
+      url = location;
+      // Remember the leader for the next request.
+      const leader = this.endpoints.findIndex((e) => location.startsWith(e));
+      if (leader >= 0) this.preferred = leader;
     }
     if (response.ok) return response;
     if (response.status === 404 && notFoundIsUndefined) {

@@ -22,7 +22,7 @@ import { DiskSnapshotPersistence, RaftNode } from '../node/index.js';
 import { RateLimiter } from '../resilience/index.js';
 import { LmdbLogStore, SnapshotStore } from '../storage/index.js';
 import { HttpNetwork, type NetworkInterface, UwsNetwork } from '../transport/index.js';
-import { HttpServer } from './http-server.js';
+import { HttpServer, type HttpServerOptions } from './http-server.js';
 import { KvService } from './kv-service.js';
 
 export interface PeerEndpoints {
@@ -46,6 +46,8 @@ export interface CacheNodeOptions {
   corsOrigin?: string;
   /** Client requests per second before 429s; unlimited when not set. */
   requestsPerSecond?: number;
+  /** Largest client request body, bytes (see {@link HttpServerOptions}). */
+  bodyBytesMax?: number;
   raft?: Omit<RaftConfig, 'id' | 'random'>;
   /** Called if the node stops on a fatal error. */
   onFatal?: (error: Error) => void;
@@ -99,6 +101,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     leaderUrl: (id) => options.peers[id]?.client.replace(/\/$/, ''),
     authToken: options.authToken,
     corsOrigin: options.corsOrigin,
+    bodyBytesMax: options.bodyBytesMax,
     rateLimiter: options.requestsPerSecond ? new RateLimiter({ requestsPerSecond: options.requestsPerSecond, burstSize: options.requestsPerSecond }) : undefined,
   });
   await server.listen();

@@ -263,7 +263,8 @@ export class HttpServer {
       return finish(refusal);
     }
     const run = (body: Uint8Array) => {
-      handler(info, body).then(finish, (error: unknown) => finish(this.errorToReply(error, info)));
+      // A handler may throw before its first await; both ways end in an error reply.
+      new Promise<Reply>((resolve) => resolve(handler(info, body))).then(finish, (error: unknown) => finish(this.errorToReply(error, info)));
     };
     if (!readBody) return run(new Uint8Array(0));
     this.readBody(res, (body) => (body === null ? finish(errorReply(413, 'HTTP_ERR_BODY_TOO_LARGE', `the body is over ${this.bodyBytesMax} bytes (bodyBytesMax)`)) : run(body)));
@@ -273,7 +274,8 @@ export class HttpServer {
     if (this.inflight > this.inflightRequestsMax) {
       return errorReply(503, 'HTTP_ERR_OVERLOADED', `over ${this.inflightRequestsMax} requests in flight`, { 'retry-after': '1' });
     }
-    const guarded = info.url.startsWith('/v1/');
+    // CORS preflights carry no credentials by design; they only learn which headers are allowed.
+    const guarded = info.url.startsWith('/v1/') && info.method !== 'options';
     if (guarded && this.options.authToken !== undefined && info.authorization !== `Bearer ${this.options.authToken}`) {
       return errorReply(401, 'HTTP_ERR_UNAUTHORIZED', 'a valid Authorization: Bearer token is required', { 'www-authenticate': 'Bearer' });
     }

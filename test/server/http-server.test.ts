@@ -1,0 +1,204 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/resilience/index.js';
+import { type CacheNodeHandle, HttpServer, KvService, type PeerEndpoints, startCacheNode } from '../../src/server/index.js';
+import { VirtualClock } from '../../src/util/clock.js';
+import { freePorts } from '../support/ports.js';
+import { RaftwireClient } from '../../src/client/index.js';
+
+const dataRoot = mkdtempSync(join(tmpdir(), 'raftwire-server-'));
+const nodes: CacheNodeHandle[] = [];
+let peers: Record<string, PeerEndpoints>;
+let leaderUrl: string;
+let followerUrl: string;
+const TOKEN = 'secret-token';
+
+async function waitForLeader(): Promise<CacheNodeHandle> {
+  for (let i = 0; i < 200; i++) {
+    const leader = nodes.find((n) => n.node.isLeader());
+    if (leader && nodes.every((n) => n.node.getLeader() === leader.id)) return leader;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('no leader elected');
+}
+
+beforeAll(async () => {
+  const ports = await freePorts(6);
+  peers = Object.fromEntries(['n1', 'n2', 'n3'].map((id, i) => [id, { raft: `127.0.0.1:${ports[i]}`, client: `http://127.0.0.1:${ports[i + 3]}` }]));
+  for (const id of Object.keys(peers)) {
+    nodes.push(
+      await startCacheNode({ id, peers, dataDir: join(dataRoot, id), authToken: TOKEN, corsOrigin: 'https://app.example', bodyBytesMax: 64 * 1024, requestsPerSecond: 2_000, raft: { electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300 } }),
+    );
+  }
+  const leader = await waitForLeader();
+  leaderUrl = peers[leader.id]!.client;
+  followerUrl = peers[nodes.find((n) => n !== leader)!.id]!.client;
+});
+
+afterAll(async () => {
+  for (const n of nodes) await n.stop();
+  rmSync(dataRoot, { recursive: true, force: true });
+});
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+const call = (url: string, init: RequestInit = {}) => fetch(url, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) }, redirect: 'manual' });
+
+describe('client HTTP API', () => {
+  it('stores, reads, compares-and-sets, increments and deletes a key', async () => {
+    expect((await call(`${leaderUrl}/v1/kv/a`, { method: 'PUT', body: 'one' })).status).toBe(200);
+    const read = await call(`${leaderUrl}/v1/kv/a`);
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe('one');
+    const casFail = await call(`${leaderUrl}/v1/kv/a/cas`, { method: 'POST', body: JSON.stringify({ expected: 'two', value: 'three' }) });
+    expect(casFail.status).toBe(409);
+    expect(await casFail.json()).toMatchObject({ code: 'CACHE_ERR_CAS_MISMATCH', value: 'one' });
+    expect((await call(`${leaderUrl}/v1/kv/a/cas`, { method: 'POST', body: JSON.stringify({ expected: 'one', value: 'three' }) })).status).toBe(200);
+    expect(await (await call(`${leaderUrl}/v1/kv/n/increment`, { method: 'POST', body: JSON.stringify({ delta: 5 }) })).json()).toEqual({ ok: true, value: 5 });
+    expect(await (await call(`${leaderUrl}/v1/kv/a`, { method: 'DELETE' })).json()).toEqual({ ok: true, deleted: true });
+    const gone = await call(`${leaderUrl}/v1/kv/a`);
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { code: string }).code).toBe('KV_ERR_NOT_FOUND');
+  });
+
+  it('a follower redirects writes and linearizable reads to the leader, and serves stale reads itself', async () => {
+    await call(`${leaderUrl}/v1/kv/f`, { method: 'PUT', body: 'x' });
+    const write = await call(`${followerUrl}/v1/kv/f`, { method: 'PUT', body: 'y' });
+    expect(write.status).toBe(307);
+    expect(write.headers.get('location')).toBe(`${leaderUrl}/v1/kv/f`);
+    const read = await call(`${followerUrl}/v1/kv/f?consistency=linearizable`);
+    expect(read.status).toBe(307);
+    expect(read.headers.get('location')).toBe(`${leaderUrl}/v1/kv/f?consistency=linearizable`);
+    // The client follows the 307 to the leader with method, body and credentials kept.
+    const client = new RaftwireClient({ endpoints: [followerUrl], authToken: TOKEN });
+    await client.put('f', 'z');
+    expect(await client.getText('f')).toBe('z');
+    let stale = '';
+    for (let i = 0; i < 100 && stale !== 'z'; i++) {
+      stale = await (await call(`${followerUrl}/v1/kv/f?consistency=stale`)).text();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(stale).toBe('z');
+  });
+
+  it('lease reads on the leader see the latest write', async () => {
+    await call(`${leaderUrl}/v1/kv/l`, { method: 'PUT', body: 'lease' });
+    const read = await call(`${leaderUrl}/v1/kv/l?consistency=lease`);
+    expect(await read.text()).toBe('lease');
+  });
+
+  it('a retried write with the same client id and sequence is applied once', async () => {
+    const headers = { 'x-raftwire-client-id': 'c-1', 'x-raftwire-sequence': '1' };
+    const first = await (await call(`${leaderUrl}/v1/kv/once/increment`, { method: 'POST', body: '{"delta":1}', headers })).json();
+    const retry = await (await call(`${leaderUrl}/v1/kv/once/increment`, { method: 'POST', body: '{"delta":1}', headers })).json();
+    expect(first).toEqual({ ok: true, value: 1 });
+    expect(retry).toEqual({ ok: true, value: 1 });
+  });
+});
+
+describe('client HTTP API refuses bad input with typed errors and keeps serving', () => {
+  it('missing or wrong bearer token: 401', async () => {
+    const none = await fetch(`${leaderUrl}/v1/kv/a`);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { code: string }).code).toBe('HTTP_ERR_UNAUTHORIZED');
+    expect((await fetch(`${leaderUrl}/v1/kv/a`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await fetch(`${leaderUrl}/health`)).status).toBe(200); // health stays open
+  });
+
+  it('oversized body: 413, and an oversized key: 413', async () => {
+    const big = await call(`${leaderUrl}/v1/kv/big`, { method: 'PUT', body: new Uint8Array(64 * 1024 + 1) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { code: string }).code).toBe('HTTP_ERR_BODY_TOO_LARGE');
+    const key = await call(`${leaderUrl}/v1/kv/${'k'.repeat(2000)}`, { method: 'PUT', body: 'v' });
+    expect(key.status).toBe(413);
+    expect(((await key.json()) as { code: string }).code).toBe('CACHE_ERR_KEY_TOO_LARGE');
+  });
+
+  it('malformed requests: 400 with a code', async () => {
+    const cases: [string, RequestInit][] = [
+      [`${leaderUrl}/v1/kv/a/cas`, { method: 'POST', body: '{not json' }],
+      [`${leaderUrl}/v1/kv/a/cas`, { method: 'POST', body: '{"value": 5}' }],
+      [`${leaderUrl}/v1/kv/a/increment`, { method: 'POST', body: '{"delta": 1.5}' }],
+      [`${leaderUrl}/v1/kv/a?ttl=-4`, { method: 'PUT', body: 'v' }],
+      [`${leaderUrl}/v1/kv/a?consistency=eventual`, {}],
+      [`${leaderUrl}/v1/kv/%E0%A4%A`, {}],
+    ];
+    for (const [url, init] of cases) {
+      const response = await call(url, init);
+      expect(response.status, url).toBe(400);
+      expect(((await response.json()) as { code: string }).code).toMatch(/^(HTTP|CACHE)_ERR_/);
+    }
+  });
+
+  it('unknown route: 404 JSON', async () => {
+    const response = await call(`${leaderUrl}/v2/nothing`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { code: string }).code).toBe('HTTP_ERR_NOT_FOUND');
+  });
+
+  it('a client that disconnects mid-body costs only its own request', async () => {
+    const { port, hostname } = new URL(leaderUrl);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`PUT /v1/kv/half HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000\r\n\r\nonly-part`);
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    expect((await call(`${leaderUrl}/v1/kv/half`)).status).toBe(404); // never written
+    expect((await call(`${leaderUrl}/v1/kv/after`, { method: 'PUT', body: 'ok' })).status).toBe(200);
+  });
+
+  it('a slow reader of a large response does not stall other clients', async () => {
+    await call(`${leaderUrl}/v1/kv/large`, { method: 'PUT', body: new Uint8Array(60 * 1024).fill(65) });
+    const { port, hostname } = new URL(leaderUrl);
+    const slow = connect(Number(port), hostname);
+    slow.pause(); // never reads
+    await new Promise<void>((resolve) => slow.once('connect', () => resolve()));
+    for (let i = 0; i < 20; i++) slow.write(`GET /v1/kv/large?consistency=stale HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+    const started = await call(`${leaderUrl}/v1/kv/after`);
+    expect(await started.text()).toBe('ok');
+    slow.destroy();
+  });
+
+  it('CORS headers for the allowed origin, and preflight answered', async () => {
+    const preflight = await fetch(`${leaderUrl}/v1/kv/a`, { method: 'OPTIONS' });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it('health, readiness, cluster view and Prometheus metrics', async () => {
+    expect(await (await fetch(`${followerUrl}/health/ready`)).json()).toMatchObject({ ready: true, running: true });
+    const cluster = (await (await call(`${leaderUrl}/v1/cluster`)).json()) as { role: string; progress: Record<string, unknown> };
+    expect(cluster.role).toBe('leader');
+    expect(Object.keys(cluster.progress).sort()).toHaveLength(2);
+    const metrics = await (await fetch(`${leaderUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^raft_is_leader\{node="n\d"\} 1$/m);
+    expect(metrics).toMatch(/^raft_commit_index\{node="n\d"\} \d+$/m);
+    expect(metrics).toContain('raftwire_http_request_seconds_bucket');
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers 429 with Retry-After once the limiter is out of permits, and health stays open', async () => {
+    const limiter = new RateLimiter({ requestsPerSecond: 1, burstSize: 2, clock: new VirtualClock() });
+    const server = new HttpServer({ kv: new KvService(nodes[0]!.node, nodes[0]!.cache), port: 0, rateLimiter: limiter });
+    await server.listen();
+    try {
+      const url = `http://127.0.0.1:${server.port}/v1/kv/rl?consistency=stale`;
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await fetch(url)).status);
+      expect(statuses).toEqual([404, 404, 429, 429]);
+      const limited = await fetch(url);
+      expect(limited.headers.get('retry-after')).toBe('1');
+      expect(((await limited.json()) as { code: string }).code).toBe('HTTP_ERR_RATE_LIMITED');
+      expect((await fetch(`http://127.0.0.1:${server.port}/health`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+});
