@@ -246,7 +246,13 @@ export class LmdbLogStore implements LogStore {
       while (this.queue.length > 0) {
         const group = this.queue;
         this.queue = [];
-        await this.commitGroup(group);
+        try {
+          await this.commitGroup(group);
+        } catch (error) {
+          // Only a bug or a closed environment gets here; no write may be left hanging.
+          // (Settling an already settled promise does nothing.)
+          for (const request of group) request.reject(error);
+        }
       }
     } finally {
       this.writing = null;

@@ -68,6 +68,19 @@ export function logStoreConformance(name: string, factory: StoreFactory): void {
       expect(await codeOf(() => store.entries(3, 11))).toBe('STORAGE_ERR_UNAVAILABLE');
     });
 
+    it('stores empty and large payloads byte for byte, across a reopen', async () => {
+      store = await factory.create();
+      const written: Entry[] = [
+        { index: 1, term: 1, type: 'normal', data: new Uint8Array(0) },
+        { index: 2, term: 1, type: 'normal', data: payload(2, 1, 70_000) },
+        { index: 3, term: 2, type: 'confChange', data: payload(3, 2, 3_333) },
+      ];
+      await store.append(written);
+      expect(all(store)).toEqual(written);
+      store = await factory.reopen(store);
+      expect(all(store)).toEqual(written);
+    });
+
     it('stops a range read at bytesMax, but returns at least one entry', async () => {
       store = await factory.create();
       const written = entries(1, 10, 1);
