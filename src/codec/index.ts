@@ -23,14 +23,14 @@ import type { ResultEnvelope, TaskEnvelope } from './task-types.js';
 import { decodeFrame, expectType } from './ts-decode.js';
 import { encodeFrame } from './ts-encode.js';
 import { loadWasmCodec, type WasmCodec } from './wasm.js';
+import type { WireMessage } from './ts-encode.js';
+import type { DecodeResult } from './ts-decode.js';
+import type { CodecLimits } from './layout.js';
 
 export type { ClientOp, ClientReply, ClientReplyStatus, ClientRequest } from './client-types.js';
 export type { ResultEnvelope, TaskEnvelope, TaskStatus } from './task-types.js';
 export { CodecError, CodecErrorCode, type CodecErrorCodeValue } from './errors.js';
 export { type CodecLimits, DEFAULT_CODEC_LIMITS, FRAME_VERSION, HEADER_BYTES } from './layout.js';
-import type { WireMessage } from './ts-encode.js';
-import type { DecodeResult } from './ts-decode.js';
-import type { CodecLimits } from './layout.js';
 export type { WireMessage, DecodeResult };
 export { tsCodec, type FrameCodec } from './ts-codec.js';
 export { encodeFrame, encodeFrameInto, encodedFrameSize } from './ts-encode.js';
