@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "crc32c.h"
 
@@ -152,8 +153,12 @@ napi_value AllocateSlab(napi_env env, napi_callback_info info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  CrcInitTables();
-  CrcInitShiftTables();
+  // Worker threads load the addon once per thread; the tables are process-wide, built once.
+  static std::once_flag tablesBuilt;
+  std::call_once(tablesBuilt, [] {
+    CrcInitTables();
+    CrcInitShiftTables();
+  });
   napi_value fn;
   napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, Crc32cBest, nullptr, &fn);
   exports.Set("crc32c", Napi::Value(env, fn));

@@ -1,8 +1,9 @@
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c, crc32cImplementation, crc32cNativeBytesMin } from '../../src/codec/crc32c.js';
 import { crc32cTs } from '../../src/codec/crc32c-ts.js';
-import { loadNative, type NativeAddon } from '../../src/codec/native.js';
+import { loadNative, nativeStatus, type NativeAddon } from '../../src/codec/native.js';
 
 // The addon is part of `npm install`; only an explicit RAFTWIRE_NATIVE=0 run may lack it.
 const fallbackRequested = process.env.RAFTWIRE_NATIVE === '0';
@@ -81,6 +82,22 @@ describe.skipIf(addon === null)('native CRC32C', () => {
     expect(kernel(big)).toBe(crc32cTs(big));
     const half = big.length / 2 + 3;
     expect(kernel(big, kernel(big.subarray(0, half)), half)).toBe(crc32cTs(big));
+  });
+
+  it('loads in worker threads (one copy per thread, shared tables) and agrees there', async () => {
+    const path = nativeStatus().path!;
+    const data = new Uint8Array(10_000).map((_, i) => (i * 131) & 0xff);
+    const script = `const { parentPort, workerData } = require('node:worker_threads');
+      parentPort.postMessage(require(workerData.path).crc32c(workerData.data));`;
+    const workers = Array.from({ length: 3 }, () => new Worker(script, { eval: true, workerData: { path, data } }));
+    try {
+      const results = await Promise.all(
+        workers.map((w) => new Promise<number>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })),
+      );
+      expect(results).toEqual(workers.map(() => crc32cTs(data)));
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
   });
 
   it('rejects bad arguments with coded errors and keeps working', () => {
