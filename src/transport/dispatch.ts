@@ -43,6 +43,40 @@ export async function dispatchRequest(nodeId: string, handlers: RaftRpcHandlers 
   }
 }
 
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * Like {@link dispatchRequest}, but answers synchronously when the handler does (no promise, no
+ * microtask hop: the hot path of a transport that batches answers per turn). Throws what a
+ * synchronous handler throws; returns a promise only when the handler returned one.
+ */
+export function dispatchRequestFast(nodeId: string, handlers: RaftRpcHandlers | undefined, req: RpcRequest): RpcResponse | Promise<RpcResponse> {
+  if (handlers === undefined) throw new NoHandlerError(nodeId, req.type);
+  switch (req.type) {
+    case 'RequestVote': {
+      const reply = handlers.onRequestVote(req);
+      return isThenable(reply) ? Promise.resolve(reply).then((r) => toRequestVoteResponse(req, r)) : toRequestVoteResponse(req, reply);
+    }
+    case 'AppendEntries': {
+      const reply = handlers.onAppendEntries(req);
+      return isThenable(reply) ? Promise.resolve(reply).then((r) => toAppendEntriesResponse(req, r)) : toAppendEntriesResponse(req, reply);
+    }
+    case 'InstallSnapshot': {
+      const reply = handlers.onInstallSnapshot(req);
+      return isThenable(reply) ? Promise.resolve(reply).then((r) => toInstallSnapshotResponse(req, r)) : toInstallSnapshotResponse(req, reply);
+    }
+    case 'TimeoutNow': {
+      if (handlers.onTimeoutNow === undefined) throw new NoHandlerError(nodeId, req.type);
+      const done = handlers.onTimeoutNow(req);
+      return isThenable(done) ? Promise.resolve(done).then(() => undefined) : undefined;
+    }
+    default:
+      return assertNever(req, 'request type');
+  }
+}
+
 /** The code of a thrown value, if it has a string one. */
 export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;

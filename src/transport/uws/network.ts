@@ -34,7 +34,7 @@ import { decodeFrame, type ClientReply, type WireMessage } from '../../codec/ind
 import { NODE_ID_BYTES_MAX, type NodeId } from '../../core/types.js';
 import { computeRetryDelay } from '../../resilience/index.js';
 import { resolveAddresses, type ResolvedAddress } from '../addresses.js';
-import { dispatchRequest, errorCode, errorMessage } from '../dispatch.js';
+import { dispatchRequestFast, errorCode, errorMessage } from '../dispatch.js';
 import { ConnectionLostError, NetworkStoppedError, NoAddressError, RemoteHandlerError, TransportError } from '../errors.js';
 import {
   toAppendEntries,
@@ -50,6 +50,7 @@ import {
   type RequestVoteParams,
   type RequestVoteResponse,
   type RpcRequest,
+  type RpcResponse,
   type TimeoutNowParams,
 } from '../types.js';
 import { authHeaders, headerAuth, headerFrom, headerNonce, headerTo, verifyAuth } from './auth.js';
@@ -468,17 +469,24 @@ export class UwsNetwork implements NetworkInterface {
   }
 
   private serve(channel: PeerChannel, epoch: number, request: RpcRequest, requestId: number): void {
-    dispatchRequest(this.nodeId, this.handlers, request).then(
-      (response) => {
-        // Answer only on the connection the request came on; a new connection has new request ids.
-        if (channel.socket?.epoch === epoch) channel.respond(response ?? ackReply, requestId);
-      },
-      (error: unknown) => {
-        if (channel.socket?.epoch !== epoch) return;
-        const reply: ClientReply = { type: 'ClientReply', status: 'error', code: errorCode(error) ?? '', value: Buffer.from(errorMessage(error)), leaderHint: null };
-        channel.respond(reply, requestId);
-      },
-    );
+    // Answer only on the connection the request came on; a new connection has new request ids.
+    const answer = (response: RpcResponse): void => {
+      if (channel.socket?.epoch === epoch) channel.respond(response ?? ackReply, requestId);
+    };
+    const fail = (error: unknown): void => {
+      if (channel.socket?.epoch !== epoch) return;
+      const reply: ClientReply = { type: 'ClientReply', status: 'error', code: errorCode(error) ?? '', value: Buffer.from(errorMessage(error)), leaderHint: null };
+      channel.respond(reply, requestId);
+    };
+    let result: RpcResponse | Promise<RpcResponse>;
+    try {
+      result = dispatchRequestFast(this.nodeId, this.handlers, request);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (result instanceof Promise) result.then(answer, fail);
+    else answer(result);
   }
 
   /** A peer broke the protocol: drop its connection (what it had in flight fails); others are untouched. */
