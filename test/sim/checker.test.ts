@@ -85,6 +85,20 @@ describe('checker', () => {
     expect(violation(() => c.onBecomeLeader(b, 2)).invariant).toBe('leader completeness');
   });
 
+  it('lets a leader of an earlier term, elected late, miss an entry committed in a later term', () => {
+    const c = newChecker();
+    const a = node('a', 5);
+    persist(c, a, [entry(1, 5)]);
+    a.durable.hardState = { term: 5, vote: 'a', commit: 1 };
+    c.onCommitPersisted(a);
+    const b = node('b', 3); // its vote answers for term 3 were delayed
+    persist(c, b, [entry(1, 3)]);
+    c.onBecomeLeader(b, 3);
+    const d = node('d', 6);
+    persist(c, d, [entry(1, 3)]);
+    expect(violation(() => c.onBecomeLeader(d, 6)).invariant).toBe('leader completeness');
+  });
+
   it('catches two nodes committing different entries at one index', () => {
     const c = newChecker();
     const a = node('a');

@@ -62,6 +62,8 @@ interface EntryRecord {
   type: Entry['type'];
   data: Uint8Array;
   prevTerm: number;
+  /** For committed entries: an upper bound on the term of the leader that committed it. */
+  commitTerm?: number;
 }
 
 interface Proposal {
@@ -207,7 +209,7 @@ export class Checker {
     }
     for (let i = from; i <= commit; i++) {
       const e = d.entryAt(i)!;
-      this.recordCommitted(node.id, e);
+      this.recordCommitted(node.id, e, node.term);
     }
     node.commitRecorded = commit;
   }
@@ -220,13 +222,20 @@ export class Checker {
     }
   }
 
-  private recordCommitted(nodeId: NodeId, e: Entry): void {
+  /**
+   * Records `e` as committed, seen by a node in `observerTerm`. The leader that committed it had a
+   * term no higher than that, so `commitTerm` (the lowest observer term) bounds the commit's term
+   * from above: leaders of later terms must hold the entry (leader completeness). A leader of an
+   * earlier term elected late (its vote answers were delayed) need not.
+   */
+  private recordCommitted(nodeId: NodeId, e: Entry, observerTerm: number): void {
     const c = this.committed[e.index];
     if (c === undefined) {
-      this.committed[e.index] = { term: e.term, type: e.type, data: e.data, prevTerm: 0 };
+      this.committed[e.index] = { term: e.term, type: e.type, data: e.data, prevTerm: 0, commitTerm: observerTerm };
       if (e.index > this.maxCommittedIndex) this.maxCommittedIndex = e.index;
       return;
     }
+    if (observerTerm < c.commitTerm!) c.commitTerm = observerTerm;
     if (c.term !== e.term || c.type !== e.type || !bytesEqual(c.data, e.data)) {
       this.fail('state machine safety', `${nodeId} commits ${describeEntry(e)} at ${e.index} where ${describeRecord(c)} was committed`);
     }
@@ -241,18 +250,18 @@ export class Checker {
     const other = this.leaderOfTerm.get(term);
     if (other !== undefined && other !== node.id) this.fail('election safety', `${node.id} and ${other} are both leaders of term ${term}`);
     this.leaderOfTerm.set(term, node.id);
-    // Leader completeness: every entry known committed is in the new leader's log.
+    // Leader completeness: every entry known committed in an earlier term is in the new leader's log.
     const d = node.durable;
     const snapshotIndex = d.snapshotIndex();
     if (this.maxCommittedIndex > 0 && snapshotIndex > 0) this.checkCommittedTerm(node.id, snapshotIndex, d.snapshotTerm());
     for (let i = snapshotIndex + 1; i <= this.maxCommittedIndex; i++) {
       const c = this.committed[i];
-      if (c === undefined) continue;
-      const term = d.termAt(i);
-      if (term !== c.term) {
+      if (c === undefined || c.commitTerm! >= term) continue;
+      const held = d.termAt(i);
+      if (held !== c.term) {
         this.fail(
           'leader completeness',
-          `new leader ${node.id} (term ${node.term}) has ${term === undefined ? 'no entry' : `term ${term}`} at ${i} where an entry of term ${c.term} was committed`,
+          `new leader ${node.id} (term ${term}) has ${held === undefined ? 'no entry' : `term ${held}`} at ${i} where an entry of term ${c.term} was committed by term ${c.commitTerm} or earlier`,
         );
       }
     }
@@ -284,7 +293,7 @@ export class Checker {
     if (e.index > node.durable.hardState.commit) {
       this.fail('apply only committed', `${node.id} applies ${e.index} but its durable commit is ${node.durable.hardState.commit}`);
     }
-    this.recordCommitted(node.id, e);
+    this.recordCommitted(node.id, e, node.term);
     if (e.type !== 'normal' || e.data.length === 0) return;
     const id = decodePayload(e.data);
     if (id === undefined) this.fail('applied was proposed', `${node.id} applies ${describeEntry(e)} that no client proposed`);

@@ -96,6 +96,13 @@ export class SimNode implements CheckedNode {
   waitingReads: ReadState[] = [];
   /** Crash in the middle of processing the next Ready (see Cluster.crashDuringNextReady). */
   tornCrash = false;
+  /**
+   * Paused (a stopped process, a long GC pause): no ticks, no deliveries, volatile state kept.
+   * Messages that arrive meanwhile wait in `held`; ticks missed are counted in `missedTicks`.
+   */
+  paused = false;
+  held: Message[] = [];
+  missedTicks = 0;
 
   constructor(readonly id: NodeId) {}
 
@@ -210,6 +217,10 @@ export class Cluster {
     this.guard(() => {
       for (const node of this.nodes.values()) {
         if (node.raw === null) continue;
+        if (node.paused) {
+          node.missedTicks++;
+          continue;
+        }
         node.raw.tick();
         this.processReady(node);
       }
@@ -237,6 +248,10 @@ export class Cluster {
     const m = inFlight.message;
     const node = this.nodes.get(m.to);
     if (node === undefined || node.raw === null) return;
+    if (node.paused) {
+      node.held.push(m);
+      return;
+    }
     this.stats.deliveries++;
     this.record('deliver', m);
     this.guard(() => {
@@ -288,6 +303,9 @@ export class Cluster {
     node.pendingReads.clear();
     node.waitingReads = [];
     node.tornCrash = false;
+    node.paused = false;
+    node.held = [];
+    node.missedTicks = 0;
     this.network.setDown(id, true);
     this.stats.crashes++;
   }
@@ -303,6 +321,44 @@ export class Cluster {
     if (node.raw === null) return;
     this.record('torn crash armed', id);
     node.tornCrash = true;
+  }
+
+  /** Pauses `id`: it stops ticking and receiving, keeping its volatile state (SIGSTOP, GC pause). */
+  pause(id: NodeId): void {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null || node.paused) return;
+    this.record('pause', id);
+    node.paused = true;
+  }
+
+  /**
+   * Resumes a paused node. Its driver first catches up on the ticks it missed (a tick driver that
+   * measures elapsed time does this; one that does not would let a paused leader believe its lease
+   * still holds), then the messages that arrived meanwhile are delivered.
+   */
+  resume(id: NodeId): void {
+    const node = this.node(id);
+    this.events++;
+    if (node.raw === null || !node.paused) return;
+    this.record('resume', `${id} after ${node.missedTicks} ticks, ${node.held.length} messages held`);
+    node.paused = false;
+    const raw = node.raw;
+    const missed = node.missedTicks;
+    const held = node.held;
+    node.missedTicks = 0;
+    node.held = [];
+    this.guard(() => {
+      for (let t = 0; t < missed && node.raw === raw; t++) {
+        raw.tick();
+        this.processReady(node);
+      }
+      for (const m of held) {
+        if (node.raw !== raw) break;
+        raw.step(m);
+        this.processReady(node);
+      }
+    });
   }
 
   /** Delivers once more a message sent a while ago (a stale duplicate from the network's past). */
@@ -391,7 +447,7 @@ export class Cluster {
   propose(id: NodeId, padBytes = 0): ClientResult {
     const node = this.node(id);
     this.events++;
-    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
     const proposalId = this.nextProposalId++;
     this.stats.proposals++;
     this.record('propose', `${id} #${proposalId}`);
@@ -412,7 +468,7 @@ export class Cluster {
   read(id: NodeId, lease: boolean): ClientResult {
     const node = this.node(id);
     this.events++;
-    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
     const context = this.nextReadContext++;
     this.stats.reads++;
     this.record('read', `${id} ctx ${context}${lease ? ' lease' : ''}`);
@@ -434,7 +490,7 @@ export class Cluster {
   proposeConfChange(id: NodeId, change: ConfChange): ClientResult {
     const node = this.node(id);
     this.events++;
-    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
     this.stats.confChanges++;
     this.record('confChange', `${id} ${change.type} ${change.nodeId}`);
     return this.guard(() => {
@@ -452,7 +508,7 @@ export class Cluster {
   transferLeader(id: NodeId, target: NodeId): ClientResult {
     const node = this.node(id);
     this.events++;
-    if (node.raw === null) return { ok: false, code: 'SIM_NODE_DOWN' };
+    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
     this.stats.transfers++;
     this.record('transfer', `${id} -> ${target}`);
     return this.guard(() => {
@@ -621,6 +677,7 @@ export class Cluster {
     this.network.profile = { ...reliableNetwork };
     for (const node of this.nodes.values()) {
       node.tornCrash = false;
+      if (node.paused) this.resume(node.id);
       if (!node.up) this.restart(node.id);
     }
     const start = this.nowMs;

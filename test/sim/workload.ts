@@ -173,6 +173,8 @@ export class RandomDriver {
     const c = this.cluster;
     const p = this.prng;
     const down = c.ids.filter((id) => !c.node(id).up);
+    const paused = c.ids.filter((id) => c.node(id).paused);
+    if (paused.length > 0 && p.chance(0.3)) return c.resume(p.pick(paused));
     const r = p.next();
     // Keep faults recoverable often enough that something happens between them.
     if (down.length > 0 && (r < 0.25 || down.length * 2 >= c.ids.length)) return c.restart(p.pick(down));
@@ -193,10 +195,11 @@ export class RandomDriver {
       return c.blockOneWay(from, to);
     }
     if (r < 0.82) return c.heal();
-    if (r < 0.92) {
+    if (r < 0.88) {
       for (let k = p.int(8); k >= 0; k--) c.replayOldMessage();
       return;
     }
+    if (r < 0.94) return c.pause(p.chance(0.6) ? (c.leader()?.id ?? p.pick(c.ids)) : p.pick(c.ids));
     return c.setNetwork(p.chance(0.5) ? reliableNetwork : mixNetwork(p));
   }
 
