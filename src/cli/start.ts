@@ -13,6 +13,9 @@ Options:
   --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
   --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)
   --rate <n>             client requests per second before 429 (default: unlimited)
+  --snapshot-threshold <n>   applied entries between snapshots           [default: 10000]
+  --election-timeout <min-max>  election timeout range, ms               [default: 150-300]
+  --heartbeat <ms>       leader heartbeat interval                       [default: 50]
   -h, --help             show this text
 
 Stops cleanly on SIGINT/SIGTERM: drains, hands leadership away, closes the log.`;
@@ -28,6 +31,9 @@ export async function startCommand(argv: string[]): Promise<number> {
       'cluster-secret': { type: 'string' },
       'auth-token': { type: 'string' },
       rate: { type: 'string' },
+      'snapshot-threshold': { type: 'string' },
+      'election-timeout': { type: 'string' },
+      heartbeat: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -44,6 +50,14 @@ export async function startCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const peers = parsePeers(values.peers);
+  const raft: Record<string, number> = {};
+  if (values['snapshot-threshold']) raft.snapshotThreshold = Number(values['snapshot-threshold']);
+  if (values.heartbeat) raft.heartbeatIntervalMs = Number(values.heartbeat);
+  if (values['election-timeout']) {
+    const [min, max] = values['election-timeout'].split('-').map(Number);
+    raft.electionTimeoutMinMs = min!;
+    raft.electionTimeoutMaxMs = max!;
+  }
   const handle = await startCacheNode({
     id: values.id,
     peers,
@@ -52,6 +66,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     clusterSecret: values['cluster-secret'] ?? process.env.RAFTWIRE_CLUSTER_SECRET,
     authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN,
     requestsPerSecond: values.rate ? Number(values.rate) : undefined,
+    raft,
     onFatal: (error) => {
       console.error(`[${values.id}] fatal: ${error.message}`);
       process.exit(1);
