@@ -129,7 +129,9 @@ export class BufferPool {
     this.#classShiftMin = log2(this.classBytesMin);
     this.#slotShift = log2(this.slabBytes) - this.#classShiftMin;
     // Free-list entries are int32: slab index and slot must fit together.
-    assert(this.#slotShift <= 24, () => `slabBytes/classBytesMin = 2^${this.#slotShift} slots is too many`);
+    if (this.#slotShift > 24) {
+      throw new InvalidConfigError(`slabBytes/classBytesMin must be at most 2^24 slots per slab, got 2^${this.#slotShift}; raise classBytesMin or lower slabBytes`);
+    }
     for (let slotBytes = this.classBytesMin; slotBytes <= this.classBytesMax; slotBytes *= 2) {
       this.#classes.push({ slotBytes, free: new Int32Array(0), freeCount: 0, slotsTotal: 0 });
     }
@@ -143,7 +145,6 @@ export class BufferPool {
     if (!Number.isInteger(size) || size < 0 || size > acquireBytesMax) {
       throw new BufferPoolError('NATIVE_ERR_POOL_INVALID_SIZE', `acquire(${size}): size must be an integer in [0, ${acquireBytesMax}]`);
     }
-    this.#acquired++;
     if (size > this.classBytesMax) return this.#acquireMiss(size);
     const classIndex = size <= this.classBytesMin ? 0 : 32 - Math.clz32(size - 1) - this.#classShiftMin;
     const sizeClass = this.#classes[classIndex]!;
@@ -156,6 +157,7 @@ export class BufferPool {
     if (slab.holders[slot] !== undefined) throw new AssertionError(`free list handed out held slot ${slot} of class ${sizeClass.slotBytes}`);
     const view = Buffer.from(slab.memory, slot * sizeClass.slotBytes, size);
     slab.holders[slot] = view;
+    this.#acquired++;
     return view;
   }
 
@@ -210,9 +212,10 @@ export class BufferPool {
   }
 
   #acquireMiss(size: number): Buffer {
-    this.#misses++;
     const buf = Buffer.allocUnsafeSlow(size);
     this.#missesHeld.add(buf);
+    this.#acquired++;
+    this.#misses++;
     return buf;
   }
 

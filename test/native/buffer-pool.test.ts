@@ -165,6 +165,7 @@ describe.each(backings)('BufferPool (%s slabs)', (backing) => {
       { slabBytes: 1024, classBytesMax: 2048 },
       { reservedBytesMax: -1 },
       { alignmentBytes: 48 },
+      { slabBytes: 1 << 30, classBytesMin: 8, classBytesMax: 1024 },
     ];
     for (const options of bad) {
       expect(() => new BufferPool({ ...options, native: backing === 'native' })).toThrow(
