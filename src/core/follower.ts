@@ -23,16 +23,30 @@ export interface IncomingSnapshot {
 
 export function handleAppendEntries(r: Raft, m: AppendEntriesRequest): void {
   const log = r.log;
-  if (m.prevLogIndex < log.commitIndex) {
-    // Everything up to our commit index matches the leader's log already.
-    respondAppend(r, m, true, log.commitIndex, 0, 0);
-    return;
+  let prevLogIndex = m.prevLogIndex;
+  let prevLogTerm = m.prevLogTerm;
+  let entries = m.entries;
+  if (prevLogIndex < log.commitIndex) {
+    // Everything up to our commit index already matches the leader's log (Leader Completeness):
+    // skip that part of the message and append the rest after our commit index.
+    const skip = Math.min(entries.length, log.commitIndex - prevLogIndex);
+    entries = skip === 0 ? entries : entries.slice(skip);
+    prevLogIndex = m.prevLogIndex + skip;
+    if (prevLogIndex < log.commitIndex) {
+      respondAppend(r, m, true, log.commitIndex, 0, 0);
+      return;
+    }
+    const term = log.term(prevLogIndex);
+    assert(term !== undefined, () => `no term at our commit index ${prevLogIndex}: ${log.describe()}`);
+    if (skip > 0 && m.entries[skip - 1].term !== term) {
+      assert(false, () => `leader ${m.from} sent ${prevLogIndex}@${m.entries[skip - 1].term} but ${prevLogIndex}@${term} is committed here: ${log.describe()}`);
+    }
+    prevLogTerm = term;
   }
-  if (log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
-    const entries = m.entries;
-    const lastNewIndex = m.prevLogIndex + entries.length;
+  if (log.matchTerm(prevLogIndex, prevLogTerm)) {
+    const lastNewIndex = prevLogIndex + entries.length;
     if (entries.length > 0) {
-      const conflict = m.prevLogIndex === log.lastIndex() ? entries[0].index : log.findConflict(entries);
+      const conflict = prevLogIndex === log.lastIndex() ? entries[0].index : log.findConflict(entries);
       if (conflict !== 0) {
         assert(conflict > log.commitIndex, () => `entry ${conflict} conflicts with a committed entry: ${log.describe()}`);
         const start = conflict - entries[0].index;

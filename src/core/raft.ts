@@ -85,6 +85,8 @@ export class Raft {
 
   /** Ticks since this node started (for leases). */
   tickCount = 0;
+  /** tickCount when a leader last reached this node (see inLease). */
+  leaderContactTick = 0;
   electionElapsed = 0;
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
@@ -315,13 +317,15 @@ export class Raft {
     return active >= (this.config.voters.length >> 1) + 1;
   }
 
-  /** A leader, or a follower that heard from one within the minimum election timeout, ignores elections. */
+  /**
+   * A leader, or a node that heard from one less than the minimum election timeout ago, ignores
+   * elections (thesis §4.2.3). The clock is `leaderContactTick`, not the role or the term: a
+   * higher term learned from some answer must not cut short a lease this node granted. It starts
+   * at 0, so a node that just (re)started honours a lease it may have granted before crashing.
+   */
   private inLease(): boolean {
     if (this.role === 'leader') return true;
-    // A node that just (re)started may have acknowledged a leader's lease before it crashed; it
-    // cannot know, so it honours one for a whole election timeout (or lease reads could go stale).
-    if (this.tickCount < this.cfg.electionTimeoutMinTicks) return true;
-    return this.role === 'follower' && this.leaderId !== null && this.electionElapsed < this.cfg.electionTimeoutMinTicks;
+    return this.tickCount - this.leaderContactTick < this.cfg.electionTimeoutMinTicks;
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -447,15 +451,23 @@ export class Raft {
       }
       case 'AppendEntries':
         this.becomeFollower(m.term, m.from);
+        this.heardFromLeader(m.from);
         handleAppendEntries(this, m);
         return;
       case 'InstallSnapshot':
         this.becomeFollower(m.term, m.from);
+        this.heardFromLeader(m.from);
         handleInstallSnapshot(this, m);
         return;
       default:
         assertNever(m, 'message');
     }
+  }
+
+  private heardFromLeader(leaderId: NodeId): void {
+    this.electionElapsed = 0;
+    this.leaderId = leaderId;
+    this.leaderContactTick = this.tickCount;
   }
 
   private stepFollower(m: Message): void {
@@ -466,13 +478,11 @@ export class Raft {
       case 'InstallSnapshotResponse':
         return;
       case 'AppendEntries':
-        this.electionElapsed = 0;
-        this.leaderId = m.from;
+        this.heardFromLeader(m.from);
         handleAppendEntries(this, m);
         return;
       case 'InstallSnapshot':
-        this.electionElapsed = 0;
-        this.leaderId = m.from;
+        this.heardFromLeader(m.from);
         handleInstallSnapshot(this, m);
         return;
       case 'TimeoutNow':
