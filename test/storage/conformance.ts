@@ -227,74 +227,86 @@ export function logStoreConformance(name: string, factory: StoreFactory): void {
       expect(await codeOf(store.append(entries(1, 1, 1)))).toBe('STORAGE_ERR_CLOSED');
     });
 
-    it('matches a plain-array model over random operation sequences (property)', async () => {
-      store = await factory.create();
-      type Op =
-        | { kind: 'append'; back: number; count: number; termBump: number }
-        | { kind: 'truncate'; back: number }
-        | { kind: 'compact'; back: number }
-        | { kind: 'snapshot'; ahead: number; matching: boolean }
-        | { kind: 'reopen' };
-      const op: fc.Arbitrary<Op> = fc.oneof(
-        { weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), back: fc.nat(4), count: fc.integer({ min: 1, max: 6 }), termBump: fc.nat(1) }) },
-        { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), back: fc.nat(5) }) },
-        { weight: 2, arbitrary: fc.record({ kind: fc.constant('compact' as const), back: fc.nat(6) }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), ahead: fc.integer({ min: -3, max: 3 }), matching: fc.boolean() }) },
-        { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
-      );
-      await fc.assert(
-        fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
-          await store.close();
-          await factory.cleanup();
-          store = await factory.create();
-          // The model: prevIndex/prevTerm and the array of (index, term).
-          let prevIndex = 0;
-          let prevTerm = 0;
-          let log: Array<{ index: number; term: number }> = [];
-          const last = () => prevIndex + log.length;
-          const termAt = (i: number) => (i === prevIndex ? prevTerm : log[i - prevIndex - 1]!.term);
-          let term = 1;
-          for (const o of ops) {
-            if (o.kind === 'append') {
-              const from = Math.max(prevIndex + 1, last() + 1 - o.back);
-              term += o.termBump;
-              const batch = entries(from, from + o.count - 1, term);
-              await store.append(batch);
-              log = log.slice(0, from - prevIndex - 1).concat(batch.map((e) => ({ index: e.index, term: e.term })));
-            } else if (o.kind === 'truncate') {
-              const at = Math.max(prevIndex + 1, last() + 1 - o.back);
-              await store.truncateSuffix(at);
-              log = log.slice(0, at - prevIndex - 1);
-            } else if (o.kind === 'compact') {
-              const at = Math.max(prevIndex, last() - o.back);
-              await store.compact(at);
-              prevTerm = termAt(at);
-              log = log.slice(at - prevIndex);
-              prevIndex = at;
-            } else if (o.kind === 'snapshot') {
-              const at = Math.max(prevIndex, last() + o.ahead);
-              const inLog = at <= last();
-              const t = o.matching && inLog ? termAt(at) : Math.max(term, inLog ? termAt(at) : 0) + 1;
-              term = Math.max(term, t);
-              await store.setSnapshotMeta(meta(at, t));
-              if (inLog && termAt(at) === t) {
+    for (const concurrent of [false, true]) {
+      it(`matches a plain-array model over random operation sequences (property${concurrent ? ', writes issued without waiting, so they share groups' : ''})`, async () => {
+        store = await factory.create();
+        type Op =
+          | { kind: 'append'; back: number; count: number; termBump: number }
+          | { kind: 'truncate'; back: number }
+          | { kind: 'compact'; back: number }
+          | { kind: 'snapshot'; ahead: number; matching: boolean }
+          | { kind: 'reopen' };
+        const op: fc.Arbitrary<Op> = fc.oneof(
+          { weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), back: fc.nat(4), count: fc.integer({ min: 1, max: 6 }), termBump: fc.nat(1) }) },
+          { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), back: fc.nat(5) }) },
+          { weight: 2, arbitrary: fc.record({ kind: fc.constant('compact' as const), back: fc.nat(6) }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), ahead: fc.integer({ min: -3, max: 3 }), matching: fc.boolean() }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
+        );
+        await fc.assert(
+          fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+            await store.close();
+            await factory.cleanup();
+            store = await factory.create();
+            // The model: prevIndex/prevTerm and the array of (index, term).
+            let prevIndex = 0;
+            let prevTerm = 0;
+            let log: Array<{ index: number; term: number }> = [];
+            const last = () => prevIndex + log.length;
+            const termAt = (i: number) => (i === prevIndex ? prevTerm : log[i - prevIndex - 1]!.term);
+            let term = 1;
+            // Issued without waiting, writes queue up and commit together: same result expected.
+            let pending: Promise<void>[] = [];
+            const issue = async (write: Promise<void>) => {
+              if (concurrent) pending.push(write);
+              else await write;
+            };
+            for (const o of ops) {
+              if (o.kind === 'append') {
+                const from = Math.max(prevIndex + 1, last() + 1 - o.back);
+                term += o.termBump;
+                const batch = entries(from, from + o.count - 1, term);
+                await issue(store.append(batch));
+                log = log.slice(0, from - prevIndex - 1).concat(batch.map((e) => ({ index: e.index, term: e.term })));
+              } else if (o.kind === 'truncate') {
+                const at = Math.max(prevIndex + 1, last() + 1 - o.back);
+                await issue(store.truncateSuffix(at));
+                log = log.slice(0, at - prevIndex - 1);
+              } else if (o.kind === 'compact') {
+                const at = Math.max(prevIndex, last() - o.back);
+                await issue(store.compact(at));
+                prevTerm = termAt(at);
                 log = log.slice(at - prevIndex);
+                prevIndex = at;
+              } else if (o.kind === 'snapshot') {
+                const at = Math.max(prevIndex, last() + o.ahead);
+                const inLog = at <= last();
+                const t = o.matching && inLog ? termAt(at) : Math.max(term, inLog ? termAt(at) : 0) + 1;
+                term = Math.max(term, t);
+                await issue(store.setSnapshotMeta(meta(at, t)));
+                if (inLog && termAt(at) === t) {
+                  log = log.slice(at - prevIndex);
+                } else {
+                  log = [];
+                }
+                prevIndex = at;
+                prevTerm = t;
               } else {
-                log = [];
+                await Promise.all(pending);
+                pending = [];
+                store = await factory.reopen(store);
               }
-              prevIndex = at;
-              prevTerm = t;
-            } else {
-              store = await factory.reopen(store);
+              if (!concurrent) expect([store.firstIndex(), store.lastIndex(), store.term(prevIndex)]).toEqual([prevIndex + 1, last(), prevTerm]);
             }
+            await Promise.all(pending);
             expect([store.firstIndex(), store.lastIndex(), store.term(prevIndex)]).toEqual([prevIndex + 1, last(), prevTerm]);
-          }
-          const stored = all(store);
-          expect(stored.map((e) => ({ index: e.index, term: e.term }))).toEqual(log);
-          for (const e of stored) expect(e.data).toEqual(payload(e.index, e.term));
-        }),
-        { numRuns: 40, seed: 20261121 },
-      );
-    });
+            const stored = all(store);
+            expect(stored.map((e) => ({ index: e.index, term: e.term }))).toEqual(log);
+            for (const e of stored) expect(e.data).toEqual(payload(e.index, e.term));
+          }),
+          { numRuns: 40, seed: 20261121 },
+        );
+      });
+    }
   });
 }
