@@ -93,49 +93,45 @@ function entriesBytes(entries: Entry[]): number {
   return bytes;
 }
 
-const BASE_FIXED_BYTES = 2 + 8; // two node-id length bytes + term
+// Size helpers, each validating its field. bodyBytes sums them in wire order (JS evaluates `+`
+// left to right), so the first invalid field in wire order decides the error, as in the WASM path.
+function u64(v: number, field: string): number { checkU64(v, field); return 8; }
+function node(id: string, field: string): number { return 1 + nodeBytes(id, field); }
+function str(text: string | null, field: string, optional = false): number { return 4 + strBytes(text, field, optional); }
+function blob(data: Uint8Array | null, field: string, optional = false): number { return 4 + bytesOf(data, field, optional); }
+function enum8(names: readonly string[], value: string, field: string): number { enumCode(names, value, field); return 1; }
+function base(m: Message): number { return node(m.from, 'from') + node(m.to, 'to') + u64(m.term, 'term'); }
 
-/** Body size of `m`, validating every field on the way. */
+/** Body size of `m`, validating every field on the way, in wire order. */
 function bodyBytes(m: WireMessage): number {
   switch (m.type) {
     case 'RequestVote':
-      checkU64(m.term, 'term'); checkU64(m.lastLogIndex, 'lastLogIndex'); checkU64(m.lastLogTerm, 'lastLogTerm');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.candidateId, 'candidateId') + 16;
+      return base(m) + node(m.candidateId, 'candidateId') + u64(m.lastLogIndex, 'lastLogIndex') + u64(m.lastLogTerm, 'lastLogTerm');
     case 'RequestVoteResponse':
-      checkU64(m.term, 'term');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to');
+      return base(m);
     case 'AppendEntries':
-      checkU64(m.term, 'term'); checkU64(m.prevLogIndex, 'prevLogIndex'); checkU64(m.prevLogTerm, 'prevLogTerm');
-      checkU64(m.leaderCommit, 'leaderCommit'); checkU64(m.context, 'context');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.leaderId, 'leaderId') + 32 + entriesBytes(m.entries);
+      return base(m) + node(m.leaderId, 'leaderId') + u64(m.prevLogIndex, 'prevLogIndex') + u64(m.prevLogTerm, 'prevLogTerm') +
+        u64(m.leaderCommit, 'leaderCommit') + u64(m.context, 'context') + entriesBytes(m.entries);
     case 'AppendEntriesResponse':
-      checkU64(m.term, 'term'); checkU64(m.lastLogIndex, 'lastLogIndex'); checkU64(m.conflictIndex, 'conflictIndex');
-      checkU64(m.conflictTerm, 'conflictTerm'); checkU64(m.context, 'context');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 32;
+      return base(m) + u64(m.lastLogIndex, 'lastLogIndex') + u64(m.conflictIndex, 'conflictIndex') + u64(m.conflictTerm, 'conflictTerm') +
+        u64(m.context, 'context');
     case 'InstallSnapshot':
-      checkU64(m.term, 'term'); checkU64(m.lastIncludedIndex, 'lastIncludedIndex'); checkU64(m.lastIncludedTerm, 'lastIncludedTerm');
-      checkU64(m.offset, 'offset');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.leaderId, 'leaderId') + 24 +
-        configBytes(m.config) + 4 + bytesOf(m.data, 'data');
+      return base(m) + node(m.leaderId, 'leaderId') + u64(m.lastIncludedIndex, 'lastIncludedIndex') + u64(m.lastIncludedTerm, 'lastIncludedTerm') +
+        u64(m.offset, 'offset') + configBytes(m.config) + blob(m.data, 'data');
     case 'InstallSnapshotResponse':
-      checkU64(m.term, 'term'); checkU64(m.lastIncludedIndex, 'lastIncludedIndex'); checkU64(m.bytesReceived, 'bytesReceived');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 16;
+      return base(m) + u64(m.lastIncludedIndex, 'lastIncludedIndex') + u64(m.bytesReceived, 'bytesReceived');
     case 'TimeoutNow':
-      checkU64(m.term, 'term');
-      return BASE_FIXED_BYTES + nodeBytes(m.from, 'from') + nodeBytes(m.to, 'to') + 1 + nodeBytes(m.leaderId, 'leaderId');
+      return base(m) + node(m.leaderId, 'leaderId');
     case 'ClientRequest':
-      enumCode(CLIENT_OPS, m.op, 'op'); checkU64(m.ttlMs, 'ttlMs'); checkU64(m.sequence, 'sequence');
-      return 1 + 4 + strBytes(m.key, 'key') + 4 + bytesOf(m.value, 'value', true) + 4 + bytesOf(m.expected, 'expected', true) + 8 +
-        4 + strBytes(m.clientId, 'clientId') + 8;
+      return enum8(CLIENT_OPS, m.op, 'op') + str(m.key, 'key') + blob(m.value, 'value', true) + blob(m.expected, 'expected', true) +
+        u64(m.ttlMs, 'ttlMs') + str(m.clientId, 'clientId') + u64(m.sequence, 'sequence');
     case 'ClientReply':
-      enumCode(CLIENT_STATUSES, m.status, 'status');
-      return 1 + 4 + strBytes(m.code, 'code') + 4 + bytesOf(m.value, 'value', true) + 4 + strBytes(m.leaderHint, 'leaderHint', true);
+      return enum8(CLIENT_STATUSES, m.status, 'status') + str(m.code, 'code') + blob(m.value, 'value', true) + str(m.leaderHint, 'leaderHint', true);
     case 'TaskEnvelope':
-      checkU64(m.priority, 'priority'); checkU64(m.deadlineMs, 'deadlineMs'); checkU64(m.timeoutMs, 'timeoutMs'); checkU64(m.attempt, 'attempt');
-      return 4 + strBytes(m.taskId, 'taskId') + 4 + strBytes(m.taskType, 'taskType') + 4 + bytesOf(m.payload, 'payload') + 32;
+      return str(m.taskId, 'taskId') + str(m.taskType, 'taskType') + blob(m.payload, 'payload') + u64(m.priority, 'priority') +
+        u64(m.deadlineMs, 'deadlineMs') + u64(m.timeoutMs, 'timeoutMs') + u64(m.attempt, 'attempt');
     case 'ResultEnvelope':
-      enumCode(TASK_STATUSES, m.status, 'status');
-      return 4 + strBytes(m.taskId, 'taskId') + 1 + 4 + bytesOf(m.result, 'result') + 4 + strBytes(m.error, 'error', true);
+      return str(m.taskId, 'taskId') + enum8(TASK_STATUSES, m.status, 'status') + blob(m.result, 'result') + str(m.error, 'error', true);
     default:
       throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${String((m as { type: unknown }).type)}`);
   }

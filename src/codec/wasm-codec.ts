@@ -12,6 +12,7 @@
  * @module
  */
 import type { Entry } from '../core/types.js';
+import { NODE_ID_BYTES_MAX } from '../core/types.js';
 import { assert } from '../core/errors.js';
 import { CodecError, CodecErrorCode, ERROR_CODE_BY_NUMBER } from './errors.js';
 import {
@@ -60,6 +61,21 @@ function fieldOf(m: WireMessage, spec: FieldSpec): unknown {
   const config = record['config'] as Record<string, unknown> | null | undefined;
   if (config === null || typeof config !== 'object') throw new CodecError(CodecErrorCode.malformed, 'config must have voters and learners arrays');
   return config[spec.name.slice('config.'.length)];
+}
+
+// The marshaller checks each field in wire order, so the first invalid field decides the error
+// code exactly as in the reference encoder; the module checks the same things again (paired).
+function checkU64(value: unknown, field: string): number {
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
+    throw new CodecError(CodecErrorCode.integerRange, `WASM codec: ${field} must be an integer in [0, 2^53-1]; got ${String(value)}`);
+  }
+  return value;
+}
+
+function enumCode(spec: FieldSpec, value: unknown): number {
+  const code = spec.names!.indexOf(value as string) + 1;
+  if (code === 0) throw new CodecError(CodecErrorCode.malformed, `WASM codec: ${spec.name} must be one of ${spec.names!.join('|')}`);
+  return code;
 }
 
 function codecError(errorNumber: number, where: string): CodecError {
@@ -112,13 +128,16 @@ export class WasmFrameCodec {
   }
 
   // Writes a string at `blob` into `slot`; returns the next free address.
-  private putString(slot: number, value: unknown, nullable: boolean, blob: number): number {
+  private putString(slot: number, value: unknown, nullable: boolean, blob: number, nodeId = false): number {
     if (value === null && nullable) {
       this.u32[(slot >> 2) + 1] = NULL_LENGTH;
       return blob;
     }
     if (typeof value !== 'string') throw new CodecError(CodecErrorCode.malformed, 'WASM codec: a string field is not a string');
     const bytes = utf8Length(value);
+    if (nodeId && (bytes === 0 || bytes > NODE_ID_BYTES_MAX)) {
+      throw new CodecError(CodecErrorCode.malformed, `WASM codec: a node id must be 1..${NODE_ID_BYTES_MAX} UTF-8 bytes; got ${bytes}`);
+    }
     this.ensure(blob + bytes);
     writeUtf8(value, bytes, this.u8, blob);
     this.u32[slot >> 2] = blob;
@@ -144,7 +163,7 @@ export class WasmFrameCodec {
     const list = align8(blob);
     blob = list + value.length * 8;
     this.ensure(blob);
-    for (let i = 0; i < value.length; i++) blob = this.putString(list + i * 8, value[i], false, blob);
+    for (let i = 0; i < value.length; i++) blob = this.putString(list + i * 8, value[i], false, blob, true);
     this.u32[slot >> 2] = list;
     this.u32[(slot >> 2) + 1] = value.length;
     return blob;
@@ -166,9 +185,11 @@ export class WasmFrameCodec {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const r = table + i * ENTRY_RECORD_BYTES;
-      f64[r >> 3] = typeof e.index === 'number' ? e.index : NaN;
-      f64[(r >> 3) + 1] = typeof e.term === 'number' ? e.term : NaN;
-      u32[(r >> 2) + 4] = e.type === 'normal' ? 1 : e.type === 'confChange' ? 2 : 0;
+      f64[r >> 3] = checkU64(e.index, 'entries[].index');
+      f64[(r >> 3) + 1] = checkU64(e.term, 'entries[].term');
+      const type = e.type === 'normal' ? 1 : e.type === 'confChange' ? 2 : 0;
+      if (type === 0) throw new CodecError(CodecErrorCode.malformed, 'WASM codec: entries[].type must be normal|confChange');
+      u32[(r >> 2) + 4] = type;
       const data = e.data;
       if (!(data instanceof Uint8Array)) throw new CodecError(CodecErrorCode.malformed, 'WASM codec: an entry has no data bytes');
       u8.set(data, blob);
@@ -191,16 +212,18 @@ export class WasmFrameCodec {
     const code = Object.hasOwn(TYPE_CODE, type) ? TYPE_CODE[type] : undefined;
     if (code === undefined) throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${String(type)}`);
     const fields = SCHEMA[type];
-    const { u32, f64 } = this;
     let blob = this.scratch;
     for (let i = 0; i < fields.length; i++) {
       const spec = fields[i]!;
       const slot = this.slots + i * SLOT_BYTES;
       const value = fieldOf(m, spec);
       switch (spec.kind) {
-        case Kind.u64: f64[slot >> 3] = typeof value === 'number' ? value : NaN; break;
-        case Kind.enum8: u32[slot >> 2] = spec.names!.indexOf(value as string) + 1; break;
-        case Kind.node: case Kind.str: blob = this.putString(slot, value, false, blob); break;
+        // this.f64/this.u32, not locals: a string or byte field before this one may have grown
+        // the memory, which replaces the views.
+        case Kind.u64: this.f64[slot >> 3] = checkU64(value, spec.name); break;
+        case Kind.enum8: this.u32[slot >> 2] = enumCode(spec, value); break;
+        case Kind.node: blob = this.putString(slot, value, false, blob, true); break;
+        case Kind.str: blob = this.putString(slot, value, false, blob); break;
         case Kind.optStr: blob = this.putString(slot, value, true, blob); break;
         case Kind.bytes: blob = this.putBytes(slot, value, false, blob); break;
         case Kind.optBytes: blob = this.putBytes(slot, value, true, blob); break;

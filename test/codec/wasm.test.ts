@@ -75,6 +75,17 @@ describe('WASM codec', () => {
   });
 });
 
+describe('WASM codec memory growth in the middle of a message', () => {
+  it('keeps the fields marshalled after a field that grew the memory', () => {
+    // Larger than anything encoded before in this file, and followed by u64 fields.
+    const task = { ...SAMPLES.task!, payload: new Uint8Array(9 * 1024 * 1024).fill(1), priority: 7, attempt: 3 } as typeof SAMPLES.task;
+    const frame = wasm.encodeFrame(task!, 2);
+    expect(Buffer.from(frame).equals(tsCodec.encodeFrame(task!, 2))).toBe(true);
+    const r = tsCodec.decodeFrame(frame);
+    expect(r.status === 'ok' && r.message.type === 'TaskEnvelope' && [r.message.priority, r.message.attempt]).toEqual([7, 3]);
+  });
+});
+
 describe('WASM codec decoding', () => {
   it('returns entry payloads and byte fields as views into the input', () => {
     const frame = tsCodec.encodeFrame(SAMPLES.appendEntries!, 1);

@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CodecError, tsCodec, type FrameCodec, type WireMessage } from '../../src/codec/index.js';
+import { wireMessage } from './arbitraries.js';
+import { requireWasmCodec } from './wasm-loader.js';
+
+const wasm = requireWasmCodec();
+
+// What one encoder does with a message: its bytes, or the code of the CodecError it threw. Any
+// other throw is a bug (bad input must be a typed error).
+function outcome(codec: FrameCodec, message: unknown): string {
+  try {
+    return Buffer.from(codec.encodeFrame(message as WireMessage, 3)).toString('hex');
+  } catch (error) {
+    if (error instanceof CodecError) return error.code;
+    throw new Error(`${codec.name} threw a non-CodecError: ${String(error)}`);
+  }
+}
+
+describe('encoding a message with one field replaced by anything', () => {
+  it('gives the same bytes or the same CodecError code from both codecs', () => {
+    const corrupted = wireMessage.chain((message) => {
+      const keys = Object.keys(message).filter((k) => k !== 'type');
+      return fc.record({ message: fc.constant(message), key: fc.constantFrom(...keys), value: fc.anything({ withTypedArray: true }) });
+    });
+    fc.assert(
+      fc.property(corrupted, ({ message, key, value }) => {
+        const bad = { ...message, [key]: value };
+        expect(outcome(wasm, bad)).toBe(outcome(tsCodec, bad));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('rejects what is not a message at all', () => {
+    for (const junk of [null, undefined, 5, 'AppendEntries', [], {}, { type: 'AppendEntries' }]) {
+      expect(outcome(tsCodec, junk)).toMatch(/^CODEC_ERR_/);
+      expect(outcome(wasm, junk)).toBe(outcome(tsCodec, junk));
+    }
+  });
+});
