@@ -12,7 +12,7 @@
  * by `failInflight()` when the connection it went out on drops, or by `failAll()` on stop.
  * @module
  */
-import { encodeFrameInto, encodedFrameSize, type WireMessage } from '../../codec/index.js';
+import { encodeFrame, type WireMessage } from '../../codec/index.js';
 import type { BufferPool } from '../../codec/buffer-pool.js';
 import type { NodeId } from '../../core/types.js';
 import { NetworkTimeoutError, ProtocolError, QueueFullError, type TransportError } from '../errors.js';
@@ -45,12 +45,14 @@ export interface Pending {
 }
 
 interface Outgoing {
-  message: WireMessage;
+  /** The encoded frame (encoded when queued: one pass over the message, and errors surface to the caller at once). */
+  frame: Uint8Array;
   requestId: number;
-  bytes: number;
   /** True for a request (skipped at flush if it already timed out). */
   isRequest: boolean;
 }
+
+const noRelease = (): void => {};
 
 export class PeerChannel {
   readonly peerId: NodeId;
@@ -97,17 +99,17 @@ export class PeerChannel {
 
   private enqueue(message: WireMessage, requestId: number, isRequest: boolean): TransportError | undefined {
     const { queueMessagesMax, queueBytesMax, payloadBytesMax } = this.options;
-    let bytes: number;
+    if (this.queuedMessages >= queueMessagesMax) return new QueueFullError(this.peerId, 'queueMessagesMax', queueMessagesMax);
+    let frame: Uint8Array;
     try {
-      bytes = encodedFrameSize(message);
+      frame = encodeFrame(message, requestId);
     } catch (error) {
       return new ProtocolError(`cannot encode ${message.type} for node ${this.peerId}: ${(error as Error).message}`, { cause: error });
     }
-    if (bytes > payloadBytesMax) return new ProtocolError(`${message.type} of ${bytes} bytes for node ${this.peerId} is over payloadBytesMax = ${payloadBytesMax}`);
-    if (this.queuedMessages >= queueMessagesMax) return new QueueFullError(this.peerId, 'queueMessagesMax', queueMessagesMax);
-    if (this.queueBytes + bytes > queueBytesMax && this.queuedMessages > 0) return new QueueFullError(this.peerId, 'queueBytesMax', queueBytesMax);
-    this.queue.push({ message, requestId, bytes, isRequest });
-    this.queueBytes += bytes;
+    if (frame.length > payloadBytesMax) return new ProtocolError(`${message.type} of ${frame.length} bytes for node ${this.peerId} is over payloadBytesMax = ${payloadBytesMax}`);
+    if (this.queueBytes + frame.length > queueBytesMax && this.queuedMessages > 0) return new QueueFullError(this.peerId, 'queueBytesMax', queueBytesMax);
+    this.queue.push({ frame, requestId, isRequest });
+    this.queueBytes += frame.length;
     this.scheduleFlush();
     return undefined;
   }
@@ -132,37 +134,44 @@ export class PeerChannel {
       let index = this.queueHead;
       for (; index < this.queue.length && count < batchMessagesMax; index++) {
         const item = this.queue[index]!;
-        if (count > 0 && bytes + item.bytes > batchBytesMax) break;
+        if (count > 0 && bytes + item.frame.length > batchBytesMax) break;
         if (!item.isRequest || this.pending.has(item.requestId)) {
-          bytes += item.bytes;
+          bytes += item.frame.length;
           count++;
         }
       }
       const start = this.queueHead;
       this.queueHead = index;
-      if (count > 0) this.sendBatch(socket, start, index, bytes);
-      for (let i = start; i < index; i++) this.queueBytes -= this.queue[i]!.bytes;
+      if (count > 0) this.sendBatch(socket, start, index, bytes, count);
+      for (let i = start; i < index; i++) this.queueBytes -= this.queue[i]!.frame.length;
     }
     this.queue = [];
     this.queueHead = 0;
     this.queueBytes = 0;
   }
 
-  private sendBatch(socket: PeerSocket, start: number, end: number, bytes: number): void {
+  private sendBatch(socket: PeerSocket, start: number, end: number, bytes: number, count: number): void {
+    const epoch = socket.epoch;
+    if (count === 1) {
+      // One frame: send it as it is, no copy.
+      for (let i = start; i < end; i++) {
+        const item = this.queue[i]!;
+        if (!this.markSent(item, epoch)) continue;
+        this.stats.framesSent++;
+        this.stats.batchesSent++;
+        socket.send(item.frame, noRelease);
+        return;
+      }
+      return;
+    }
+    // Several frames: one WebSocket message, assembled in a pooled buffer.
     const buffer = this.pool.acquire(bytes);
     let offset = 0;
     for (let i = start; i < end; i++) {
       const item = this.queue[i]!;
-      const pending = item.isRequest ? this.pending.get(item.requestId) : undefined;
-      if (item.isRequest && pending === undefined) continue;
-      try {
-        offset += encodeFrameInto(item.message, item.requestId, buffer, offset);
-      } catch (error) {
-        // Only a message the size pass accepted but the encoder refused gets here; fail it alone.
-        if (pending !== undefined) this.settle(item.requestId, new ProtocolError(`cannot encode ${item.message.type}: ${(error as Error).message}`));
-        continue;
-      }
-      if (pending !== undefined) pending.sentEpoch = socket.epoch;
+      if (!this.markSent(item, epoch)) continue;
+      buffer.set(item.frame, offset);
+      offset += item.frame.length;
       this.stats.framesSent++;
     }
     this.stats.batchesSent++;
@@ -173,6 +182,15 @@ export class PeerChannel {
       this.pool.release(buffer);
     };
     if (!socket.send(offset === buffer.length ? buffer : buffer.subarray(0, offset), release)) release();
+  }
+
+  /** Records that `item` goes out on connection `epoch`; false for a request that already timed out. */
+  private markSent(item: Outgoing, epoch: number): boolean {
+    if (!item.isRequest) return true;
+    const pending = this.pending.get(item.requestId);
+    if (pending === undefined) return false;
+    pending.sentEpoch = epoch;
+    return true;
   }
 
   /** Settles request `requestId` with `error`, or with `answer`. Unknown ids (late answers) are ignored. */
