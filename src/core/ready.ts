@@ -5,7 +5,9 @@
  * Ordering rules the caller must follow for each Ready, in this order:
  * 1. Persist `snapshot` (if any), then `entries` (the first entry's index may be ≤ the last stored
  *    index: truncate the stored log from that index first), then `hardState` (if any). Make them
- *    durable when `mustSync` is true.
+ *    durable when `mustSync` is true. One atomic write is best; if a crash tears it (entries
+ *    durable, hard state not), the restore adopts the last log term with no vote, which is safe
+ *    because rule 2 kept every vote and acknowledgement of this Ready from leaving.
  * 2. Send `messages`. Exception: messages of type `AppendEntries` and `InstallSnapshot` from a
  *    leader may be sent before step 1 completes (thesis §10.2.1); every vote and every
  *    acknowledgement must wait for step 1, or a crash could forget a promise already made.
