@@ -128,6 +128,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
   const driver = new RandomDriver(cluster, work, params);
   while (cluster.events < options.events) driver.next();
   const live = cluster.healAndCheckLiveness(livenessBoundMs);
+  checkQuiet(cluster, params, nodes);
   const s = cluster.stats;
   return {
     seed: options.seed,
@@ -152,6 +153,30 @@ export function runRandom(options: RandomRunOptions): RunSummary {
     messages: s.messagesSent,
     ...live,
   };
+}
+
+/** Virtual time a healed, idle cluster is watched for message storms. */
+export const quietWatchMs = 2_000;
+
+/**
+ * No storms: a healed, idle cluster sends about one heartbeat and one answer per peer per heartbeat
+ * interval. Nodes outside the configuration (removed ones keep running) may still start an
+ * election round now and then; the bound leaves room for that and nothing else.
+ */
+function checkQuiet(cluster: Cluster, params: RunParams, nodes: number): void {
+  const heartbeatMs = params.raft.heartbeatIntervalMs ?? 50;
+  const electionMinMs = params.raft.electionTimeoutMinMs ?? 150;
+  const before = cluster.stats.messagesSent;
+  cluster.runFor(quietWatchMs);
+  const sent = cluster.stats.messagesSent - before;
+  const config = cluster.leader()?.sm?.config;
+  const members = config === undefined ? nodes : config.voters.length + config.learners.length;
+  const heartbeats = (quietWatchMs / heartbeatMs + 2) * (nodes - 1) * 2;
+  const outsiders = (nodes - members) * (quietWatchMs / electionMinMs + 1) * (nodes - 1) * 4;
+  const bound = Math.ceil(heartbeats * 1.25 + outsiders + 50);
+  if (sent > bound) {
+    cluster.checker.fail('no message storm', `a healed idle cluster of ${nodes} sent ${sent} messages in ${quietWatchMs} ms (bound ${bound}, heartbeat every ${heartbeatMs} ms)`);
+  }
 }
 
 /** Chooses each event: a fault, a client operation, or the next timed event. */
