@@ -25,7 +25,7 @@
  */
 import { open as openLmdb } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
-import { assert, isRaftwireError } from '../core/errors.js';
+import { assert } from '../core/errors.js';
 import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
 import {
   LogCompactedError,
@@ -33,13 +33,13 @@ import {
   StorageClosedError,
   StorageCorruptionError,
   StorageFullError,
-  StorageIoError,
 } from './errors.js';
 import { mapSizeInitialDefaultBytes, mapSizeMaxDefaultBytes, verifyTailEntriesDefault } from './limits.js';
 import type { LogState } from './log-plan.js';
 import { LogPlan, cloneState } from './log-plan.js';
 import type { LogStore, LogUpdate } from './log-store.js';
 import { emptyHardState } from './log-store.js';
+import { mapWriteError } from './lmdb-errors.js';
 import {
   decodeEntry,
   decodeHardState,
@@ -55,10 +55,6 @@ import {
 const KEY_HARD_STATE = 'hardState';
 const KEY_LOG_BOUNDS = 'logBounds';
 const KEY_SNAPSHOT_META = 'snapshotMeta';
-
-/** LMDB's own error numbers we translate (lmdb.h, errno.h). */
-const MDB_MAP_FULL = -30792;
-const ENOSPC = 28;
 
 /** Per-entry B-tree cost besides the record: node header and key, in bytes (an estimate). */
 const entryOverheadBytes = 24;
@@ -374,22 +370,4 @@ function verifyEntries(root: RootDatabase<Buffer, string | number>, path: string
     expected++;
   }
   if (expected !== lastIndex + 1) throw new StorageCorruptionError('entry', expected, 'entry missing', path);
-}
-
-async function mapWriteError(error: unknown, usedBytes: number, limitBytes: number): Promise<unknown> {
-  if (isRaftwireError(error)) return error;
-  let cause: unknown = error;
-  const commitError = (error as { commitError?: Promise<unknown> } | null)?.commitError;
-  if (commitError !== undefined) {
-    // lmdb-js rejects the batch with a generic error and the LMDB error on `commitError`.
-    cause = await Promise.race([
-      commitError.then(() => error, (inner: unknown) => inner),
-      new Promise((resolve) => setTimeout(() => resolve(error), 1000).unref()),
-    ]);
-  }
-  const code = (cause as { code?: unknown } | null)?.code;
-  if (code === MDB_MAP_FULL || code === ENOSPC || code === -ENOSPC || code === 'ENOSPC') {
-    return new StorageFullError(usedBytes, limitBytes, 'LMDB or the disk reported no space left', { cause });
-  }
-  return new StorageIoError(`LMDB write failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }
