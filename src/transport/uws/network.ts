@@ -30,7 +30,7 @@ import { readFileSync } from 'node:fs';
 import uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { BufferPool } from '../../codec/buffer-pool.js';
-import { decodeFrame, type ClientReply, type WireMessage } from '../../codec/index.js';
+import type { ClientReply, WireMessage } from '../../codec/index.js';
 import { NODE_ID_BYTES_MAX, type NodeId } from '../../core/types.js';
 import { computeRetryDelay } from '../../resilience/index.js';
 import { resolveAddresses, type ResolvedAddress } from '../addresses.js';
@@ -53,6 +53,7 @@ import {
   type RpcResponse,
   type TimeoutNowParams,
 } from '../types.js';
+import { forEachFrame } from './frames.js';
 import { authHeaders, headerAuth, headerFrom, headerNonce, headerTo, verifyAuth } from './auth.js';
 import { resolveUwsOptions, type ResolvedUwsOptions, type UwsNetworkOptions } from './options.js';
 import { PeerChannel, type PeerSocket, type Pending } from './peer-channel.js';
@@ -60,11 +61,6 @@ import { UwsServerSocket, WsClientSocket, type UwsUserData } from './sockets.js'
 
 /** WebSocket path peers connect to. */
 export const raftWsPath = '/raft';
-
-/** Frame type codes whose decoded messages hold views into the frame (see the module comment). */
-const typeCodeAppendEntries = 3;
-const typeCodeInstallSnapshot = 5;
-const headerBytes = 16;
 
 const answerTypeOf: Record<RpcRequest['type'], WireMessage['type']> = {
   RequestVote: 'RequestVoteResponse',
@@ -419,31 +415,10 @@ export class UwsNetwork implements NetworkInterface {
 
   // ---- both sides ----
 
-  /** Decodes every frame of one WebSocket message. `owned`: the bytes outlive this call. */
+  /** Handles every frame of one WebSocket message; a bad frame drops the peer's connection. */
   private receive(channel: PeerChannel, socket: PeerSocket, bytes: Uint8Array, owned: boolean): void {
-    // No per-frame limits here: a frame cannot be larger than the WebSocket message holding it,
-    // and uWS (maxPayloadLength) and ws (maxPayload) already bound that by payloadBytesMax.
-    let offset = 0;
-    while (offset < bytes.length) {
-      let source = bytes;
-      let at = offset;
-      const typeCode = bytes[offset + 5];
-      if (!owned && (typeCode === typeCodeAppendEntries || typeCode === typeCodeInstallSnapshot) && bytes.length - offset >= headerBytes) {
-        const frameEnd = offset + headerBytes + (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
-        if (frameEnd <= bytes.length) {
-          source = bytes.slice(offset, frameEnd);
-          at = 0;
-        }
-      }
-      const result = decodeFrame(source, at);
-      if (result.status !== 'ok') {
-        const why = result.status === 'error' ? result.error.message : 'frame cut short';
-        this.rejectPeer(channel, socket, `bad frame from ${channel.peerId}: ${why}`);
-        return;
-      }
-      offset += result.consumed;
-      this.handleFrame(channel, socket, result.message, result.requestId);
-    }
+    const failure = forEachFrame(bytes, owned, (message, requestId) => this.handleFrame(channel, socket, message, requestId));
+    if (failure !== undefined) this.rejectPeer(channel, socket, `bad frame from ${channel.peerId}: ${failure}`);
   }
 
   private handleFrame(channel: PeerChannel, socket: PeerSocket, message: WireMessage, requestId: number): void {
