@@ -132,21 +132,36 @@ export class RaftLog {
 
   /**
    * The first index in our log of the term of the entry at `index` (a rejection hint, thesis §5.3),
-   * never below firstIndex.
+   * never below firstIndex. Terms never decrease along the log, so this is a binary search.
    */
   firstIndexOfTermAt(index: number): number {
     const term = this.term(index);
     assert(term !== undefined, () => `firstIndexOfTermAt(${index}) outside the log`);
-    let i = index;
-    while (i > this.snapshotIndex + 1 && this.entries[i - 1 - this.snapshotIndex - 1].term === term) i--;
-    return i;
+    // Smallest k in [firstIndex, index] with term(k) === term.
+    let lo = this.snapshotIndex + 1;
+    let hi = index;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (this.entries[mid - this.snapshotIndex - 1].term < term) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.min(lo, index);
   }
 
-  /** The last index ≤ `atMost` whose entry has term ≤ `term` (for the leader's side of fast backup). */
+  /**
+   * The last index ≤ `atMost` whose entry has term ≤ `term` (the leader's side of fast backup), or
+   * snapshotIndex when there is none in the log. Binary search, as terms never decrease.
+   */
   lastIndexWithTermAtMost(term: number, atMost: number): number {
-    let i = Math.min(atMost, this.lastIndex());
-    while (i > this.snapshotIndex && this.entries[i - this.snapshotIndex - 1].term > term) i--;
-    return i;
+    // Largest k in [snapshotIndex, min(atMost, lastIndex)] with term(k) ≤ term (k = snapshotIndex as a floor).
+    let lo = this.snapshotIndex;
+    let hi = Math.min(atMost, this.lastIndex());
+    while (lo < hi) {
+      const mid = lo + Math.ceil((hi - lo) / 2);
+      if (this.entries[mid - this.snapshotIndex - 1].term <= term) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /**

@@ -78,3 +78,27 @@ describe('RaftLog', () => {
     expect(log.takeCommitted(Infinity)).toEqual([]);
   });
 });
+
+describe('RaftLog hint searches agree with a linear scan', () => {
+  it('for random logs', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 40 }), fc.nat({ max: 5 }), fc.nat(), fc.nat(), (steps, snap, a, b) => {
+        let term = 1;
+        const all = steps.map((step, k) => ({ index: k + 1, term: (term += step), type: 'normal' as const, data: new Uint8Array(0) }));
+        const snapshotIndex = Math.min(snap, all.length - 1);
+        const snapshotTerm = snapshotIndex === 0 ? 0 : all[snapshotIndex - 1].term;
+        const log = new RaftLog(snapshotIndex, snapshotTerm, all.slice(snapshotIndex), snapshotIndex);
+        const at = snapshotIndex + 1 + (a % (all.length - snapshotIndex));
+        let first = at;
+        while (first > snapshotIndex + 1 && log.term(first - 1) === log.term(at)) first--;
+        expect(log.firstIndexOfTermAt(at)).toBe(first);
+        const t = b % (term + 2);
+        let last = Math.min(at, log.lastIndex());
+        while (last > snapshotIndex && log.term(last)! > t) last--;
+        expect(log.lastIndexWithTermAtMost(t, at)).toBe(last);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
