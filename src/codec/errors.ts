@@ -51,3 +51,11 @@ export const ERROR_CODE_BY_NUMBER: readonly CodecErrorCodeValue[] = [
   CodecErrorCode.version, // 6
   CodecErrorCode.limit, // 7
 ];
+
+/** A short description of a value for an error message; never throws (unlike `String(v)`). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}

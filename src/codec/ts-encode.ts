@@ -10,7 +10,7 @@ import { assert, assertNever } from '../core/errors.js';
 import type { ClientReply, ClientRequest } from './client-types.js';
 import type { ResultEnvelope, TaskEnvelope } from './task-types.js';
 import { crc32c } from './crc32c.js';
-import { CodecError, CodecErrorCode } from './errors.js';
+import { CodecError, CodecErrorCode, describeValue } from './errors.js';
 import {
   BODY_BYTES_LIMIT,
   CLIENT_OPS,
@@ -31,7 +31,7 @@ export type WireMessage = Message | ClientRequest | ClientReply | TaskEnvelope |
 
 function checkU64(value: number, field: string): void {
   if (!(Number.isSafeInteger(value) && value >= 0)) {
-    throw new CodecError(CodecErrorCode.integerRange, `${field} must be an integer in [0, 2^53-1]; got ${String(value)}`);
+    throw new CodecError(CodecErrorCode.integerRange, `${field} must be an integer in [0, 2^53-1]; got ${describeValue(value)}`);
   }
 }
 
@@ -58,7 +58,7 @@ function bytesOf(data: Uint8Array | null, field: string, optional = false): numb
 
 function enumCode(names: readonly string[], value: string, field: string): number {
   const i = names.indexOf(value);
-  if (i < 0) throw new CodecError(CodecErrorCode.malformed, `${field} must be one of ${names.join('|')}; got ${String(value)}`);
+  if (i < 0) throw new CodecError(CodecErrorCode.malformed, `${field} must be one of ${names.join('|')}; got ${describeValue(value)}`);
   return i + 1;
 }
 
@@ -133,13 +133,13 @@ function bodyBytes(m: WireMessage): number {
     case 'ResultEnvelope':
       return str(m.taskId, 'taskId') + enum8(TASK_STATUSES, m.status, 'status') + blob(m.result, 'result') + str(m.error, 'error', true);
     default:
-      throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${String((m as { type: unknown }).type)}`);
+      throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${describeValue((m as { type: unknown }).type)}`);
   }
 }
 
 /** Exact size in bytes of the frame {@link encodeFrame} makes for `message`. */
 export function encodedFrameSize(message: WireMessage): number {
-  if (message === null || typeof message !== 'object') throw new CodecError(CodecErrorCode.malformed, `cannot encode ${String(message)}`);
+  if (message === null || typeof message !== 'object') throw new CodecError(CodecErrorCode.malformed, `cannot encode ${describeValue(message)}`);
   const body = bodyBytes(message);
   if (body > BODY_BYTES_LIMIT - HEADER_BYTES) throw new CodecError(CodecErrorCode.frameTooLarge, `a ${message.type} body of ${body} bytes does not fit a frame`);
   return HEADER_BYTES + body;
@@ -262,7 +262,7 @@ function putBody(m: WireMessage): void {
 
 function checkRequestId(requestId: number): void {
   if (!(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffff_ffff)) {
-    throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${String(requestId)}`);
+    throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${describeValue(requestId)}`);
   }
 }
 

@@ -14,7 +14,7 @@
 import type { Entry } from '../core/types.js';
 import { NODE_ID_BYTES_MAX } from '../core/types.js';
 import { assert } from '../core/errors.js';
-import { CodecError, CodecErrorCode, ERROR_CODE_BY_NUMBER } from './errors.js';
+import { CodecError, CodecErrorCode, ERROR_CODE_BY_NUMBER, describeValue } from './errors.js';
 import {
   type CodecLimits, DEFAULT_CODEC_LIMITS, ENTRY_TYPES, FLAG_BITS, type FieldSpec, HEADER_BYTES, Kind, NULL_LENGTH,
   SCHEMA, TYPE_BY_CODE, TYPE_CODE, type WireType,
@@ -67,7 +67,7 @@ function fieldOf(m: WireMessage, spec: FieldSpec): unknown {
 // code exactly as in the reference encoder; the module checks the same things again (paired).
 function checkU64(value: unknown, field: string): number {
   if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
-    throw new CodecError(CodecErrorCode.integerRange, `WASM codec: ${field} must be an integer in [0, 2^53-1]; got ${String(value)}`);
+    throw new CodecError(CodecErrorCode.integerRange, `WASM codec: ${field} must be an integer in [0, 2^53-1]; got ${describeValue(value)}`);
   }
   return value;
 }
@@ -176,14 +176,14 @@ export class WasmFrameCodec {
     blob = table + entries.length * ENTRY_RECORD_BYTES;
     let payloadBytes = 0;
     for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      if (e === null || typeof e !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: entries[${i}] is not an entry`);
-      payloadBytes += e.data instanceof Uint8Array ? e.data.length : 0;
+      const data = (entries[i] as Partial<Entry> | null | undefined)?.data;
+      payloadBytes += data instanceof Uint8Array ? data.length : 0;
     }
     this.ensure(blob + payloadBytes);
     const { u8, u32, f64 } = this;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
+      if (e === null || typeof e !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: entries[${i}] is not an entry`);
       const r = table + i * ENTRY_RECORD_BYTES;
       f64[r >> 3] = checkU64(e.index, 'entries[].index');
       f64[(r >> 3) + 1] = checkU64(e.term, 'entries[].term');
@@ -205,12 +205,12 @@ export class WasmFrameCodec {
   /** Marshals `m` and encodes it; returns [address, size] of the frame in linear memory. */
   private encodeToMemory(m: WireMessage, requestId: number): number {
     if (!(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffff_ffff)) {
-      throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${String(requestId)}`);
+      throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${describeValue(requestId)}`);
     }
-    if (m === null || typeof m !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: cannot encode ${String(m)}`);
+    if (m === null || typeof m !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: cannot encode ${describeValue(m)}`);
     const type = m.type as WireType;
     const code = Object.hasOwn(TYPE_CODE, type) ? TYPE_CODE[type] : undefined;
-    if (code === undefined) throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${String(type)}`);
+    if (code === undefined) throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${describeValue(type)}`);
     const fields = SCHEMA[type];
     let blob = this.scratch;
     for (let i = 0; i < fields.length; i++) {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecError, tsCodec, type FrameCodec, type WireMessage } from '../../src/codec/index.js';
 import { wireMessage } from './arbitraries.js';
+import { SAMPLES } from './samples.js';
 import { requireWasmCodec } from './wasm-loader.js';
 
 const wasm = requireWasmCodec();
@@ -33,7 +34,11 @@ describe('encoding a message with one field replaced by anything', () => {
   });
 
   it('rejects what is not a message at all', () => {
-    for (const junk of [null, undefined, 5, 'AppendEntries', [], {}, { type: 'AppendEntries' }]) {
+    const entries = [{ index: 1, term: 1, type: 'normal', data: new Uint8Array(1) }];
+    for (const junk of [null, undefined, 5, 'AppendEntries', [], {}, { type: 'AppendEntries' },
+      // found by the property above: the first bad entry decides, whatever follows it
+      { ...SAMPLES.appendEntries, entries: [new Int8Array(0), 0] }, { ...SAMPLES.appendEntries, entries: [...entries, null, { index: -1 }] },
+      { ...SAMPLES.appendEntries, leaderCommit: { toString: '' } }, { ...SAMPLES.timeoutNow, type: Object.create(null) }]) {
       expect(outcome(tsCodec, junk)).toMatch(/^CODEC_ERR_/);
       expect(outcome(wasm, junk)).toBe(outcome(tsCodec, junk));
     }
