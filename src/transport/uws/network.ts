@@ -27,7 +27,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import uWS from 'uWebSockets.js';
+import type * as uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { BufferPool } from '../../codec/buffer-pool.js';
 import type { ClientReply, WireMessage } from '../../codec/index.js';
@@ -58,6 +58,21 @@ import { authHeaders, headerAuth, headerFrom, headerNonce, headerTo, verifyAuth 
 import { resolveUwsOptions, type ResolvedUwsOptions, type UwsNetworkOptions } from './options.js';
 import { PeerChannel, type PeerSocket, type Pending } from './peer-channel.js';
 import { UwsServerSocket, WsClientSocket, type UwsUserData } from './sockets.js';
+
+type UwsModule = typeof import('uWebSockets.js');
+let uwsModule: UwsModule | undefined;
+
+/**
+ * uWebSockets.js is a native module: load it on first start, so that importing the transport layer
+ * (for InMemoryNetwork, say) never loads a native binary.
+ */
+async function loadUws(): Promise<UwsModule> {
+  if (uwsModule === undefined) {
+    const imported = (await import('uWebSockets.js')) as UwsModule & { default?: UwsModule };
+    uwsModule = imported.default ?? imported;
+  }
+  return uwsModule;
+}
 
 /** WebSocket path peers connect to. */
 export const raftWsPath = '/raft';
@@ -94,6 +109,7 @@ export class UwsNetwork implements NetworkInterface {
   private readonly pool = new BufferPool();
   private handlers: RaftRpcHandlers | undefined;
   private listenSocket: uWS.us_listen_socket | undefined;
+  private uws: UwsModule | undefined;
   private listenPort: number;
   private started = false;
   private epoch = 0;
@@ -120,12 +136,14 @@ export class UwsNetwork implements NetworkInterface {
 
   async start(): Promise<void> {
     if (this.started) return;
+    const uws = await loadUws();
+    this.uws = uws;
     const { tls } = this.options;
     const app = tls
-      ? uWS.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile, ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}) })
-      : uWS.App();
+      ? uws.SSLApp({ key_file_name: tls.keyFile, cert_file_name: tls.certFile, ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}) })
+      : uws.App();
     app.ws<UwsUserData>(raftWsPath, {
-      compression: uWS.DISABLED,
+      compression: uws.DISABLED,
       maxPayloadLength: this.options.payloadBytesMax,
       idleTimeout: this.options.idleTimeoutSeconds,
       // Our own queue holds back at backpressureBytesMax; uWS drops only past this, which we never reach.
@@ -148,7 +166,7 @@ export class UwsNetwork implements NetworkInterface {
       throw new TransportError('TRANSPORT_ERR_ADDRESS_IN_USE', `cannot listen on ${this.options.host}:${this.options.port} (in use, or not a local address)`, false);
     }
     this.listenSocket = listenSocket;
-    this.listenPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+    this.listenPort = uws.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
     this.started = true;
     const resolutionMs = Math.min(100, Math.max(5, Math.floor(this.options.timeoutMs / 10)));
     this.sweepTimer = setInterval(() => this.sweep(), resolutionMs);
@@ -160,7 +178,7 @@ export class UwsNetwork implements NetworkInterface {
     if (!this.started) return;
     this.started = false;
     clearInterval(this.sweepTimer);
-    if (this.listenSocket !== undefined) uWS.us_listen_socket_close(this.listenSocket);
+    if (this.listenSocket !== undefined) this.uws!.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
     for (const dial of this.dials.values()) {
       clearTimeout(dial.timer);
