@@ -25,11 +25,14 @@ import { isRaftwireError } from '../../src/core/errors.js';
 import type { ReadState, Ready } from '../../src/core/ready.js';
 import type { ClusterConfig, ConfChange, Message, NodeId } from '../../src/core/types.js';
 import { Prng } from '../../src/util/prng.js';
-import { Checker, type CheckedNode, encodePayload, type PendingRead, SimViolation } from './checker.js';
+import { Checker, encodePayload, SimViolation } from './checker.js';
 import { type NetworkProfile, reliableNetwork, SimNetwork } from './network.js';
+export { SimNode } from './sim-node.js';
 import { SimStateMachine } from './state-machine.js';
-import { DurableStore } from './store.js';
-import { describeMessage, formatTrace, type TraceEvent } from './trace.js';
+import { healAndCheckLiveness, type LivenessResult } from './liveness.js';
+import { SimNode } from './sim-node.js';
+import { processReady } from './ready-processing.js';
+import { dumpCluster, TraceRing } from './trace.js';
 
 export interface ClusterOptions {
   seed: number;
@@ -75,41 +78,12 @@ export interface ClusterStats {
   messagesSent: number;
 }
 
-/** Ready rounds one event may cause before we call it a livelock. */
-export const readyRoundsMax = 10_000;
+export { readyRoundsMax } from './ready-processing.js';
 /** Trace events kept for the dump. */
 export const traceEventsMax = 60;
 
 /** Error codes the core may legitimately answer a client operation with. */
 const expectedClientErrors = new Set(['RAFT_ERR_NOT_LEADER', 'RAFT_ERR_PROPOSAL_DROPPED', 'RAFT_ERR_CONF_CHANGE_REJECTED']);
-
-export class SimNode implements CheckedNode {
-  raw: RawNode | null = null;
-  sm: SimStateMachine | null = null;
-  readonly durable = new DurableStore();
-  role = 'down';
-  term = 0;
-  leaderId: NodeId | null = null;
-  incarnation = 0;
-  commitRecorded = 0;
-  readonly pendingReads = new Map<number, PendingRead>();
-  waitingReads: ReadState[] = [];
-  /** Crash in the middle of processing the next Ready (see Cluster.crashDuringNextReady). */
-  tornCrash = false;
-  /**
-   * Paused (a stopped process, a long GC pause): no ticks, no deliveries, volatile state kept.
-   * Messages that arrive meanwhile wait in `held`; ticks missed are counted in `missedTicks`.
-   */
-  paused = false;
-  held: Message[] = [];
-  missedTicks = 0;
-
-  constructor(readonly id: NodeId) {}
-
-  get up(): boolean {
-    return this.raw !== null;
-  }
-}
 
 export type ClientResult = { ok: true; index: number; proposalId: number } | { ok: false; code: string };
 
@@ -137,11 +111,10 @@ export class Cluster {
   private readonly raftOptions: Partial<Omit<RaftConfig, 'id' | 'random'>>;
   private nextProposalId = 1;
   private nextReadContext = 1;
-  private readonly trace: TraceEvent[] = [];
-  private traceNext = 0;
-  private readonly amnesia: ClusterOptions['amnesia'];
-  private readonly faultPrng: Prng;
-  private readonly traceLength: number;
+  private readonly trace: TraceRing;
+  readonly amnesia: ClusterOptions['amnesia'];
+  /** Drives the fault choices made inside the cluster (torn crashes, unreachable reports). */
+  readonly faultPrng: Prng;
 
   constructor(options: ClusterOptions) {
     this.seed = options.seed;
@@ -158,7 +131,7 @@ export class Cluster {
     this.nextTickAt = this.tickMs;
     this.replay = options.replay ?? `(seed ${options.seed})`;
     this.amnesia = options.amnesia;
-    this.traceLength = options.traceEvents ?? traceEventsMax;
+    this.trace = new TraceRing(options.traceEvents ?? traceEventsMax);
     this.checker = new Checker({
       seed: options.reportSeed ?? options.seed,
       event: () => this.events,
@@ -222,7 +195,7 @@ export class Cluster {
           continue;
         }
         node.raw.tick();
-        this.processReady(node);
+        processReady(this, node);
       }
     });
   }
@@ -239,7 +212,7 @@ export class Cluster {
         const raw = sender.raw;
         this.guard(() => {
           raw.reportUnreachable(inFlight.message.to);
-          this.processReady(sender);
+          processReady(this, sender);
         });
       }
       return;
@@ -256,7 +229,7 @@ export class Cluster {
     this.record('deliver', m);
     this.guard(() => {
       node.raw!.step(m);
-      this.processReady(node);
+      processReady(this, node);
     });
   }
 
@@ -351,12 +324,12 @@ export class Cluster {
     this.guard(() => {
       for (let t = 0; t < missed && node.raw === raw; t++) {
         raw.tick();
-        this.processReady(node);
+        processReady(this, node);
       }
       for (const m of held) {
         if (node.raw !== raw) break;
         raw.step(m);
-        this.processReady(node);
+        processReady(this, node);
       }
     });
   }
@@ -391,7 +364,7 @@ export class Cluster {
     node.sm = snapshot === null ? new SimStateMachine(this.initialConfig) : SimStateMachine.fromSnapshot(snapshot);
     if (snapshot !== null) this.checker.onSnapshotInstalled(node, snapshot.meta.lastIncludedIndex, node.sm.hash);
     this.network.setDown(node.id, false);
-    this.processReady(node);
+    processReady(this, node);
   }
 
   /** The planted bug of {@link ClusterOptions.amnesia}. */
@@ -459,7 +432,7 @@ export class Cluster {
         return this.rejected(e);
       }
       this.checker.onPropose(node, proposalId, index);
-      this.processReady(node);
+      processReady(this, node);
       return { ok: true, index, proposalId } as const;
     });
   }
@@ -482,7 +455,7 @@ export class Cluster {
         this.stats.readsRejected++;
         return this.rejected(e);
       }
-      this.processReady(node);
+      processReady(this, node);
       return { ok: true, index: 0, proposalId: context } as const;
     });
   }
@@ -500,7 +473,7 @@ export class Cluster {
       } catch (e) {
         return this.rejected(e);
       }
-      this.processReady(node);
+      processReady(this, node);
       return { ok: true, index, proposalId: 0 } as const;
     });
   }
@@ -517,7 +490,7 @@ export class Cluster {
       } catch (e) {
         return this.rejected(e);
       }
-      this.processReady(node);
+      processReady(this, node);
       return { ok: true, index: 0, proposalId: 0 } as const;
     });
   }
@@ -528,130 +501,6 @@ export class Cluster {
       return { ok: false, code: e.code };
     }
     throw e;
-  }
-
-  // --- Ready processing ------------------------------------------------------------------------------
-
-  private processReady(node: SimNode): void {
-    const raw = node.raw!;
-    for (let rounds = 0; raw.hasReady(); rounds++) {
-      if (rounds >= readyRoundsMax) this.checker.fail('no livelock', `${node.id} still has a Ready after ${readyRoundsMax} rounds`);
-      if (node.tornCrash) return this.tornCrash(node, raw.ready());
-      this.handleReady(node, raw.ready());
-      raw.advance();
-      if (this.snapshots && raw.snapshotDue()) this.takeSnapshot(node);
-    }
-  }
-
-  /**
-   * Crashes `node` part-way through `rd`, at one of three points: before persisting anything (a
-   * leader may already have sent its AppendEntries/InstallSnapshot, the one exception the Ready
-   * rules allow); after persisting the snapshot and entries but not the hard state (a torn write,
-   * which the core recovers on restore); or after persisting everything but before sending.
-   */
-  private tornCrash(node: SimNode, rd: Ready): void {
-    node.tornCrash = false;
-    const stage = this.faultPrng.int(3);
-    if (stage === 0 && node.role === 'leader') {
-      for (const m of rd.messages) if (m.type === 'AppendEntries' || m.type === 'InstallSnapshot') this.network.send(m, this.nowMs);
-    }
-    if (stage >= 1) {
-      const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.term);
-      this.checker.checkLeaderAppendOnly(node, wasLeaderInTerm, rd.entries, rd.snapshot);
-      if (rd.snapshot !== null) {
-        this.checker.onSnapshotInstall(node, rd.snapshot, node.sm!.appliedIndex);
-        node.durable.installSnapshot(rd.snapshot);
-      }
-      if (rd.entries.length > 0) {
-        node.durable.append(rd.entries);
-        this.checker.onEntriesPersisted(node, rd.entries);
-      }
-    }
-    if (stage === 2 && rd.hardState !== null) {
-      this.checker.onHardState(node, node.durable.hardState, rd.hardState);
-      node.durable.hardState = { ...rd.hardState };
-      node.term = rd.hardState.term;
-    }
-    if (stage >= 1) this.checker.onCommitPersisted(node);
-    this.events--; // the crash belongs to the event during which the Ready was processed
-    this.crash(node.id);
-    this.record('torn crash', `${node.id} ${['before persisting', 'after entries, before hard state', 'after persisting, before sending'][stage]}`);
-  }
-
-  private takeSnapshot(node: SimNode): void {
-    const sm = node.sm!;
-    if (sm.appliedIndex <= node.durable.snapshotIndex()) return;
-    const snapshot = sm.takeSnapshot();
-    node.durable.compact(snapshot);
-    node.raw!.snapshotTaken(snapshot);
-    this.stats.snapshotsTaken++;
-  }
-
-  private handleReady(node: SimNode, rd: Ready): void {
-    const checker = this.checker;
-    const durable = node.durable;
-    const sm = node.sm!;
-    // 1. Persist: snapshot, entries, hard state.
-    const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.term);
-    checker.checkLeaderAppendOnly(node, wasLeaderInTerm, rd.entries, rd.snapshot);
-    if (rd.snapshot !== null) {
-      checker.onSnapshotInstall(node, rd.snapshot, sm.appliedIndex);
-      durable.installSnapshot(rd.snapshot);
-      this.stats.snapshotsInstalled++;
-    }
-    if (rd.entries.length > 0) {
-      durable.append(rd.entries);
-      checker.onEntriesPersisted(node, rd.entries);
-    }
-    const previousCommit = durable.hardState.commit;
-    if (rd.hardState !== null) {
-      checker.onHardState(node, durable.hardState, rd.hardState);
-      durable.hardState = { ...rd.hardState };
-      node.term = rd.hardState.term;
-    }
-    checker.onCommitPersisted(node);
-    if (rd.softState !== null) {
-      const becameLeader = rd.softState.role === 'leader' && node.role !== 'leader';
-      node.role = rd.softState.role;
-      node.leaderId = rd.softState.leaderId;
-      if (becameLeader) checker.onBecomeLeader(node, node.term, node.raw!.status().config.voters);
-    }
-    checker.checkLeaderCommitRule(node, wasLeaderInTerm, previousCommit);
-    // 2. Send.
-    for (const m of rd.messages) {
-      if (m.from !== node.id || m.to === node.id) checker.fail('message addressing', `${node.id} sends ${describeMessage(m)}`);
-      this.network.send(m, this.nowMs);
-      if (this.onSend !== undefined) this.onSend(m);
-    }
-    this.stats.messagesSent += rd.messages.length;
-    // 3. Install the snapshot, apply committed entries.
-    if (rd.snapshot !== null) {
-      sm.restore(rd.snapshot);
-      checker.onSnapshotInstalled(node, rd.snapshot.meta.lastIncludedIndex, sm.hash);
-    }
-    for (const e of rd.committedEntries) {
-      checker.onApply(node, e, sm.appliedIndex);
-      sm.apply(e);
-      checker.afterApply(node, e, sm.hash);
-    }
-    // 4. Release reads the state machine has caught up with.
-    for (const rs of rd.readStates) node.waitingReads.push(rs);
-    if (node.waitingReads.length > 0) this.releaseReads(node);
-  }
-
-  private releaseReads(node: SimNode): void {
-    const sm = node.sm!;
-    const still: ReadState[] = [];
-    for (const rs of node.waitingReads) {
-      if (rs.index > sm.appliedIndex) {
-        still.push(rs);
-        continue;
-      }
-      const pending = node.pendingReads.get(rs.context);
-      node.pendingReads.delete(rs.context);
-      this.checker.onReadReleased(node, rs, pending, sm.appliedIndex, sm.hash);
-    }
-    node.waitingReads = still;
   }
 
   /** Runs `fn`; anything it throws that is not already a violation becomes one, with the dump. */
@@ -666,82 +515,20 @@ export class Cluster {
     }
   }
 
-  // --- liveness ----------------------------------------------------------------------------------------
-
-  /**
-   * Heals every fault (network reliable, every node up) and asserts that within `boundMs` of
-   * virtual time a leader is elected, a fresh proposal commits on it, and every member applies it.
-   */
-  healAndCheckLiveness(boundMs: number): { electedAfterMs: number; committedAfterMs: number } {
-    this.network.heal();
-    this.network.profile = { ...reliableNetwork };
-    for (const node of this.nodes.values()) {
-      node.tornCrash = false;
-      if (node.paused) this.resume(node.id);
-      if (!node.up) this.restart(node.id);
-    }
-    const start = this.nowMs;
-    const deadline = start + boundMs;
-    let electedAfterMs = -1;
-    let pending: { leader: SimNode; term: number; proposalId: number; index: number } | undefined;
-    while (this.nowMs <= deadline) {
-      const leader = this.leader();
-      if (leader !== undefined) {
-        if (electedAfterMs < 0) electedAfterMs = this.nowMs - start;
-        if (pending === undefined || pending.leader !== leader || pending.term !== leader.term) {
-          const r = this.propose(leader.id);
-          pending = r.ok ? { leader, term: leader.term, proposalId: r.proposalId, index: r.index } : undefined;
-        }
-      }
-      if (pending !== undefined && this.allMembersApplied(pending.leader, pending.index) && this.checker.isAcked(pending.proposalId)) {
-        this.checker.checkAcknowledgedDurable();
-        return { electedAfterMs, committedAfterMs: this.nowMs - start };
-      }
-      this.step();
-    }
-    return this.checker.fail(
-      'liveness',
-      `after healing every fault, ${electedAfterMs < 0 ? 'no leader was elected' : 'no proposal committed on every member'} within ${boundMs} ms of virtual time`,
-    );
-  }
-
-  private allMembersApplied(leader: SimNode, index: number): boolean {
-    const config = leader.sm!.config;
-    for (const id of [...config.voters, ...config.learners]) {
-      const node = this.nodes.get(id);
-      if (node === undefined || node.sm === null || node.sm.appliedIndex < index) return false;
-    }
-    return true;
+  /** See {@link healAndCheckLiveness}. */
+  healAndCheckLiveness(boundMs: number): LivenessResult {
+    return healAndCheckLiveness(this, boundMs);
   }
 
   // --- trace and dump ----------------------------------------------------------------------------------
 
-  private record(kind: string, what: Message | string): void {
-    const event: TraceEvent = { n: this.events, at: this.nowMs, kind, what };
-    if (this.trace.length < this.traceLength) this.trace.push(event);
-    else this.trace[this.traceNext] = event;
-    this.traceNext = (this.traceNext + 1) % this.traceLength;
+  /** Adds an event to the trace shown in violation reports. */
+  record(kind: string, what: Message | string): void {
+    this.trace.record({ n: this.events, at: this.nowMs, kind, what });
   }
 
   /** A readable state of the whole cluster and the last events, for violation reports. */
   dump(): string {
-    const lines: string[] = [];
-    lines.push(`  virtual time ${this.nowMs} ms, event ${this.events}, ${this.network.inFlight()} messages in flight`);
-    lines.push(`  network: ${JSON.stringify(this.network.profile)}; blocked links: ${this.network.describePartitions()}`);
-    for (const node of this.nodes.values()) {
-      const d = node.durable;
-      const hs = d.hardState;
-      const tail: string[] = [];
-      for (let i = Math.max(d.snapshotIndex() + 1, d.lastIndex() - 7); i <= d.lastIndex(); i++) tail.push(`${i}@${d.termAt(i)}`);
-      lines.push(
-        `  ${node.id}: ${node.up ? node.role : 'DOWN'} term ${hs.term} vote ${hs.vote} commit ${hs.commit}` +
-          ` applied ${node.sm?.appliedIndex ?? '-'} leader ${node.leaderId} snap ${d.snapshotIndex()}@${d.snapshotTerm()}` +
-          ` log (${d.snapshotIndex()}, ${d.lastIndex()}] tail [${tail.join(' ')}]`,
-      );
-    }
-    const ordered = this.trace.length < this.traceLength ? this.trace : [...this.trace.slice(this.traceNext), ...this.trace.slice(0, this.traceNext)];
-    lines.push(`  last ${ordered.length} events:`);
-    for (const e of ordered) lines.push(`    ${formatTrace(e)}`);
-    return lines.join('\n');
+    return dumpCluster(this, this.trace.ordered());
   }
 }

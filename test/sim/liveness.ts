@@ -1,0 +1,58 @@
+/**
+ * Liveness: once every fault heals, a leader is elected and a proposal commits on every member
+ * within a bounded virtual time.
+ */
+import type { Cluster } from './cluster.js';
+import { reliableNetwork } from './network.js';
+import type { SimNode } from './sim-node.js';
+
+export interface LivenessResult {
+  electedAfterMs: number;
+  committedAfterMs: number;
+}
+
+/**
+ * Heals every fault (network reliable, every node up) and asserts that within `boundMs` of
+ * virtual time a leader is elected, a fresh proposal commits on it, and every member applies it.
+ */
+export function healAndCheckLiveness(cluster: Cluster, boundMs: number): LivenessResult {
+  cluster.network.heal();
+  cluster.network.profile = { ...reliableNetwork };
+  for (const node of cluster.nodes.values()) {
+    node.tornCrash = false;
+    if (node.paused) cluster.resume(node.id);
+    if (!node.up) cluster.restart(node.id);
+  }
+  const start = cluster.nowMs;
+  const deadline = start + boundMs;
+  let electedAfterMs = -1;
+  let pending: { leader: SimNode; term: number; proposalId: number; index: number } | undefined;
+  while (cluster.nowMs <= deadline) {
+    const leader = cluster.leader();
+    if (leader !== undefined) {
+      if (electedAfterMs < 0) electedAfterMs = cluster.nowMs - start;
+      if (pending === undefined || pending.leader !== leader || pending.term !== leader.term) {
+        const r = cluster.propose(leader.id);
+        pending = r.ok ? { leader, term: leader.term, proposalId: r.proposalId, index: r.index } : undefined;
+      }
+    }
+    if (pending !== undefined && allMembersApplied(cluster, pending.leader, pending.index) && cluster.checker.isAcked(pending.proposalId)) {
+      cluster.checker.checkAcknowledgedDurable();
+      return { electedAfterMs, committedAfterMs: cluster.nowMs - start };
+    }
+    cluster.step();
+  }
+  return cluster.checker.fail(
+    'liveness',
+    `after healing every fault, ${electedAfterMs < 0 ? 'no leader was elected' : 'no proposal committed on every member'} within ${boundMs} ms of virtual time`,
+  );
+}
+
+function allMembersApplied(cluster: Cluster, leader: SimNode, index: number): boolean {
+  const config = leader.sm!.config;
+  for (const id of [...config.voters, ...config.learners]) {
+    const node = cluster.nodes.get(id);
+    if (node === undefined || node.sm === null || node.sm.appliedIndex < index) return false;
+  }
+  return true;
+}
