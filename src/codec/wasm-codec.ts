@@ -209,7 +209,7 @@ export class WasmFrameCodec {
     }
     if (m === null || typeof m !== 'object') throw new CodecError(CodecErrorCode.malformed, `WASM codec: cannot encode ${describeValue(m)}`);
     const type = m.type as WireType;
-    const code = Object.hasOwn(TYPE_CODE, type) ? TYPE_CODE[type] : undefined;
+    const code = typeof type === 'string' && Object.hasOwn(TYPE_CODE, type) ? TYPE_CODE[type] : undefined;
     if (code === undefined) throw new CodecError(CodecErrorCode.unknownType, `cannot encode message type ${describeValue(type)}`);
     const fields = SCHEMA[type];
     let blob = this.scratch;
