@@ -37,7 +37,23 @@ export function flushLeader(r: Raft): void {
       if (pr.state !== 'replicate') break;
     }
   }
-  if (r.stepDownPending) r.becomeFollower(r.term, null);
+  if (r.stepDownPending) handOver(r);
+}
+
+/**
+ * The leader's removal committed: hand leadership to a voter that holds the whole log (TimeoutNow,
+ * as in a transfer, so the cluster need not wait out an election timeout), then step down.
+ */
+function handOver(r: Raft): void {
+  const lastIndex = r.log.lastIndex();
+  for (const id of r.config.voters) {
+    const pr = r.progress.get(id);
+    if (pr !== undefined && pr.matchIndex === lastIndex) {
+      sendTimeoutNow(r, id);
+      break;
+    }
+  }
+  r.becomeFollower(r.term, null);
 }
 
 /**
