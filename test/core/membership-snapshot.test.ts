@@ -161,3 +161,51 @@ describe('leases', () => {
     expect(t.node.status().term).toBe(term);
   });
 });
+
+describe('InstallSnapshot chunks on the follower', () => {
+  const follower = (): RawNode => {
+    const n = new RawNode(
+      { id: 'b', random: () => 0.99, tickMs: 10, electionTimeoutMinMs: 100, electionTimeoutMaxMs: 200, heartbeatIntervalMs: 20 },
+      { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: [], config: { voters: ['a', 'b', 'c'], learners: [] } },
+    );
+    for (let i = 0; i < 10; i++) n.tick();
+    return n;
+  };
+  const chunk = (offset: number, data: string, done: boolean, index = 9) => ({
+    type: 'InstallSnapshot' as const, from: 'a', to: 'b', term: 2, leaderId: 'a', lastIncludedIndex: index, lastIncludedTerm: 2,
+    offset, data: bytes(data), done, config: { voters: ['a', 'b', 'c'], learners: [] },
+  });
+  const answers = (n: RawNode): string[] => {
+    const rd = n.ready();
+    n.advance();
+    return rd.messages.map((m) => (m.type === 'InstallSnapshotResponse' ? `received ${m.bytesReceived}` : m.type === 'AppendEntriesResponse' ? `append ok ${m.lastLogIndex}` : m.type));
+  };
+
+  it('assembles chunks, repairs duplicates and gaps, and installs on the last one', () => {
+    const b = follower();
+    b.step(chunk(0, 'abc', false));
+    expect(answers(b)).toEqual(['received 3']);
+    b.step(chunk(0, 'abc', false)); // a duplicate of the first chunk restarts the assembly
+    b.step(chunk(6, 'ghi', false)); // a gap: the answer says where to continue
+    expect(answers(b)).toEqual(['received 3', 'received 3']);
+    b.step(chunk(3, 'def', false));
+    b.step(chunk(6, 'gh', true));
+    const rd = b.ready();
+    expect(rd.snapshot?.meta.lastIncludedIndex).toBe(9);
+    expect(text(rd.snapshot!.data)).toBe('abcdefgh');
+    expect(rd.hardState).toMatchObject({ term: 2, commit: 9 });
+    expect(rd.messages.map((m) => (m.type === 'InstallSnapshotResponse' ? m.bytesReceived : -1))).toEqual([6, 8]);
+    b.advance();
+    expect(b.status()).toMatchObject({ commitIndex: 9, firstIndex: 10, lastIndex: 9 });
+    // A snapshot the follower already covers is answered with where it is instead.
+    b.step(chunk(0, 'old', true, 5));
+    expect(answers(b)).toEqual(['append ok 9']);
+  });
+
+  it('a chunk of another snapshot mid-way asks the leader to start over', () => {
+    const b = follower();
+    b.step(chunk(0, 'abc', false, 9));
+    b.step(chunk(3, 'xyz', false, 12));
+    expect(answers(b)).toEqual(['received 3', 'received 0']);
+  });
+});
