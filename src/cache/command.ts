@@ -5,7 +5,8 @@
  * into an absolute `expiresAtMs`. Replicas never read a clock while applying: expiry is decided
  * once, by the leader, and carried in the entry, so every replica applies the same thing.
  *
- * Layout (little-endian): `u8 version=1, u8 op, f64 nowMs, str clientId, f64 sequence, str key`,
+ * Layout (little-endian): `u8 version=1, u8 op, f64 nowMs, str clientId, f64 sequence,
+ * f64 ackedThrough, str key`,
  * then per op: set `f64 expiresAtMs, bytes value`; delete nothing; cas `u8 hasExpected,
  * [bytes expected], f64 expiresAtMs, bytes value`; increment `f64 delta, f64 expiresAtMs`; tick
  * nothing (the key is empty). Strings and byte strings are `u32 length` + bytes.
@@ -46,6 +47,12 @@ export interface CacheSession {
   clientId: string;
   /** Increases by one per write of that client; 0 outside any session. */
   sequence: number;
+  /**
+   * Every write of this client with a sequence ≤ this has been answered, so its result may be
+   * forgotten (thesis §6.3). Lets a client pipeline writes: results of writes above it are kept, in
+   * whatever order they apply. Default `sequence − 1` (one write at a time).
+   */
+  ackedThrough?: number;
 }
 
 /** A decoded command: the request with the leader's stamps resolved. */
@@ -56,7 +63,7 @@ export type CacheCommand =
   | { op: 'increment'; key: string; delta: number; expiresAtMs: number }
   | { op: 'tick' };
 
-export type DecodedCacheCommand = CacheCommand & CacheSession;
+export type DecodedCacheCommand = CacheCommand & Required<CacheSession>;
 
 function checkKey(key: string, limits: CacheLimits): void {
   if (key.length === 0) throw new CacheError('CACHE_ERR_KEY_EMPTY', 'the key is empty');
@@ -91,12 +98,17 @@ export function encodeCacheCommand(request: CacheRequest, session: CacheSession,
   if (!Number.isSafeInteger(session.sequence) || session.sequence < 0) {
     throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', `sequence must be a non-negative safe integer; got ${session.sequence}`);
   }
+  const ackedThrough = session.ackedThrough ?? Math.max(0, session.sequence - 1);
+  if (!Number.isSafeInteger(ackedThrough) || ackedThrough < 0 || (session.sequence > 0 && ackedThrough >= session.sequence)) {
+    throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', `ackedThrough must be a non-negative integer below the sequence; got ${ackedThrough}`);
+  }
   const writer = new ByteWriter(64 + ('value' in request ? request.value.length : 0));
   writer.u8(COMMAND_VERSION);
   writer.u8(OP_CODES[request.op]);
   writer.f64(session.nowMs);
   writer.string(session.clientId);
   writer.f64(session.sequence);
+  writer.f64(ackedThrough);
   if (request.op === 'tick') {
     writer.string('');
     return writer.finish();
@@ -152,11 +164,12 @@ export function decodeCacheCommand(data: Uint8Array, limits: CacheLimits = DEFAU
   const nowMs = reader.f64();
   const clientId = reader.string(limits.clientIdBytesMax, 'client id');
   const sequence = reader.f64();
-  if (!Number.isSafeInteger(sequence) || sequence < 0 || !Number.isFinite(nowMs)) {
+  const ackedThrough = reader.f64();
+  if (!Number.isSafeInteger(sequence) || sequence < 0 || !Number.isFinite(nowMs) || !Number.isSafeInteger(ackedThrough) || ackedThrough < 0) {
     throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', 'bad session stamps');
   }
   const key = reader.string(limits.keyBytesMax, 'key');
-  const session = { nowMs, clientId, sequence };
+  const session = { nowMs, clientId, sequence, ackedThrough };
   let command: CacheCommand;
   switch (op) {
     case 'tick':

@@ -14,6 +14,8 @@ export interface CacheLimits {
   sessionsMax: number;
   /** Longest TTL a client may ask for (ms). */
   ttlMsMax: number;
+  /** Unacknowledged write results kept per client (its pipelining depth). */
+  sessionResultsMax: number;
 }
 
 export const DEFAULT_CACHE_LIMITS: CacheLimits = Object.freeze({
@@ -22,4 +24,5 @@ export const DEFAULT_CACHE_LIMITS: CacheLimits = Object.freeze({
   clientIdBytesMax: 128,
   sessionsMax: 100_000,
   ttlMsMax: 365 * 24 * 3600 * 1000,
+  sessionResultsMax: 4096,
 });

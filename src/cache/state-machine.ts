@@ -41,13 +41,17 @@ interface Item {
   expiresAtMs: number;
 }
 
+/**
+ * One client's exactly-once state: results of its writes above `ackedThrough`, by sequence.
+ * Invariant: every key of `results` is > `ackedThrough`.
+ */
 interface Session {
-  sequence: number;
-  result: CacheResult;
+  ackedThrough: number;
+  results: Map<number, CacheResult>;
 }
 
 const SNAPSHOT_MAGIC = 0x31435752; // "RWC1" little-endian
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 const OK_EMPTY: CacheResult = Object.freeze({ ok: true, code: null, value: null });
@@ -104,17 +108,26 @@ export class CacheStateMachine {
     this.purgeExpired();
     if (command.clientId === '' || command.sequence === 0) return this.execute(command);
 
-    const session = this.sessions.get(command.clientId);
-    if (session !== undefined) {
-      if (command.sequence === session.sequence) return session.result; // a retry: same answer, applied once
-      if (command.sequence < session.sequence) return fail('CACHE_ERR_STALE_SEQUENCE');
-      this.sessions.delete(command.clientId); // re-inserted below, as most recently used
+    let session = this.sessions.get(command.clientId);
+    if (session === undefined) session = { ackedThrough: 0, results: new Map() };
+    else this.sessions.delete(command.clientId); // re-inserted below, as most recently used
+    this.sessions.set(command.clientId, session);
+    if (this.sessions.size > this.limits.sessionsMax) this.sessions.delete(this.sessions.keys().next().value as string);
+
+    if (command.ackedThrough > session.ackedThrough) {
+      session.ackedThrough = command.ackedThrough;
+      for (const sequence of session.results.keys()) if (sequence <= command.ackedThrough) session.results.delete(sequence);
     }
+    if (command.sequence <= session.ackedThrough) return fail('CACHE_ERR_STALE_SEQUENCE');
+    const earlier = session.results.get(command.sequence);
+    if (earlier !== undefined) return earlier; // a retry: same answer, applied once
     const result = this.execute(command);
-    this.sessions.set(command.clientId, { sequence: command.sequence, result });
-    if (this.sessions.size > this.limits.sessionsMax) {
-      const oldest = this.sessions.keys().next().value as string;
-      this.sessions.delete(oldest);
+    session.results.set(command.sequence, result);
+    if (session.results.size > this.limits.sessionResultsMax) {
+      // Forgetting a result must not let its retry apply again: raise the floor past it instead.
+      const oldest = Math.min(...session.results.keys());
+      session.results.delete(oldest);
+      session.ackedThrough = Math.max(session.ackedThrough, oldest);
     }
     return result;
   }
@@ -208,11 +221,15 @@ export class CacheStateMachine {
     w.u32(this.sessions.size);
     for (const [clientId, session] of this.sessions) {
       w.string(clientId);
-      w.f64(session.sequence);
-      w.u8(session.result.ok ? 1 : 0);
-      w.string(session.result.code ?? '');
-      w.u8(session.result.value === null ? 0 : 1);
-      if (session.result.value !== null) w.bytes(session.result.value);
+      w.f64(session.ackedThrough);
+      w.u32(session.results.size);
+      for (const [sequence, result] of session.results) {
+        w.f64(sequence);
+        w.u8(result.ok ? 1 : 0);
+        w.string(result.code ?? '');
+        w.u8(result.value === null ? 0 : 1);
+        if (result.value !== null) w.bytes(result.value);
+      }
     }
     const body = w.finish();
     const out = new Uint8Array(body.length + 4);
@@ -245,11 +262,18 @@ export class CacheStateMachine {
     const sessions = new Map<string, Session>();
     for (let n = r.u32(); n > 0; n--) {
       const clientId = r.string(this.limits.clientIdBytesMax, 'client id');
-      const sequence = r.f64();
-      const ok = r.u8() === 1;
-      const code = r.string(256, 'result code');
-      const value = r.u8() === 1 ? r.bytes(this.limits.valueBytesMax, 'result value').slice() : null;
-      sessions.set(clientId, { sequence, result: { ok, code: code === '' ? null : code, value } });
+      const ackedThrough = r.f64();
+      const results = new Map<number, CacheResult>();
+      const count = r.u32();
+      if (count > this.limits.sessionResultsMax) throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', `session of ${clientId} holds ${count} results, over sessionResultsMax`);
+      for (let i = 0; i < count; i++) {
+        const sequence = r.f64();
+        const ok = r.u8() === 1;
+        const code = r.string(256, 'result code');
+        const value = r.u8() === 1 ? r.bytes(this.limits.valueBytesMax, 'result value').slice() : null;
+        results.set(sequence, { ok, code: code === '' ? null : code, value });
+      }
+      sessions.set(clientId, { ackedThrough, results });
     }
     r.end();
     this.items = items;

@@ -49,6 +49,8 @@ export class RaftwireClient {
   private readonly endpoints: string[];
   private preferred = 0;
   private sequence = 0;
+  /** Sequences of writes not answered yet; the lowest bounds what the cluster must remember. */
+  private readonly unanswered = new Set<number>();
   readonly clientId: string;
   private readonly retry: RetryExecutor;
 
@@ -115,8 +117,13 @@ export class RaftwireClient {
   private async request(method: string, path: string, body?: Uint8Array | string, notFoundIsUndefined = false): Promise<Response | undefined> {
     const isWrite = method !== 'GET';
     const sequence = isWrite ? ++this.sequence : 0;
-    const { value } = await this.retry.execute(() => this.attempt(method, path, body, sequence, notFoundIsUndefined));
-    return value;
+    if (isWrite) this.unanswered.add(sequence);
+    try {
+      const { value } = await this.retry.execute(() => this.attempt(method, path, body, sequence, notFoundIsUndefined));
+      return value;
+    } finally {
+      this.unanswered.delete(sequence);
+    }
   }
 
   private async attempt(method: string, path: string, body: Uint8Array | string | undefined, sequence: number, notFoundIsUndefined: boolean): Promise<Response | undefined> {
@@ -126,6 +133,7 @@ export class RaftwireClient {
     if (sequence > 0) {
       headers['x-raftwire-client-id'] = this.clientId;
       headers['x-raftwire-sequence'] = String(sequence);
+      headers['x-raftwire-acked-through'] = String(Math.min(...this.unanswered) - 1);
     }
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     let response: Response;

@@ -27,6 +27,7 @@ import type { RateLimiter } from '../resilience/index.js';
 import { HttpError } from './errors.js';
 import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResult } from './kv-service.js';
 import { ServerMetrics } from './metrics.js';
+import { attachWsProtocol } from './ws-protocol.js';
 
 export interface HttpServerOptions {
   kv: KvService;
@@ -65,6 +66,7 @@ interface RequestInfo {
   authorization: string;
   clientId: string;
   sequence: string;
+  ackedThrough: string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -93,6 +95,7 @@ export class HttpServer {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.metrics = options.metrics ?? new ServerMetrics(options.kv.node, { nodeId: options.kv.node.id });
     this.app = uWS.App();
+    attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax });
     this.routes();
   }
 
@@ -176,7 +179,12 @@ export class HttpServer {
   private async write(info: RequestInfo, request: CacheRequest): Promise<Reply> {
     const sequence = info.sequence === '' ? 0 : Number(info.sequence);
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Sequence must be a non-negative integer');
-    const result = await this.options.kv.write(request, { clientId: info.clientId, sequence: info.clientId === '' ? 0 : sequence });
+    const ackedThrough = info.ackedThrough === '' ? undefined : Number(info.ackedThrough);
+    if (ackedThrough !== undefined && (!Number.isSafeInteger(ackedThrough) || ackedThrough < 0 || ackedThrough >= sequence)) {
+      throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Acked-Through must be an integer below X-Raftwire-Sequence');
+    }
+    const session = info.clientId === '' ? { clientId: '', sequence: 0 } : { clientId: info.clientId, sequence, ackedThrough };
+    const result = await this.options.kv.write(request, session);
     this.metrics.proposals.inc({ result: result.ok ? 'ok' : result.code ?? 'error' });
     const value = result.value === null ? null : Buffer.from(result.value).toString('utf8');
     if (!result.ok) return json(statusOfResult(result), { code: result.code, message: `${request.op} refused: ${result.code}`, value });
@@ -225,6 +233,7 @@ export class HttpServer {
       authorization: req.getHeader('authorization'),
       clientId: req.getHeader('x-raftwire-client-id'),
       sequence: req.getHeader('x-raftwire-sequence'),
+      ackedThrough: req.getHeader('x-raftwire-acked-through'),
     };
     let done = false;
     const finish = (reply: Reply) => {
@@ -239,7 +248,7 @@ export class HttpServer {
         if (reply.contentType) res.writeHeader('content-type', reply.contentType);
         if (this.options.corsOrigin) {
           res.writeHeader('access-control-allow-origin', this.options.corsOrigin);
-          res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-raftwire-client-id, x-raftwire-sequence');
+          res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-raftwire-client-id, x-raftwire-sequence, x-raftwire-acked-through');
           res.writeHeader('access-control-allow-methods', 'GET, PUT, POST, DELETE, OPTIONS');
         }
         for (const [name, value] of Object.entries(reply.headers ?? {})) res.writeHeader(name, value);

@@ -18,6 +18,8 @@ export const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', '
 export interface WriteSession {
   clientId: string;
   sequence: number;
+  /** The client's writes up to this sequence are all answered (see docs/cache.md). */
+  ackedThrough?: number;
 }
 
 /** Wall clock for TTLs: the leader stamps each write with it (see docs/cache.md). */

@@ -85,6 +85,30 @@ describe('CacheStateMachine', () => {
     expect(text(h.cache.get('c', 0))).toBe('2');
   });
 
+  it('pipelined writes applied out of order are each applied once, retries answered from memory', () => {
+    const h = new Harness();
+    const inc = (sequence: number, ackedThrough: number) =>
+      h.cache.apply(++h.index, encodeCacheCommand({ op: 'increment', key: 'p', delta: sequence }, { nowMs: 0, clientId: 'pipe', sequence, ackedThrough }));
+    expect(text(inc(3, 0).value)).toBe('3');
+    expect(text(inc(1, 0).value)).toBe('4');
+    expect(text(inc(2, 0).value)).toBe('6');
+    expect(text(inc(1, 0).value)).toBe('4'); // a retry of 1: its first answer, not applied again
+    expect(text(inc(4, 3).value)).toBe('10'); // 1..3 acknowledged: their results may go
+    expect(inc(2, 1)).toMatchObject({ ok: false, code: 'CACHE_ERR_STALE_SEQUENCE' });
+    expect(text(h.cache.get('p', 0))).toBe('10');
+  });
+
+  it('keeps at most sessionResultsMax results per client, and never re-applies a forgotten one', () => {
+    const cache = new CacheStateMachine({ ...DEFAULT_CACHE_LIMITS, sessionResultsMax: 3 });
+    let index = 0;
+    const inc = (sequence: number) => cache.apply(++index, encodeCacheCommand({ op: 'increment', key: 'q', delta: 1 }, { nowMs: 0, clientId: 'c', sequence, ackedThrough: 0 }));
+    for (let sequence = 1; sequence <= 5; sequence++) inc(sequence);
+    expect(text(cache.get('q', 0))).toBe('5');
+    expect(inc(1)).toMatchObject({ ok: false, code: 'CACHE_ERR_STALE_SEQUENCE' }); // forgotten: refused, not re-applied
+    expect(text(inc(5).value)).toBe('5'); // still remembered
+    expect(text(cache.get('q', 0))).toBe('5');
+  });
+
   it('forgets the least recently used session past sessionsMax', () => {
     const h = new Harness(); // sessionsMax: 4
     for (let c = 0; c < 5; c++) h.apply({ op: 'increment', key: 'x', delta: 1 }, 0, `c${c}`, 1);

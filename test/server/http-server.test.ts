@@ -7,7 +7,8 @@ import { RateLimiter } from '../../src/resilience/index.js';
 import { type CacheNodeHandle, HttpServer, KvService, type PeerEndpoints, startCacheNode } from '../../src/server/index.js';
 import { VirtualClock } from '../../src/util/clock.js';
 import { freePorts } from '../support/ports.js';
-import { RaftwireClient } from '../../src/client/index.js';
+import WebSocket from 'ws';
+import { RaftwireClient, RaftwireWsClient } from '../../src/client/index.js';
 
 const dataRoot = mkdtempSync(join(tmpdir(), 'raftwire-server-'));
 const nodes: CacheNodeHandle[] = [];
@@ -30,7 +31,7 @@ beforeAll(async () => {
   peers = Object.fromEntries(['n1', 'n2', 'n3'].map((id, i) => [id, { raft: `127.0.0.1:${ports[i]}`, client: `http://127.0.0.1:${ports[i + 3]}` }]));
   for (const id of Object.keys(peers)) {
     nodes.push(
-      await startCacheNode({ id, peers, dataDir: join(dataRoot, id), authToken: TOKEN, corsOrigin: 'https://app.example', bodyBytesMax: 64 * 1024, requestsPerSecond: 2_000, raft: { electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300 } }),
+      await startCacheNode({ id, peers, dataDir: join(dataRoot, id), authToken: TOKEN, corsOrigin: 'https://app.example', bodyBytesMax: 64 * 1024, requestsPerSecond: 2_000, raft: { electionTimeoutMinMs: 1000, electionTimeoutMaxMs: 2000, heartbeatIntervalMs: 100 } }),
     );
   }
   const leader = await waitForLeader();
@@ -200,5 +201,43 @@ describe('rate limiting', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('binary WebSocket protocol', () => {
+  const bytes = (t: string) => new TextEncoder().encode(t);
+
+  it('pipelines many requests on one connection, following notLeader to the leader', async () => {
+    const client = await RaftwireWsClient.connect(followerUrl, { authToken: TOKEN });
+    try {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => client.set(`ws${i}`, bytes(`v${i}`))));
+      const values = await Promise.all(Array.from({ length: 200 }, (_, i) => client.get(`ws${i}`)));
+      values.forEach((v, i) => expect(new TextDecoder().decode(v)).toBe(`v${i}`));
+      expect(await client.cas('ws0', bytes('v0'), bytes('w0'))).toBe(true);
+      expect(await client.cas('ws0', bytes('v0'), bytes('x0'))).toBe(false);
+      expect(await client.delete('ws1')).toBe(true);
+      expect(await client.get('ws1')).toBeUndefined();
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses an upgrade without the token, and closes a connection sending garbage while serving others', async () => {
+    const wsUrl = `${leaderUrl.replace('http', 'ws')}/v1/ws`;
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(wsUrl);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+    });
+    expect(refused).toBe(401);
+    const code = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(wsUrl, { headers: auth });
+      ws.on('open', () => ws.send(Buffer.from('this is not a frame at all')));
+      ws.on('close', (closeCode) => resolve(closeCode));
+    });
+    expect(code).toBe(1002);
+    const healthy = await RaftwireWsClient.connect(leaderUrl, { authToken: TOKEN });
+    expect(new TextDecoder().decode(await healthy.get('ws2'))).toBe('v2');
+    healthy.close();
   });
 });

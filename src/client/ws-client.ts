@@ -1,0 +1,198 @@
+/**
+ * `RaftwireWsClient`: the binary WebSocket protocol (`/v1/ws`, docs/server.md) with many requests
+ * in flight on one connection. Requests made in the same event-loop turn go out as one message.
+ * A `notLeader` answer moves the client to the leader it names and retries there.
+ *
+ * @example
+ * ```ts
+ * const client = await RaftwireWsClient.connect('http://127.0.0.1:8001');
+ * await Promise.all(keys.map((k) => client.set(k, bytes('v'))));   // pipelined
+ * const value = await client.get('k1');
+ * client.close();
+ * ```
+ */
+import WebSocket from 'ws';
+import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto } from '../codec/index.js';
+import { RaftwireClientError } from './http-client.js';
+
+export interface RaftwireWsClientOptions {
+  authToken?: string;
+  consistency?: 'linearizable' | 'lease' | 'stale';
+  clientId?: string;
+  /** Per-request timeout, ms. Default 5000. */
+  timeoutMs?: number;
+  /** How often a request may follow a `notLeader` answer to another node. Default 3. */
+  leaderHopsMax?: number;
+}
+
+interface Pending {
+  request: ClientRequest;
+  resolve(reply: ClientReply): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+  hops: number;
+}
+
+export class RaftwireWsClient {
+  private socket!: WebSocket;
+  private nextRequestId = 1;
+  private sequence = 0;
+  private readonly pending = new Map<number, Pending>();
+  private queue: { request: ClientRequest; requestId: number }[] = [];
+  private flushScheduled = false;
+  /** While moving to the leader: requests to send there, in sequence order, once connected. */
+  private moving: Promise<void> | null = null;
+  private replay: Pending[] = [];
+  readonly clientId: string;
+
+  private constructor(
+    private endpoint: string,
+    private readonly options: RaftwireWsClientOptions,
+  ) {
+    this.clientId = options.clientId ?? `ws-${Math.random().toString(36).slice(2, 12)}`;
+  }
+
+  static async connect(endpoint: string, options: RaftwireWsClientOptions = {}): Promise<RaftwireWsClient> {
+    const client = new RaftwireWsClient(endpoint.replace(/\/$/, ''), options);
+    await client.open();
+    return client;
+  }
+
+  private open(): Promise<void> {
+    const url = `${this.endpoint.replace(/^http/, 'ws')}/v1/ws?consistency=${this.options.consistency ?? 'linearizable'}`;
+    const socket = new WebSocket(url, { headers: this.options.authToken ? { authorization: `Bearer ${this.options.authToken}` } : {} });
+    socket.binaryType = 'nodebuffer';
+    this.socket = socket;
+    socket.on('message', (data: Buffer) => {
+      if (this.socket === socket) this.onMessage(data);
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      for (const [id, p] of this.pending) this.settle(id, p, new RaftwireClientError('CLIENT_ERR_CONNECTION_LOST', `connection to ${this.endpoint} closed`, 0, true));
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', (error) => reject(new RaftwireClientError('CLIENT_ERR_UNREACHABLE', `${url}: ${error.message}`, 0, true)));
+    });
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.call({ op: 'get', key, value: null, expected: null, ttlMs: 0 }).then((r) => (r.status === 'notFound' ? undefined : r.value ?? new Uint8Array(0)));
+  }
+
+  async set(key: string, value: Uint8Array, ttlMs = 0): Promise<void> {
+    await this.call({ op: 'set', key, value, expected: null, ttlMs });
+  }
+
+  /** True if the key existed. */
+  delete(key: string): Promise<boolean> {
+    return this.call({ op: 'delete', key, value: null, expected: null, ttlMs: 0 }).then((r) => r.status === 'ok');
+  }
+
+  /** True if the value was `expected` (null: absent) and is now `value`. */
+  cas(key: string, expected: Uint8Array | null, value: Uint8Array, ttlMs = 0): Promise<boolean> {
+    return this.call({ op: 'cas', key, value, expected, ttlMs }).then((r) => r.status === 'ok');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private call(fields: Omit<ClientRequest, 'type' | 'clientId' | 'sequence'>): Promise<ClientReply> {
+    const isWrite = fields.op !== 'get';
+    const request: ClientRequest = { type: 'ClientRequest', ...fields, clientId: isWrite ? this.clientId : '', sequence: isWrite ? ++this.sequence : 0 };
+    return new Promise<ClientReply>((resolve, reject) => this.enqueue({ request, resolve, reject, hops: 0, timer: undefined as unknown as NodeJS.Timeout })).then((reply) => {
+      if (reply.status === 'ok' || reply.status === 'notFound' || reply.status === 'conflict') return reply;
+      throw new RaftwireClientError(reply.code || 'CLIENT_ERR_FAILED', `${fields.op} ${fields.key}: ${reply.status} ${reply.code}`, 0, reply.status === 'notLeader');
+    });
+  }
+
+  private enqueue(p: Pending): void {
+    if (this.moving !== null) {
+      this.replay.push(p); // sent after the move, in order
+      return;
+    }
+    const requestId = this.nextRequestId;
+    this.nextRequestId = this.nextRequestId >= 0xffffffff ? 1 : this.nextRequestId + 1; // u32 on the wire, 0 unused
+    p.timer = setTimeout(() => this.settle(requestId, p, new RaftwireClientError('CLIENT_ERR_TIMEOUT', `no answer within ${this.options.timeoutMs ?? 5000} ms`, 0, true)), this.options.timeoutMs ?? 5000);
+    this.pending.set(requestId, p);
+    this.queue.push({ request: p.request, requestId });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Coalesces every request made this turn into one message. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0 || this.socket.readyState !== WebSocket.OPEN) return;
+    let size = 0;
+    for (const { request } of this.queue) size += encodedFrameSize(request);
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const { request, requestId } of this.queue) offset += encodeFrameInto(request, requestId, out, offset);
+    this.queue = [];
+    this.socket.send(out);
+  }
+
+  private onMessage(data: Buffer): void {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let offset = 0; offset < bytes.length; ) {
+      const result = decodeFrame(bytes, offset);
+      if (result.status !== 'ok' || result.message.type !== 'ClientReply') {
+        this.socket.terminate();
+        return;
+      }
+      offset += result.consumed;
+      const p = this.pending.get(result.requestId);
+      if (p === undefined) continue;
+      const reply = result.message;
+      if (reply.status === 'notLeader' && reply.leaderHint?.startsWith('http') && p.hops < (this.options.leaderHopsMax ?? 3)) {
+        this.pending.delete(result.requestId);
+        clearTimeout(p.timer);
+        this.replay.push({ ...p, hops: p.hops + 1 });
+        this.moving ??= this.moveTo(reply.leaderHint);
+        continue;
+      }
+      this.settle(result.requestId, p, reply);
+    }
+  }
+
+  /**
+   * Reconnects to the leader and replays there every request not answered yet, in sequence order
+   * (same client id and sequence, so each write still applies once). The server infers what this
+   * client has seen answered from the order of its writes on a connection, so order matters.
+   */
+  private async moveTo(endpoint: string): Promise<void> {
+    const old = this.socket;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      this.replay.push(p);
+    }
+    this.pending.clear();
+    let failure: Error | null = null;
+    if (endpoint !== this.endpoint) {
+      this.endpoint = endpoint;
+      try {
+        await this.open();
+        old.close();
+      } catch (error) {
+        failure = error as Error;
+      }
+    }
+    this.moving = null;
+    const requests = this.replay.splice(0).sort((a, b) => a.request.sequence - b.request.sequence);
+    for (const p of requests) {
+      if (failure) p.reject(failure);
+      else this.enqueue(p);
+    }
+  }
+
+  private settle(requestId: number, p: Pending, outcome: ClientReply | Error): void {
+    if (!this.pending.delete(requestId)) return;
+    clearTimeout(p.timer);
+    if (outcome instanceof Error) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The binary client protocol over WebSocket (`/v1/ws`), for pipelined clients: each binary message
+ * carries one or more codec frames (`ClientRequest`, docs/wire-format.md), answered by
+ * `ClientReply` frames with the same `requestId`, in completion order. Many requests may be in
+ * flight on one connection; replies finishing in the same event-loop turn go out as one message.
+ *
+ * Reads use the consistency named at connect time (`/v1/ws?consistency=lease`; linearizable by
+ * default). On a follower, writes and non-stale reads answer `notLeader` with `leaderHint` set to
+ * the leader's client URL (or its id when the URL is unknown); the client reconnects there.
+ * A malformed frame closes the connection (code 1002) and costs the server nothing else.
+ */
+import type uWS from 'uWebSockets.js';
+import type { CacheRequest } from '../cache/index.js';
+import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto } from '../codec/index.js';
+import { NotLeaderError, isRaftwireError } from '../core/errors.js';
+import { CONSISTENCIES, type Consistency, type KvService } from './kv-service.js';
+
+export interface WsProtocolOptions {
+  kv: KvService;
+  leaderUrl?: (nodeId: string) => string | undefined;
+  authToken?: string;
+  /** Largest incoming message, bytes. */
+  payloadBytesMax: number;
+  /** Requests one connection may have in flight; past it the connection is closed (1008). */
+  inflightPerConnectionMax?: number;
+  /** Bytes buffered for a slow reader before it is disconnected. */
+  backpressureBytesMax?: number;
+}
+
+interface ConnectionState {
+  consistency: Consistency;
+  /** Write sequences received on this connection and not yet answered, per client id. */
+  unanswered: Map<string, Set<number>>;
+  inflight: number;
+  outgoing: { reply: ClientReply; requestId: number }[];
+  flushScheduled: boolean;
+  closed: boolean;
+}
+
+const PROTOCOL_ERROR = 1002;
+const POLICY_VIOLATION = 1008;
+
+export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptions): void {
+  const inflightMax = options.inflightPerConnectionMax ?? 4096;
+  app.ws<ConnectionState>('/v1/ws', {
+    maxPayloadLength: options.payloadBytesMax,
+    maxBackpressure: options.backpressureBytesMax ?? 16 * 1024 * 1024,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 120,
+    upgrade: (res, req, context) => {
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const consistency = (query.get('consistency') ?? 'linearizable') as Consistency;
+      const authorization = req.getHeader('authorization');
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      if (options.authToken !== undefined && authorization !== `Bearer ${options.authToken}` && query.get('token') !== options.authToken) {
+        res.writeStatus('401 Unauthorized').end(JSON.stringify({ code: 'HTTP_ERR_UNAUTHORIZED', message: 'a valid bearer token is required' }));
+        return;
+      }
+      if (!CONSISTENCIES.includes(consistency)) {
+        res.writeStatus('400 Bad Request').end(JSON.stringify({ code: 'HTTP_ERR_BAD_REQUEST', message: `consistency must be one of ${CONSISTENCIES.join(', ')}` }));
+        return;
+      }
+      const state: ConnectionState = { consistency, unanswered: new Map(), inflight: 0, outgoing: [], flushScheduled: false, closed: false };
+      res.upgrade(state, key, protocol, extensions, context);
+    },
+    message: (ws, message, isBinary) => {
+      const state = ws.getUserData();
+      if (!isBinary) return ws.end(PROTOCOL_ERROR, 'binary frames only');
+      // uWS reuses `message` after this callback: copy once, then decode frames as views of the copy.
+      const bytes = new Uint8Array(message.slice(0));
+      let offset = 0;
+      while (offset < bytes.length) {
+        const result = decodeFrame(bytes, offset);
+        if (result.status !== 'ok') return ws.end(PROTOCOL_ERROR, result.status === 'error' ? result.error.code : 'truncated frame');
+        offset += result.consumed;
+        if (result.message.type !== 'ClientRequest') return ws.end(PROTOCOL_ERROR, 'expected ClientRequest frames');
+        if (++state.inflight > inflightMax) return ws.end(POLICY_VIOLATION, `over ${inflightMax} requests in flight`);
+        const requestId = result.requestId;
+        const request = result.message;
+        // The client counts a write answered only when its reply arrives on this connection, so
+        // everything below the lowest write still in flight here has been answered.
+        let pending: Set<number> | undefined;
+        let ackedThrough = 0;
+        if (request.op !== 'get' && request.sequence > 0) {
+          pending = state.unanswered.get(request.clientId);
+          if (pending === undefined) state.unanswered.set(request.clientId, (pending = new Set()));
+          pending.add(request.sequence);
+          ackedThrough = Math.min(...pending) - 1;
+        }
+        serve(options, state.consistency, request, ackedThrough).then((reply) => {
+          state.inflight--;
+          pending?.delete(request.sequence);
+          if (pending?.size === 0) state.unanswered.delete(request.clientId);
+          if (state.closed) return;
+          state.outgoing.push({ reply, requestId });
+          if (!state.flushScheduled) {
+            state.flushScheduled = true;
+            setImmediate(() => flush(ws, state));
+          }
+        });
+      }
+    },
+    close: (ws) => {
+      ws.getUserData().closed = true;
+    },
+  });
+}
+
+/** Sends every reply ready this turn as one message. */
+function flush(ws: uWS.WebSocket<ConnectionState>, state: ConnectionState): void {
+  state.flushScheduled = false;
+  if (state.closed || state.outgoing.length === 0) return;
+  let size = 0;
+  for (const { reply } of state.outgoing) size += encodedFrameSize(reply);
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const { reply, requestId } of state.outgoing) offset += encodeFrameInto(reply, requestId, out, offset);
+  state.outgoing.length = 0;
+  ws.send(out, true);
+}
+
+function reply(status: ClientReply['status'], code = '', value: Uint8Array | null = null, leaderHint: string | null = null): ClientReply {
+  return { type: 'ClientReply', status, code, value, leaderHint };
+}
+
+function toCacheRequest(request: ClientRequest): CacheRequest {
+  switch (request.op) {
+    case 'set':
+      return { op: 'set', key: request.key, value: request.value ?? new Uint8Array(0), ttlMs: request.ttlMs || undefined };
+    case 'delete':
+      return { op: 'delete', key: request.key };
+    case 'cas':
+      return { op: 'cas', key: request.key, expected: request.expected, value: request.value ?? new Uint8Array(0), ttlMs: request.ttlMs || undefined };
+    case 'get':
+      throw new Error('get is not a write');
+  }
+}
+
+async function serve(options: WsProtocolOptions, consistency: Consistency, request: ClientRequest, ackedThrough: number): Promise<ClientReply> {
+  try {
+    if (request.op === 'get') {
+      const value = await options.kv.get(request.key, consistency);
+      return value === undefined ? reply('notFound', 'KV_ERR_NOT_FOUND') : reply('ok', '', value);
+    }
+    const result = await options.kv.write(toCacheRequest(request), { clientId: request.clientId, sequence: request.sequence, ackedThrough });
+    if (result.ok) return request.op === 'delete' ? reply(result.value === null ? 'notFound' : 'ok', '', null) : reply('ok');
+    return reply(result.code === 'CACHE_ERR_CAS_MISMATCH' ? 'conflict' : 'error', result.code ?? 'CACHE_ERR_UNKNOWN', result.value);
+  } catch (error) {
+    if (error instanceof NotLeaderError) {
+      const hint = error.leaderId === null ? null : options.leaderUrl?.(error.leaderId) ?? error.leaderId;
+      return reply('notLeader', error.code, null, hint);
+    }
+    return reply('error', isRaftwireError(error) ? error.code : 'SERVER_ERR_INTERNAL');
+  }
+}
