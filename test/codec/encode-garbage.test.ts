@@ -7,6 +7,11 @@ import { requireWasmCodec } from './wasm-loader.js';
 
 const wasm = requireWasmCodec();
 
+// Deterministic by default so the default run cannot flake; CODEC_FC_SEED=random explores (a failure
+// prints the seed to replay with CODEC_FC_SEED=<seed>).
+const SEED = process.env['CODEC_FC_SEED'] === 'random' ? Date.now() % 2 ** 31 : Number(process.env['CODEC_FC_SEED'] ?? 20_261_122);
+
+
 // What one encoder does with a message: its bytes, or the code of the CodecError it threw. Any
 // other throw is a bug (bad input must be a typed error).
 function outcome(codec: FrameCodec, message: unknown): string {
@@ -29,7 +34,7 @@ describe('encoding a message with one field replaced by anything', () => {
         const bad = { ...message, [key]: value };
         expect(outcome(wasm, bad)).toBe(outcome(tsCodec, bad));
       }),
-      { numRuns: 1500 },
+      { numRuns: 1500, seed: SEED },
     );
   });
 
