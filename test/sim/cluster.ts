@@ -59,6 +59,11 @@ export interface ClusterOptions {
   amnesia?: 'vote' | 'lastEntry';
   /** Events kept for the violation dump. Default {@link traceEventsMax}. */
   traceEvents?: number;
+  /**
+   * A resumed node skips the ticks it missed (a tick driver that counts timer callbacks instead of
+   * measuring elapsed time). Only to show what that does to lease reads; default false.
+   */
+  resumeWithoutCatchUp?: boolean;
 }
 
 export interface ClusterStats {
@@ -113,6 +118,7 @@ export class Cluster {
   private nextReadContext = 1;
   private readonly trace: TraceRing;
   readonly amnesia: ClusterOptions['amnesia'];
+  private readonly resumeWithoutCatchUp: boolean;
   /** Drives the fault choices made inside the cluster (torn crashes, unreachable reports). */
   readonly faultPrng: Prng;
 
@@ -132,6 +138,7 @@ export class Cluster {
     this.replay = options.replay ?? `(seed ${options.seed})`;
     this.amnesia = options.amnesia;
     this.trace = new TraceRing(options.traceEvents ?? traceEventsMax);
+    this.resumeWithoutCatchUp = options.resumeWithoutCatchUp ?? false;
     this.checker = new Checker({
       seed: options.reportSeed ?? options.seed,
       event: () => this.events,
@@ -317,7 +324,7 @@ export class Cluster {
     this.record('resume', `${id} after ${node.missedTicks} ticks, ${node.held.length} messages held`);
     node.paused = false;
     const raw = node.raw;
-    const missed = node.missedTicks;
+    const missed = this.resumeWithoutCatchUp ? 0 : node.missedTicks;
     const held = node.held;
     node.missedTicks = 0;
     node.held = [];
