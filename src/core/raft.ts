@@ -10,12 +10,12 @@
  */
 import { applyConfChange, confChangeProblem, copyConfig, decodeConfChange } from './conf-change.js';
 import type { ResolvedRaftConfig } from './config.js';
-import { assert, assertNever, NotLeaderError } from './errors.js';
+import { assert, assertNever, NotLeaderError, ProposalDroppedError } from './errors.js';
 import { handleAppendEntries, handleInstallSnapshot, type IncomingSnapshot } from './follower.js';
 import { Progress } from './progress.js';
 import { voteResult } from './quorum.js';
 import { RaftLog } from './raft-log.js';
-import { ReadOnly } from './read-only.js';
+import { PENDING_READS_MAX, ReadOnly } from './read-only.js';
 import type { ReadState } from './ready.js';
 import {
   bcastHeartbeat,
@@ -504,6 +504,9 @@ export class Raft {
 
   readIndex(context: number): void {
     if (this.role !== 'leader') throw new NotLeaderError(this.leaderId);
+    if (this.readOnly.pendingCount + this.readsAwaitingTermCommit.length >= PENDING_READS_MAX) {
+      throw new ProposalDroppedError(`${PENDING_READS_MAX} reads are waiting for confirmation (PENDING_READS_MAX); retry later`);
+    }
     if (!committedInTerm(this)) {
       this.readsAwaitingTermCommit.push(context);
       return;

@@ -127,7 +127,9 @@ export class RawNode {
   /**
    * A linearizable read (ReadIndex, thesis §6.4): a ReadState `{ context, index }` comes out in a
    * later Ready once a quorum confirmed this leader; serve the read when applied ≥ index.
-   * Throws {@link NotLeaderError} on a follower.
+   * Throws {@link NotLeaderError} on a follower, {@link ProposalDroppedError} when
+   * `PENDING_READS_MAX` reads already wait. Reads still unconfirmed when leadership is lost are
+   * dropped without an answer (time out and retry).
    */
   readIndex(context: number): void {
     this.raft.readIndex(context);
