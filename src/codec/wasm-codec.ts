@@ -202,7 +202,7 @@ export class WasmFrameCodec {
     return blob;
   }
 
-  /** Marshals `m` and encodes it; returns [address, size] of the frame in linear memory. */
+  /** Marshals `m` and encodes it at `lastOut` in linear memory; returns the frame size. */
   private encodeToMemory(m: WireMessage, requestId: number): number {
     if (!(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffff_ffff)) {
       throw new CodecError(CodecErrorCode.integerRange, `requestId must be a u32; got ${describeValue(requestId)}`);
