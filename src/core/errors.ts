@@ -92,3 +92,13 @@ export class InvalidRestoredStateError extends RaftwireError {
     super('RAFT_ERR_INVALID_RESTORED_STATE', message);
   }
 }
+
+/**
+ * A message breaks Raft's structure (entries not contiguous after prevLogIndex, a term above the
+ * message's own, …). Nothing was changed; the node keeps serving.
+ */
+export class InvalidMessageError extends RaftwireError {
+  constructor(message: string) {
+    super('RAFT_ERR_INVALID_MESSAGE', message);
+  }
+}

@@ -29,6 +29,7 @@ import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
 import type { Ready, SoftState } from './ready.js';
 import { leaseRead, propose, proposeConfChange, transferLeader } from './requests.js';
+import { validateMessage } from './validate.js';
 import type { ClusterConfig, ConfChange, Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
 
 export { resolveRaftConfig } from './config.js';
@@ -100,8 +101,12 @@ export class RawNode {
     this.raft.tick();
   }
 
-  /** A message addressed to this node. Messages from older terms are answered or dropped, never thrown on. */
+  /**
+   * A message addressed to this node. Messages from older terms are answered or dropped. A message
+   * that breaks Raft's structure throws {@link InvalidMessageError} before changing anything.
+   */
   step(message: Message): void {
+    validateMessage(message);
     this.raft.step(message);
   }
 

@@ -157,7 +157,7 @@ describe('leases', () => {
     const t = [...c.nodes.values()].find((x) => x.node.status().role !== 'leader')!;
     c.restart(t.id);
     const term = t.node.status().term;
-    t.node.step({ type: 'RequestVote', from: 'z', to: t.id, term: term + 1, candidateId: 'z', lastLogIndex: 999, lastLogTerm: 999, preVote: false, leadershipTransfer: false });
+    t.node.step({ type: 'RequestVote', from: 'z', to: t.id, term: term + 1, candidateId: 'z', lastLogIndex: 999, lastLogTerm: term + 1, preVote: false, leadershipTransfer: false });
     expect(t.node.status().term).toBe(term);
   });
 });

@@ -317,3 +317,23 @@ describe('restart', () => {
     expect(follower.applied.map((x) => x.index)).toEqual(Array.from({ length: after.commitIndex }, (_, i) => i + 1));
   });
 });
+
+describe('bad messages', () => {
+  it('are refused with InvalidMessageError before they change anything, and the node keeps serving', () => {
+    const a = node('a', { term: 2, entries: [e(1, 1), e(2, 2)], commit: 1 });
+    const before = a.status();
+    const bad: Message[] = [
+      { type: 'AppendEntries', from: 'b', to: 'a', term: 3, leaderId: 'b', prevLogIndex: 2, prevLogTerm: 2, entries: [e(4, 3)], leaderCommit: 0, context: 0 },
+      { type: 'AppendEntries', from: 'b', to: 'a', term: 3, leaderId: 'b', prevLogIndex: 2, prevLogTerm: 2, entries: [e(3, 4)], leaderCommit: 0, context: 0 },
+      { type: 'AppendEntries', from: 'b', to: 'a', term: 3, leaderId: 'b', prevLogIndex: -1, prevLogTerm: 0, entries: [], leaderCommit: 0, context: 0 },
+      { type: 'RequestVote', from: 'b', to: 'a', term: 3, candidateId: 'b', lastLogIndex: 5, lastLogTerm: 9, preVote: false, leadershipTransfer: false },
+      { type: 'InstallSnapshot', from: 'b', to: 'a', term: 3, leaderId: 'b', lastIncludedIndex: 5, lastIncludedTerm: 2, offset: -4, data: new Uint8Array(1), done: true, config: { voters: ['a'], learners: [] } },
+    ];
+    for (const m of bad) {
+      expect(() => a.step(m)).toThrow(expect.objectContaining({ code: 'RAFT_ERR_INVALID_MESSAGE' }));
+    }
+    expect(a.status()).toEqual(before);
+    a.step({ type: 'AppendEntries', from: 'b', to: 'a', term: 3, leaderId: 'b', prevLogIndex: 2, prevLogTerm: 2, entries: [e(3, 3)], leaderCommit: 3, context: 0 });
+    expect(a.status()).toMatchObject({ term: 3, leaderId: 'b', lastIndex: 3, commitIndex: 3 });
+  });
+});
