@@ -39,7 +39,6 @@ import type {
 
 const EMPTY = new Uint8Array(0);
 
-
 export interface RaftInit {
   hardState: HardState;
   snapshot: Snapshot | null;
