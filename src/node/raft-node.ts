@@ -253,8 +253,10 @@ export class RaftNode<Result = unknown> {
   }
 
   private async processLoop(): Promise<void> {
-    // Yield once so that a burst of proposals/steps in this turn lands in one Ready (batching).
-    await Promise.resolve();
+    // Yield to the end of this event-loop iteration, not just this microtask: requests from every
+    // socket that was readable in the same poll then land in one Ready, so one heartbeat round
+    // confirms all their reads and one log write carries all their proposals (batching).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     let round = 0;
     do {
       this.processAgain = false;
