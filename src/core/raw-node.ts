@@ -96,7 +96,10 @@ export class RawNode {
     this.prevSoftState = { role: this.raft.role, leaderId: this.raft.leaderId };
   }
 
-  /** One logical tick (`tickMs` of time): drives election timeouts and heartbeats. */
+  /**
+   * One logical tick (`tickMs` of time): drives election timeouts, heartbeats and leases. Derive
+   * ticks from elapsed monotonic time and replay missed ones after a pause, before serving reads.
+   */
   tick(): void {
     this.raft.tick();
   }
