@@ -337,3 +337,28 @@ describe('bad messages', () => {
     expect(a.status()).toMatchObject({ term: 3, leaderId: 'b', lastIndex: 3, commitIndex: 3 });
   });
 });
+
+describe('flow control', () => {
+  it('pipelines at most maxInflightMessages appends, and reportUnreachable falls back to probing', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { maxInflightMessages: 2, maxBatchBytes: 1 });
+    const leader = c.electLeader();
+    settleOnce(c);
+    const follower = [...c.nodes.values()].find((t) => t !== leader)!;
+    for (let i = 0; i < 10; i++) leader.node.propose(bytes(`v${i}`));
+    expect(leader.node.hasReady()).toBe(true);
+    const rd = leader.node.ready();
+    const appends = rd.messages.filter((m) => m.type === 'AppendEntries' && m.to === follower.id);
+    expect(appends.length).toBe(2); // one entry each (maxBatchBytes 1), two in flight
+    expect(leader.node.status().progress!.get(follower.id)).toMatchObject({ state: 'replicate' });
+    leader.node.advance();
+    leader.node.reportUnreachable(follower.id);
+    const pr = leader.node.status().progress!.get(follower.id)!;
+    expect(pr.state).toBe('probe');
+    expect(pr.nextIndex).toBe(pr.matchIndex + 1);
+  });
+});
+
+function settleOnce(c: TestCluster): void {
+  c.tick();
+  c.stabilize();
+}
