@@ -3,6 +3,7 @@ import { VirtualClock } from '../../src/util/clock.js';
 import { InMemoryHub, InMemoryNetwork } from '../../src/transport/in-memory.js';
 import type { RaftRpcHandlers } from '../../src/transport/types.js';
 import type { RaftwireError } from '../../src/core/errors.js';
+import { ReliableNetwork } from '../../src/transport/reliable.js';
 
 const vote = { term: 1, candidateId: 'n1', lastLogIndex: 0, lastLogTerm: 0 };
 
@@ -141,5 +142,39 @@ describe('InMemoryNetwork under faults (virtual clock)', () => {
     const after = outcome(nets[0]!.sendRequestVote('n2', vote));
     await drain(clock);
     expect(await after).toBe('ok');
+  });
+
+  it('reordering lets later requests overtake earlier ones', async () => {
+    const { nets, clock } = await cluster(['n1', 'n2'], { seed: 8, reorderRate: 0.5, reorderDelayMaxMs: 30 }, { baseDelay: 1 });
+    const arrived: number[] = [];
+    nets[1]!.registerHandlers({ ...counting().handlers, onRequestVote: (req) => { arrived.push(req.term); return { term: req.term, voteGranted: true }; } });
+    const calls = Array.from({ length: 50 }, (_, i) => nets[0]!.sendRequestVote('n2', { ...vote, term: i + 1 }));
+    await drain(clock);
+    await Promise.all(calls);
+    expect([...arrived].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(arrived).not.toEqual([...arrived].sort((a, b) => a - b));
+  });
+
+  it('ReliableNetwork over a lossy link turns most timeouts into answers, within its retry budget', async () => {
+    const run = async (reliable: boolean): Promise<Outcome[]> => {
+      const { nets, clock } = await cluster(['n1', 'n2'], { seed: 21 }, { baseDelay: 2, jitter: 3, dropRate: 0.3, timeout: 10_000 });
+      const attempts: number[] = [];
+      const sender = reliable
+        ? new ReliableNetwork(nets[0]!, { clock, maxRetries: 4, initialTimeout: 50, maxTimeout: 200, retryDelay: 10, random: () => 0.5, onRetry: (_e, attempt) => attempts.push(attempt) })
+        : nets[0]!;
+      const calls = Array.from({ length: 100 }, () => outcome(sender.sendRequestVote('n2', vote)));
+      await drain(clock);
+      const result = await Promise.all(calls);
+      if (reliable) expect(Math.max(...attempts)).toBeLessThanOrEqual(4);
+      for (const net of nets) await net.stop();
+      return result;
+    };
+    const plain = await run(false);
+    const retried = await run(true);
+    const ok = (o: Outcome[]): number => o.filter((x) => x === 'ok').length;
+    // Each attempt survives both legs with p = 0.49; five attempts fail together with p < 0.04.
+    expect(ok(plain)).toBeLessThan(70);
+    expect(ok(retried)).toBeGreaterThan(90);
+    for (const o of retried) expect(['ok', 'TRANSPORT_ERR_RETRY_EXHAUSTED']).toContain(o);
   });
 });
