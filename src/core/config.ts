@@ -31,7 +31,10 @@ export interface RaftConfig {
   checkQuorum?: boolean;
   /** Append messages in flight to one follower in the replicate state. Default 256. */
   maxInflightMessages?: number;
-  /** Largest total entry payload in one AppendEntries. Default 1 MiB. */
+  /**
+   * Largest total size of the entries in one AppendEntries: payloads plus 24 bytes per entry (one
+   * entry is always allowed, whatever its size). Default 1 MiB.
+   */
   maxBatchBytes?: number;
   /** Largest InstallSnapshot chunk. Default 1 MiB. */
   maxSnapshotChunkBytes?: number;

@@ -18,6 +18,9 @@
 import { assert } from './errors.js';
 import type { Entry } from './types.js';
 
+/** What an entry costs in a message beyond its payload (index, term, type, length), for batching. */
+export const ENTRY_HEADER_BYTES = 24;
+
 export class RaftLog {
   /** Index and term of the last entry folded into the snapshot (0, 0 when none). */
   snapshotIndex: number;
@@ -98,7 +101,10 @@ export class RaftLog {
     return lastTerm > ourTerm || (lastTerm === ourTerm && lastIndex >= this.lastIndex());
   }
 
-  /** Entries in [lo, hi), at most `maxBytes` of payload but always at least one entry. */
+  /**
+   * Entries in [lo, hi), at most `maxBytes` counting each entry as its payload plus
+   * {@link ENTRY_HEADER_BYTES} (so empty entries are bounded too), but always at least one entry.
+   */
   slice(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
     if (!(lo > this.snapshotIndex && hi <= this.lastIndex() + 1 && lo <= hi)) {
       assert(false, () => `slice [${lo}, ${hi}) outside the log: ${this.describe()}`);
@@ -108,7 +114,7 @@ export class RaftLog {
     if (maxBytes !== Number.POSITIVE_INFINITY) {
       let bytes = 0;
       for (let k = start; k < end; k++) {
-        bytes += this.entries[k].data.length;
+        bytes += this.entries[k].data.length + ENTRY_HEADER_BYTES;
         if (bytes > maxBytes && k > start) {
           end = k;
           break;
