@@ -17,7 +17,8 @@ let slabUsed = 0;
 /** A fresh region of `size` bytes for one frame; the caller overwrites all of it. */
 export function allocFrame(size: number): Uint8Array {
   if (size > FRAME_SLAB_BYTES_MAX) return new Uint8Array(size);
-  if (slabUsed + size > SLAB_BYTES) {
+  // A detached slab (someone transferred a frame's buffer to a worker) has byteLength 0.
+  if (slabUsed + size > SLAB_BYTES || slab.byteLength === 0) {
     slab = new ArrayBuffer(SLAB_BYTES);
     slabUsed = 0;
   }

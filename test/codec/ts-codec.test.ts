@@ -5,6 +5,9 @@ import {
 } from '../../src/codec/index.js';
 import { crc32cTs } from '../../src/codec/crc32c-ts.js';
 import { SAMPLES } from './samples.js';
+import { requireWasmCodec } from './wasm-loader.js';
+
+const wasm = requireWasmCodec();
 
 function reseal(frame: Uint8Array): Uint8Array {
   // Recomputes the checksum after a test edits a frame, so the edit itself is what gets rejected.
@@ -43,6 +46,16 @@ describe('TS codec', () => {
     expect(data.buffer).toBe(frame.buffer);
     frame[data.byteOffset - frame.byteOffset] = 0x21;
     expect(data[0]).toBe(0x21);
+  });
+
+  it('keeps encoding after a frame\'s slab was transferred away (detached)', () => {
+    const frame = encodeFrame(SAMPLES.timeoutNow!, 1);
+    structuredClone(frame.buffer, { transfer: [frame.buffer] });
+    expect(frame.buffer.byteLength).toBe(0);
+    for (const codec of [tsCodec, wasm]) {
+      const again = codec.encodeFrame(SAMPLES.timeoutNow!, 2);
+      expect(decodeFrame(again).status).toBe('ok');
+    }
   });
 
   it('writes several frames into one buffer and decodes them in sequence', () => {
