@@ -36,6 +36,20 @@ describe('forEachFrame', () => {
     expect([...borrowed[0]!.entries[0]!.data]).toEqual([1, 2, 3]);
   });
 
+  it('copies large payload frames too, and leaves heartbeats and votes in place', () => {
+    const big: AppendEntriesRequest = { ...append, entries: Array.from({ length: 8 }, (_, i) => ({ index: 8 + i, term: 3, type: 'normal' as const, data: new Uint8Array(200).fill(i + 1) })) };
+    const heartbeat: AppendEntriesRequest = { ...append, entries: [] };
+    const bytes = concat(encodeFrame(heartbeat, 1), encodeFrame(big, 2), encodeFrame(vote, 3));
+    const seen: WireMessage[] = [];
+    expect(forEachFrame(bytes, false, (m) => seen.push(m))).toBeUndefined();
+    bytes.fill(0);
+    expect(seen.map((m) => m.type)).toEqual(['AppendEntries', 'AppendEntries', 'RequestVote']);
+    expect((seen[0] as AppendEntriesRequest).entries).toEqual([]);
+    const entries = (seen[1] as AppendEntriesRequest).entries;
+    expect(entries.map((e) => e.data[0])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(entries.every((e) => e.data.length === 200 && e.data.every((b) => b === e.data[0]))).toBe(true);
+  });
+
   it('reports a bad or cut frame after delivering the good ones before it', () => {
     const good = encodeFrame(vote, 1);
     const bad = encodeFrame(vote, 2);

@@ -2,9 +2,10 @@
  * Splitting one received WebSocket message into codec frames, decoded in place.
  *
  * uWS's message buffer dies when its callback returns, so a frame whose decoded message holds
- * views into it (AppendEntries entries, an InstallSnapshot chunk) is copied out first, one copy
- * per frame; every other frame is decoded straight from the received bytes (its message holds no
- * views). Buffers the caller owns (`owned`, e.g. from `ws`) are never copied.
+ * views into it (AppendEntries entries, an InstallSnapshot chunk) is copied out, one copy per
+ * frame; every other frame (votes, answers, heartbeats) is decoded straight from the received
+ * bytes, as its message holds no views. Buffers the caller owns (`owned`, e.g. from `ws`) are
+ * never copied.
  * @module
  */
 import { HEADER_BYTES, decodeFrame, type WireMessage } from '../../codec/index.js';
@@ -22,21 +23,48 @@ const typeCodeInstallSnapshot = TYPE_CODE.InstallSnapshot;
 export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (message: WireMessage, requestId: number) => void): string | undefined {
   let offset = 0;
   while (offset < bytes.length) {
-    let source = bytes;
-    let at = offset;
     const typeCode = bytes[offset + 5];
-    if (!owned && (typeCode === typeCodeAppendEntries || typeCode === typeCodeInstallSnapshot) && bytes.length - offset >= HEADER_BYTES) {
-      const bodyBytes = (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
-      const frameEnd = offset + HEADER_BYTES + bodyBytes;
-      if (frameEnd <= bytes.length) {
-        source = bytes.slice(offset, frameEnd);
-        at = 0;
-      }
+    const mayHoldViews = !owned && (typeCode === typeCodeAppendEntries || typeCode === typeCodeInstallSnapshot) && bytes.length - offset >= HEADER_BYTES;
+    const frameEnd = mayHoldViews ? offset + HEADER_BYTES + readU32(bytes, offset) : 0;
+    if (mayHoldViews && frameEnd <= bytes.length && frameEnd - offset > smallFrameBytesMax) {
+      // A large frame almost surely carries payload: copy it out, then decode the copy.
+      const result = decodeFrame(bytes.slice(offset, frameEnd), 0);
+      if (result.status !== 'ok') return reason(result);
+      offset = frameEnd;
+      onFrame(result.message, result.requestId);
+      continue;
     }
-    const result = decodeFrame(source, at);
-    if (result.status !== 'ok') return result.status === 'error' ? result.error.message : 'frame cut short';
+    const result = decodeFrame(bytes, offset);
+    if (result.status !== 'ok') return reason(result);
+    let message = result.message;
+    if (mayHoldViews && holdsViews(message)) {
+      // A small frame with payload (rare): decode again from a copy; small frames decode fast.
+      const copied = decodeFrame(bytes.slice(offset, offset + result.consumed), 0);
+      if (copied.status !== 'ok') return reason(copied);
+      message = copied.message;
+    }
     offset += result.consumed;
-    onFrame(result.message, result.requestId);
+    onFrame(message, result.requestId);
   }
   return undefined;
+}
+
+/**
+ * Frames up to this size are decoded in place first and copied only if they turn out to carry
+ * payload bytes (heartbeats, empty snapshot chunks never do); larger ones are copied first.
+ */
+export const smallFrameBytesMax = 512;
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+function holdsViews(message: WireMessage): boolean {
+  if (message.type === 'AppendEntries') return message.entries.length > 0;
+  if (message.type === 'InstallSnapshot') return message.data.length > 0;
+  return false;
+}
+
+function reason(result: { status: 'needMore' } | { status: 'error'; error: Error }): string {
+  return result.status === 'error' ? result.error.message : 'frame cut short';
 }

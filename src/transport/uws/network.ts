@@ -462,24 +462,32 @@ export class UwsNetwork implements NetworkInterface {
   }
 
   private serve(channel: PeerChannel, epoch: number, request: RpcRequest, requestId: number): void {
-    // Answer only on the connection the request came on; a new connection has new request ids.
-    const answer = (response: RpcResponse): void => {
-      if (channel.socket?.epoch === epoch) channel.respond(response ?? ackReply, requestId);
-    };
-    const fail = (error: unknown): void => {
-      if (channel.socket?.epoch !== epoch) return;
-      const reply: ClientReply = { type: 'ClientReply', status: 'error', code: errorCode(error) ?? '', value: Buffer.from(errorMessage(error)), leaderHint: null };
-      channel.respond(reply, requestId);
-    };
     let result: RpcResponse | Promise<RpcResponse>;
     try {
       result = dispatchRequestFast(this.nodeId, this.handlers, request);
     } catch (error) {
-      fail(error);
+      this.answerError(channel, epoch, requestId, error);
       return;
     }
-    if (result instanceof Promise) result.then(answer, fail);
-    else answer(result);
+    if (result instanceof Promise) {
+      result.then(
+        (response) => this.answer(channel, epoch, requestId, response),
+        (error: unknown) => this.answerError(channel, epoch, requestId, error),
+      );
+    } else {
+      this.answer(channel, epoch, requestId, result);
+    }
+  }
+
+  /** Answers only on the connection the request came on: a new connection has new request ids. */
+  private answer(channel: PeerChannel, epoch: number, requestId: number, response: RpcResponse): void {
+    if (channel.socket?.epoch === epoch) channel.respond(response ?? ackReply, requestId);
+  }
+
+  private answerError(channel: PeerChannel, epoch: number, requestId: number, error: unknown): void {
+    if (channel.socket?.epoch !== epoch) return;
+    const reply: ClientReply = { type: 'ClientReply', status: 'error', code: errorCode(error) ?? '', value: Buffer.from(errorMessage(error)), leaderHint: null };
+    channel.respond(reply, requestId);
   }
 
   /** A peer broke the protocol: drop its connection (what it had in flight fails); others are untouched. */
