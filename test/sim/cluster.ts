@@ -84,6 +84,16 @@ export interface ClusterStats {
 }
 
 export { readyRoundsMax } from './ready-processing.js';
+/** Width of the buckets in which message bursts are counted. */
+export const stormWindowMs = 100;
+/**
+ * Most messages a cluster may send in one {@link stormWindowMs}: far above any real load the
+ * workload creates (a few hundred at most for 7 nodes), far below an amplification storm.
+ */
+export const stormMessagesMax = 5_000;
+
+/** Ticks a leader may stay leader after applying its own removal. */
+export const removedLeaderTicksMax = 5;
 /** Trace events kept for the dump. */
 export const traceEventsMax = 60;
 
@@ -109,6 +119,10 @@ export class Cluster {
   nowMs = 0;
   events = 0;
   replay: string;
+  /** Most messages sent in any one {@link stormWindowMs} bucket of virtual time so far. */
+  messagesPerWindowMax = 0;
+  private windowStart = 0;
+  private windowMessages = 0;
   /** Called with every message a node sends (tests count them). */
   onSend: ((m: Message) => void) | undefined;
   private nextTickAt: number;
@@ -203,8 +217,24 @@ export class Cluster {
         }
         node.raw.tick();
         processReady(this, node);
+        if (node.role === 'leader') this.checkRemovedLeader(node);
       }
     });
+  }
+
+  /**
+   * A leader whose removal has committed steps down (docs/membership.md): once the leader has
+   * applied a configuration without itself, and has appended no change that adds it back, it
+   * may stay leader for at most {@link removedLeaderTicksMax} more ticks.
+   */
+  private checkRemovedLeader(node: SimNode): void {
+    if (node.sm === null || node.sm.config.voters.includes(node.id) || node.raw!.status().config.voters.includes(node.id)) {
+      node.removedLeaderTicks = 0;
+      return;
+    }
+    if (++node.removedLeaderTicks > removedLeaderTicksMax) {
+      this.checker.fail('a removed leader steps down', `${node.id} is still leader of term ${node.term} ${removedLeaderTicksMax} ticks after applying its own removal`);
+    }
   }
 
   private deliverNext(): void {
@@ -528,6 +558,19 @@ export class Cluster {
   }
 
   // --- trace and dump ----------------------------------------------------------------------------------
+
+  /** Counts sent messages per window; an amplification storm is a violation. */
+  countSent(count: number): void {
+    if (this.nowMs >= this.windowStart + stormWindowMs) {
+      this.windowStart = this.nowMs - (this.nowMs % stormWindowMs);
+      this.windowMessages = 0;
+    }
+    this.windowMessages += count;
+    if (this.windowMessages > this.messagesPerWindowMax) this.messagesPerWindowMax = this.windowMessages;
+    if (this.windowMessages > stormMessagesMax) {
+      this.checker.fail('no message storm', `${this.windowMessages} messages sent within ${stormWindowMs} ms of virtual time (from ${this.windowStart} ms); bound ${stormMessagesMax}`);
+    }
+  }
 
   /** Adds an event to the trace shown in violation reports. */
   record(kind: string, what: Message | string): void {

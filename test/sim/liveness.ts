@@ -27,11 +27,16 @@ export function healAndCheckLiveness(cluster: Cluster, boundMs: number): Livenes
   const deadline = start + boundMs;
   let electedAfterMs = -1;
   let pending: { leader: SimNode; term: number; proposalId: number; index: number } | undefined;
+  // A refused proposal (e.g. during a leadership transfer) is retried once per tick, as a client
+  // with a backoff would, not on every event.
+  let lastAttemptAt = -1;
   while (cluster.nowMs <= deadline) {
     const leader = cluster.leader();
     if (leader !== undefined) {
       if (electedAfterMs < 0) electedAfterMs = cluster.nowMs - start;
-      if (pending === undefined || pending.leader !== leader || pending.term !== leader.term) {
+      const stale = pending === undefined || pending.leader !== leader || pending.term !== leader.term;
+      if (stale && cluster.nowMs >= lastAttemptAt + cluster.tickMs) {
+        lastAttemptAt = cluster.nowMs;
         const r = cluster.propose(leader.id);
         pending = r.ok ? { leader, term: leader.term, proposalId: r.proposalId, index: r.index } : undefined;
       }

@@ -103,6 +103,7 @@ function handleReady(cluster: Cluster, node: SimNode, rd: Ready): void {
     if (cluster.onSend !== undefined) cluster.onSend(m);
   }
   cluster.stats.messagesSent += rd.messages.length;
+  if (rd.messages.length > 0) cluster.countSent(rd.messages.length);
   // 3. Install the snapshot, apply committed entries.
   if (rd.snapshot !== null) {
     sm.restore(rd.snapshot);

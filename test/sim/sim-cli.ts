@@ -39,7 +39,8 @@ const totals = { elections: 0, commits: 0, proposals: 0, acked: 0, crashes: 0, r
 const failures: string[] = [];
 const started = performance.now();
 let lastProgress = started;
-for (let k = 0; k < seeds; k++) {
+let stopped = false;
+for (let k = 0; k < seeds && !stopped; k++) {
   const seed = first + k;
   let summary: RunSummary;
   try {
@@ -55,7 +56,10 @@ for (let k = 0; k < seeds; k++) {
     } else {
       console.error(`\nFAILED at seed ${seed} (harness error)\n${(e as Error).stack}\n\nreplay: ${replay}`);
     }
-    process.exit(1);
+    // Not process.exit(): it can cut a long dump short on a pipe.
+    process.exitCode = 1;
+    stopped = true;
+    continue;
   }
   for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += summary[key];
   if (values.verbose || single !== undefined) console.log(JSON.stringify(summary));
@@ -68,13 +72,14 @@ for (let k = 0; k < seeds; k++) {
 const seconds = (performance.now() - started) / 1000;
 if (failures.length > 0) {
   console.error(`\n${failures.length} of ${seeds} seeds FAILED:\n  ${failures.join('\n  ')}`);
-  process.exit(1);
-}
-console.log(
+  process.exitCode = 1;
+} else if (!stopped) {
+  console.log(
   `${seeds} seeds × ${events} events (event = one tick, message arrival, fault or client operation), ${nodes ?? '3/5/7 (per seed)'} nodes: ` +
     `${totals.elections} elections, ${totals.commits} commits, ${totals.acked}/${totals.proposals} proposals acknowledged, ` +
     `${totals.readsChecked} reads checked, ${totals.crashes} crashes, ${totals.restarts} restarts, ${totals.partitions} partitions, ` +
     `${totals.confChanges} conf changes, ${totals.transfers} transfers, ${totals.snapshotsTaken} snapshots taken, ` +
     `${totals.snapshotsInstalled} installed, ${totals.messages} messages, ${(totals.virtualMs / 1000).toFixed(0)} s virtual time ` +
     `in ${seconds.toFixed(1)} s… OK`,
-);
+  );
+}

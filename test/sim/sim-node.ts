@@ -26,6 +26,8 @@ export class SimNode implements CheckedNode {
   paused = false;
   held: Message[] = [];
   missedTicks = 0;
+  /** Ticks this node has been leader after applying its own removal (see Cluster). */
+  removedLeaderTicks = 0;
 
   constructor(readonly id: NodeId) {}
 

@@ -29,6 +29,8 @@ export interface RandomRunOptions {
 
 export interface RunSummary {
   seed: number;
+  /** Most messages sent in one 100 ms window (storm headroom). */
+  messagesPerWindowMax: number;
   nodes: number;
   events: number;
   virtualMs: number;
@@ -65,7 +67,7 @@ interface RunParams {
   network: NetworkProfile;
 }
 
-function pickParams(prng: Prng): RunParams {
+export function pickParams(prng: Prng): RunParams {
   const snapshots = prng.chance(0.5);
   const membership = prng.chance(0.3);
   const faultRate = 0.005 + prng.next() * 0.03;
@@ -132,6 +134,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
   const s = cluster.stats;
   return {
     seed: options.seed,
+    messagesPerWindowMax: cluster.messagesPerWindowMax,
     nodes,
     events: options.events,
     virtualMs: cluster.nowMs,
@@ -155,8 +158,10 @@ export function runRandom(options: RandomRunOptions): RunSummary {
   };
 }
 
-/** Virtual time a healed, idle cluster is watched for message storms. */
+/** Virtual time a healed, idle cluster is watched for message storms... */
 export const quietWatchMs = 2_000;
+/** ...after this long to settle. */
+export const quietSettleMs = 1_000;
 
 /**
  * No storms: a healed, idle cluster sends about one heartbeat and one answer per peer per heartbeat
@@ -166,6 +171,7 @@ export const quietWatchMs = 2_000;
 function checkQuiet(cluster: Cluster, params: RunParams, nodes: number): void {
   const heartbeatMs = params.raft.heartbeatIntervalMs ?? 50;
   const electionMinMs = params.raft.electionTimeoutMinMs ?? 150;
+  cluster.runFor(quietSettleMs); // let catch-up traffic after the liveness check finish
   const before = cluster.stats.messagesSent;
   cluster.runFor(quietWatchMs);
   const sent = cluster.stats.messagesSent - before;
