@@ -3,8 +3,9 @@
  * them in a {@link Ready} batch, and the caller acknowledges the batch with `advance()`.
  *
  * Ordering rules the caller must follow for each Ready, in this order:
- * 1. Persist `snapshot` (if any), then `entries` (the first entry's index may be ≤ the last stored
- *    index: truncate the stored log from that index first), then `hardState` (if any). Make them
+ * 1. Persist `snapshot` (if any: it replaces the whole stored log, which restarts after it), then
+ *    `entries` (the first entry's index may be ≤ the last stored index: truncate the stored log
+ *    from that index first), then `hardState` (if any). Make them
  *    durable when `mustSync` is true. One atomic write is best; if a crash tears it (entries
  *    durable, hard state not), the restore adopts the last log term with no vote, which is safe
  *    because rule 2 kept every vote and acknowledgement of this Ready from leaving.
@@ -40,7 +41,7 @@ export interface Ready {
   softState: SoftState | null;
   /** Entries to append to stable storage (possibly overwriting a conflicting suffix). */
   entries: Entry[];
-  /** A snapshot received from the leader, to persist and install; or null. */
+  /** A snapshot received from the leader, to persist (discarding the stored log) and install; or null. */
   snapshot: Snapshot | null;
   /** Messages to send (see the ordering rules above). */
   messages: Message[];

@@ -33,7 +33,7 @@ function handleReady(id: string): void {
   // 1. Persist snapshot, entries (truncating a conflicting suffix), hard state.
   if (rd.snapshot !== null) {
     disk.snapshot = rd.snapshot;
-    disk.entries = disk.entries.filter((e) => e.index > rd.snapshot!.meta.lastIncludedIndex);
+    disk.entries = []; // the log restarts after a snapshot from the leader
   }
   if (rd.entries.length > 0) {
     disk.entries = disk.entries.filter((e) => e.index < rd.entries[0].index).concat(rd.entries);

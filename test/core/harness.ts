@@ -91,7 +91,7 @@ export class TestCluster {
     const s = t.stored;
     if (rd.snapshot !== null) {
       s.snapshot = rd.snapshot;
-      s.entries = s.entries.filter((e) => e.index > rd.snapshot!.meta.lastIncludedIndex);
+      s.entries = []; // a snapshot from the leader replaces the whole log
     }
     if (rd.entries.length > 0) {
       const first = rd.entries[0].index;

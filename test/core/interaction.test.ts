@@ -173,7 +173,7 @@ class Interaction {
 function persist(stored: Stored, rd: Ready): void {
   if (rd.snapshot !== null) {
     stored.snapshot = rd.snapshot;
-    stored.entries = stored.entries.filter((e) => e.index > rd.snapshot!.meta.lastIncludedIndex);
+    stored.entries = []; // a snapshot from the leader replaces the whole log
   }
   if (rd.entries.length > 0) stored.entries = stored.entries.filter((e) => e.index < rd.entries[0].index).concat(rd.entries);
   if (rd.hardState !== null) stored.hardState = { ...rd.hardState };
