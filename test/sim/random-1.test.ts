@@ -5,5 +5,5 @@ import { it } from 'vitest';
 import { runSeedRange } from './random.js';
 
 it('random runs: seeds 1..250 × 2,000 events', () => {
-  for (let first = 1; first < 251; first += 50) runSeedRange(first, 50);
+  runSeedRange(1, 250);
 }, 600_000);

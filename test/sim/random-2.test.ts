@@ -5,5 +5,5 @@ import { it } from 'vitest';
 import { runSeedRange } from './random.js';
 
 it('random runs: seeds 251..500 × 2,000 events', () => {
-  for (let first = 251; first < 501; first += 50) runSeedRange(first, 50);
+  runSeedRange(251, 250);
 }, 600_000);
