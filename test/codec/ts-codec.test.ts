@@ -50,7 +50,7 @@ describe('TS codec', () => {
 
   it('keeps encoding after a frame\'s slab was transferred away (detached)', () => {
     const frame = encodeFrame(SAMPLES.timeoutNow!, 1);
-    structuredClone(frame.buffer, { transfer: [frame.buffer] });
+    structuredClone(frame.buffer, { transfer: [frame.buffer as ArrayBuffer] });
     expect(frame.buffer.byteLength).toBe(0);
     for (const codec of [tsCodec, wasm]) {
       const again = codec.encodeFrame(SAMPLES.timeoutNow!, 2);
