@@ -299,11 +299,16 @@ export class RawNode {
 function validateRestored(restored: RestoredState): void {
   const snapshotIndex = restored.snapshot?.meta.lastIncludedIndex ?? 0;
   let expected = snapshotIndex + 1;
+  let previousTerm = restored.snapshot?.meta.lastIncludedTerm ?? 0;
   for (const entry of restored.entries) {
     if (entry.index <= snapshotIndex) continue;
     if (entry.index !== expected) {
       throw new InvalidRestoredStateError(`restored log has a gap: entry ${entry.index} where ${expected} was expected (snapshot at ${snapshotIndex})`);
     }
+    if (entry.term < previousTerm) {
+      throw new InvalidRestoredStateError(`restored log goes back in term at ${entry.index}: ${entry.term} after ${previousTerm} (a stale tail kept behind a snapshot?)`);
+    }
+    previousTerm = entry.term;
     expected++;
   }
   const lastIndex = expected - 1;

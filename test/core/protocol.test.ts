@@ -362,3 +362,24 @@ function settleOnce(c: TestCluster): void {
   c.tick();
   c.stabilize();
 }
+
+describe('restored state', () => {
+  const restore = (entries: Entry[], commit: number, snapshotTerm?: number) => () =>
+    new RawNode(
+      { id: 'a', random: () => 0.5 },
+      {
+        hardState: { term: 5, vote: null, commit },
+        snapshot: snapshotTerm === undefined ? null : { meta: { lastIncludedIndex: 2, lastIncludedTerm: snapshotTerm, config: { voters: ['a'], learners: [] } }, data: new Uint8Array() },
+        entries,
+        config: { voters: ['a'], learners: [] },
+      },
+    );
+
+  it('refuses gaps, term regressions and a commit index past the log with a typed error', () => {
+    expect(restore([e(1, 1), e(3, 1)], 0)).toThrow(expect.objectContaining({ code: 'RAFT_ERR_INVALID_RESTORED_STATE' }));
+    expect(restore([e(1, 2), e(2, 1)], 0)).toThrow(/back in term/);
+    expect(restore([e(3, 1)], 0, 4)).toThrow(/back in term/);
+    expect(restore([e(1, 1)], 4)).toThrow(/beyond the last restored entry/);
+    expect(restore([e(1, 1), e(2, 1), e(3, 4)], 3, 1)().status()).toMatchObject({ firstIndex: 3, lastIndex: 3, commitIndex: 3 });
+  });
+});
