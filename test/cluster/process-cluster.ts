@@ -19,6 +19,9 @@ export class ProcessCluster {
   readonly processes = new Map<string, ChildProcess>();
   readonly output = new Map<string, string[]>();
 
+  /** How node `id` sees the cluster; by default everyone sees `peers` (tests route through proxies here). */
+  peersFor: (id: string) => Record<string, PeerEndpoints> = () => this.peers;
+
   constructor(
     readonly ids: string[],
     private readonly extraArgs: string[] = [],
@@ -30,7 +33,7 @@ export class ProcessCluster {
   }
 
   start(id: string): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--id', id, '--peers', JSON.stringify(this.peers), '--data', join(this.dataRoot, id), ...this.extraArgs], {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--id', id, '--peers', JSON.stringify(this.peersFor(id)), '--data', join(this.dataRoot, id), ...this.extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = this.output.get(id) ?? [];
@@ -42,6 +45,11 @@ export class ProcessCluster {
 
   startAll(): void {
     for (const id of this.ids) this.start(id);
+  }
+
+  /** Sends a signal (SIGSTOP/SIGCONT to pause and resume a node). */
+  signal(id: string, signal: NodeJS.Signals): void {
+    this.processes.get(id)?.kill(signal);
   }
 
   /** SIGKILL: no chance to flush or hand anything over. */

@@ -56,6 +56,8 @@ describe('linearizability checker: catches anomalies', () => {
     expect(v.ok).toBe(false);
     expect(v.failures[0]!.key).toBe('x');
     expect(describeFailure(v.failures[0]!)).toContain('get(x) → "1"');
+    expect(v.failures[0]!.blocked.map((op) => op.input.op)).toContain('get');
+    expect(v.failures[0]!.longestLinearized.map((op) => op.input)).toEqual([set('x', '1'), set('x', '2')]);
   });
 
   it('a lost write', () => {

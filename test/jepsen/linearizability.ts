@@ -147,6 +147,7 @@ function checkKey(key: string, ops: readonly Operation[], searchStepsMax: number
   const calls: { event: Event; stateBefore: KvState }[] = [];
   let state = kvModel.init();
   let best: number[] = [];
+  let bestBlocked: number[] = [];
   let steps = 0;
   let entry = head.next;
   while (head.next !== null) {
@@ -173,18 +174,21 @@ function checkKey(key: string, ops: readonly Operation[], searchStepsMax: number
       entry = entry.next;
     } else {
       // A return whose call is not linearized yet: everything before it has been tried. Backtrack.
-      if (calls.length > best.length) best = calls.map((c) => c.event.op);
+      if (calls.length > best.length || best.length === 0) {
+        // The deepest point so far: what is left to place here could not be placed next.
+        best = calls.map((c) => c.event.op);
+        bestBlocked = [];
+        for (let e: Event | null = head.next; e !== null && bestBlocked.length < 8; e = e.next) if (e.kind === 'call') bestBlocked.push(e.op);
+      }
       const top = calls.pop();
       if (top === undefined) {
-        const blocked = new Set<number>();
-        for (let e: Event | null = head.next; e !== null && blocked.size < 8; e = e.next) if (e.kind === 'call') blocked.add(e.op);
         return {
           key,
           ok: false,
           unknown: false,
           operations: ops.length,
           longestLinearized: best.map((i) => ops[i]!),
-          blocked: [...blocked].map((i) => ops[i]!).filter((op) => !best.includes(ops.indexOf(op))),
+          blocked: bestBlocked.map((i) => ops[i]!),
         };
       }
       state = top.stateBefore;

@@ -1,0 +1,231 @@
+/**
+ * The fault-injection runner: N real raftwire processes (uWS transport, LMDB on disk), clients
+ * recording every invocation and completion, and a nemesis that, on a schedule drawn from a seed,
+ * kills nodes with SIGKILL and restarts them, pauses them with SIGSTOP/SIGCONT, and partitions
+ * them through TCP proxies placed between every pair of nodes. At the end the faults heal, every
+ * key is read once more, and the whole history goes to the linearizability checker.
+ *
+ * @example
+ * ```ts
+ * const report = await runJepsen({ timeMs: 60_000, seed: 1 });
+ * report.verdict.ok; report.operations; report.historyFile;
+ * ```
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RaftwireClient, RaftwireClientError } from '../../src/client/index.js';
+import { Prng } from '../../src/util/prng.js';
+import { ProcessCluster } from '../cluster/process-cluster.js';
+import { freePorts } from '../support/ports.js';
+import type { KvInput, KvOutput } from './kv-model.js';
+import { checkLinearizability, type Operation, type Verdict } from './linearizability.js';
+import { PartitionProxy } from './proxy.js';
+import { renderTimeline } from './timeline.js';
+
+export type NemesisKind = 'kill' | 'pause' | 'partition' | 'killLeader';
+export const NEMESIS_KINDS: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'killLeader'];
+
+export interface JepsenOptions {
+  timeMs: number;
+  seed: number;
+  nodes?: number;
+  clients?: number;
+  keys?: number;
+  nemeses?: readonly NemesisKind[];
+  /** Where history.json (and timeline.html on failure) go. */
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface JepsenReport {
+  seed: number;
+  verdict: Verdict;
+  operations: number;
+  okOperations: number;
+  unknownOperations: number;
+  acknowledgedWrites: number;
+  faults: Record<NemesisKind, number>;
+  historyFile: string;
+  timelineFile: string | null;
+}
+
+/** Operations the clients time out on: long enough to ride out an election, short enough to keep going. */
+const OP_TIMEOUT_MS = 1_500;
+
+export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
+  const log = options.log ?? (() => undefined);
+  const rand = new Prng(options.seed);
+  const ids = Array.from({ length: options.nodes ?? 3 }, (_, i) => `n${i + 1}`);
+  const nemeses = options.nemeses ?? NEMESIS_KINDS;
+  const cluster = new ProcessCluster(ids, ['--election-timeout', '300-600', '--heartbeat', '50', '--snapshot-threshold', '200']);
+  await cluster.init();
+
+  // A proxy for every ordered pair: node a reaches node b's raft port through proxy (a→b).
+  const proxies = new Map<string, PartitionProxy>();
+  const proxyPorts = await freePorts(ids.length * ids.length);
+  for (const a of ids) {
+    for (const b of ids) {
+      if (a === b) continue;
+      const proxy = new PartitionProxy(Number(cluster.peers[b]!.raft.split(':')[1]));
+      await proxy.listen(proxyPorts.pop());
+      proxies.set(`${a}>${b}`, proxy);
+    }
+  }
+  cluster.peersFor = (id) =>
+    Object.fromEntries(ids.map((other) => [other, other === id ? cluster.peers[other]! : { ...cluster.peers[other]!, raft: `127.0.0.1:${proxies.get(`${id}>${other}`)!.port}` }]));
+
+  const history: Operation[] = [];
+  const faults: Record<NemesisKind, number> = { kill: 0, pause: 0, partition: 0, killLeader: 0 };
+  const origin = performance.now();
+  const now = () => performance.now() - origin;
+  let running = true;
+  try {
+    cluster.startAll();
+    await cluster.awaitLeader();
+    log(`cluster up (${ids.join(', ')}), seed ${options.seed}`);
+    const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `key${i}`);
+    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(c, cluster, keys, rand.fork(), history, now, () => running));
+    await nemesisLoop(options.timeMs, cluster, ids, proxies, nemeses, rand.fork(), faults, log);
+    running = false;
+    await Promise.all(clients);
+
+    // Heal, then read every key once more: the final state is part of the history.
+    for (const proxy of proxies.values()) proxy.unblock();
+    for (const id of ids) if (!cluster.processes.has(id)) cluster.start(id);
+    await cluster.awaitLeader(ids, 30_000);
+    const reader = new RaftwireClient({ endpoints: ids.map((id) => cluster.peers[id]!.client), timeoutMs: 5_000, maxRetries: 20 });
+    for (const key of keys) {
+      const invokeMs = now();
+      const value = await reader.getText(key);
+      history.push({ clientId: 99, input: { op: 'get', key }, output: { value: value ?? null }, invokeMs, returnMs: now() });
+    }
+  } finally {
+    running = false;
+    for (const proxy of proxies.values()) await proxy.close();
+    await cluster.stopAll();
+  }
+
+  const verdict = checkLinearizability(history);
+  const outDir = options.outDir ?? join(cluster.dataRoot, '..', `raftwire-jepsen-${options.seed}`);
+  mkdirSync(outDir, { recursive: true });
+  const historyFile = join(outDir, 'history.json');
+  writeFileSync(historyFile, JSON.stringify(history, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 1));
+  let timelineFile: string | null = null;
+  if (!verdict.ok && !verdict.unknown) {
+    timelineFile = join(outDir, 'timeline.html');
+    writeFileSync(timelineFile, renderTimeline(history, verdict));
+  }
+  const isWrite = (op: Operation) => op.input.op !== 'get';
+  return {
+    seed: options.seed,
+    verdict,
+    operations: history.length,
+    okOperations: history.filter((op) => op.output !== undefined).length,
+    unknownOperations: history.filter((op) => op.output === undefined).length,
+    acknowledgedWrites: history.filter((op) => isWrite(op) && op.output !== undefined).length,
+    faults,
+    historyFile,
+    timelineFile,
+  };
+}
+
+async function clientLoop(
+  clientId: number,
+  cluster: ProcessCluster,
+  keys: string[],
+  rand: Prng,
+  history: Operation[],
+  now: () => number,
+  running: () => boolean,
+): Promise<void> {
+  const client = new RaftwireClient({ endpoints: cluster.ids.map((id) => cluster.peers[id]!.client), timeoutMs: OP_TIMEOUT_MS, maxRetries: 3, clientId: `jepsen-${clientId}` });
+  let written = 0;
+  while (running()) {
+    const key = rand.pick(keys);
+    const roll = rand.next();
+    const value = `${clientId}.${++written}`;
+    const input: KvInput =
+      roll < 0.5 ? { op: 'get', key } : roll < 0.8 ? { op: 'set', key, value } : roll < 0.85 ? { op: 'delete', key } : { op: 'cas', key, expected: rand.chance(0.3) ? null : `${rand.int(4)}.${Math.max(1, written - rand.int(3))}`, value };
+    const invokeMs = now();
+    let output: KvOutput | undefined;
+    try {
+      output = await perform(client, input);
+    } catch (error) {
+      // A read that failed changed nothing: leave it out. A write that failed may have been
+      // applied (timed out after the leader got it): its outcome is unknown.
+      if (input.op === 'get') continue;
+      if (error instanceof RaftwireClientError && !error.transient && error.status >= 400 && error.status < 500) continue; // refused before proposing
+      history.push({ clientId, input, output: undefined, invokeMs, returnMs: Infinity });
+      continue;
+    }
+    history.push({ clientId, input, output, invokeMs, returnMs: now() });
+  }
+}
+
+async function perform(client: RaftwireClient, input: KvInput): Promise<KvOutput> {
+  switch (input.op) {
+    case 'get':
+      return { value: (await client.getText(input.key)) ?? null };
+    case 'set':
+      await client.put(input.key, input.value);
+      return {};
+    case 'delete':
+      await client.delete(input.key);
+      return {};
+    case 'cas':
+      return { ok: await client.cas(input.key, input.expected, input.value) };
+  }
+}
+
+async function nemesisLoop(
+  timeMs: number,
+  cluster: ProcessCluster,
+  ids: string[],
+  proxies: Map<string, PartitionProxy>,
+  nemeses: readonly NemesisKind[],
+  rand: Prng,
+  faults: Record<NemesisKind, number>,
+  log: (line: string) => void,
+): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const deadline = Date.now() + timeMs;
+  while (Date.now() < deadline) {
+    await sleep(rand.between(1_000, 2_500));
+    if (Date.now() >= deadline) break;
+    const kind = rand.pick(nemeses);
+    const faultMs = rand.between(800, 2_500);
+    faults[kind]++;
+    switch (kind) {
+      case 'kill':
+      case 'killLeader': {
+        let victim = rand.pick(ids);
+        if (kind === 'killLeader') victim = await cluster.awaitLeader(ids, 5_000).catch(() => victim);
+        log(`nemesis: SIGKILL ${victim}${kind === 'killLeader' ? ' (leader)' : ''}, restart in ${faultMs} ms`);
+        await cluster.kill(victim);
+        await sleep(faultMs);
+        cluster.start(victim);
+        break;
+      }
+      case 'pause': {
+        const victim = rand.pick(ids);
+        log(`nemesis: SIGSTOP ${victim} for ${faultMs} ms`);
+        cluster.signal(victim, 'SIGSTOP');
+        await sleep(faultMs);
+        cluster.signal(victim, 'SIGCONT');
+        break;
+      }
+      case 'partition': {
+        const isolated = rand.pick(ids);
+        log(`nemesis: partition ${isolated} from the others for ${faultMs} ms`);
+        for (const other of ids) {
+          if (other === isolated) continue;
+          proxies.get(`${isolated}>${other}`)!.block();
+          proxies.get(`${other}>${isolated}`)!.block();
+        }
+        await sleep(faultMs);
+        for (const proxy of proxies.values()) proxy.unblock();
+        break;
+      }
+    }
+  }
+}
