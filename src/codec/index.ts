@@ -76,3 +76,9 @@ export function encodeResult(result: ResultEnvelope): Uint8Array {
 export function decodeResult(bytes: Uint8Array): ResultEnvelope {
   return expectType(decodeFrame(bytes), 'ResultEnvelope', bytes.length);
 }
+
+// The native helpers and their fallbacks (docs/native.md).
+export { crc32c, crc32cImplementation, type Crc32cImplementation } from './crc32c.js';
+export { crc32cTs } from './crc32c-ts.js';
+export { BufferPool, BufferPoolError, type BufferPoolOptions, type BufferPoolStats, type BufferPoolErrorCode } from './buffer-pool.js';
+export { loadNative, nativeStatus, type NativeAddon } from './native.js';
