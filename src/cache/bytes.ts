@@ -8,20 +8,7 @@ import { CacheError } from './errors.js';
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function utf8Length(text: string): number {
-  // Exact UTF-8 byte length without allocating.
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+export { utf8Length } from '../codec/utf8.js';
 
 export class ByteWriter {
   private buffer: Uint8Array;

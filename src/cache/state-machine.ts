@@ -20,7 +20,7 @@ import { crc32c } from '../codec/crc32c.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { type DecodedCacheCommand, decodeCacheCommand } from './command.js';
 import { CacheError } from './errors.js';
-import { ExpiryHeap } from './expiry-heap.js';
+import { createExpiryHeap } from './expiry-heap.js';
 import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
 
 /** The outcome of one command. `code` is null on success. */
@@ -69,7 +69,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class CacheStateMachine {
   private items = new Map<string, Item>();
   private sessions = new Map<string, Session>();
-  private expiry = new ExpiryHeap();
+  private expiry = createExpiryHeap();
   /** The log's time: the largest leader stamp applied so far. */
   private timeMs = 0;
   private appliedIndexValue = 0;
@@ -201,7 +201,7 @@ export class CacheStateMachine {
     }
     // Stale heap entries (keys overwritten or deleted) are bounded to about the live key count.
     if (this.expiry.size > 2 * this.items.size + 1024) {
-      this.expiry.compact((e) => this.items.get(e.key)?.expiresAtMs === e.expiresAtMs);
+      this.expiry.filter((e) => this.items.get(e.key)?.expiresAtMs === e.expiresAtMs);
     }
   }
 
@@ -251,7 +251,7 @@ export class CacheStateMachine {
     const timeMs = r.f64();
     const appliedIndex = r.f64();
     const items = new Map<string, Item>();
-    const expiry = new ExpiryHeap();
+    const expiry = createExpiryHeap();
     for (let n = r.u32(); n > 0; n--) {
       const key = r.string(this.limits.keyBytesMax, 'key');
       const expiresAtMs = r.f64();

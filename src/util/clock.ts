@@ -11,6 +11,8 @@
  * ```
  */
 
+import { MinHeap } from './min-heap.js';
+
 /** Opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: true } | object;
 
@@ -42,8 +44,8 @@ interface VirtualTimer {
 export class VirtualClock implements Clock {
   private nowMs: number;
   private seq = 0;
-  // A binary heap ordered by (at, seq).
-  private readonly heap: VirtualTimer[] = [];
+  // Due time first, then creation order: a run is a pure function of its inputs.
+  private readonly heap = new MinHeap<VirtualTimer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
 
   constructor(startMs = 0) {
     this.nowMs = startMs;
@@ -55,7 +57,7 @@ export class VirtualClock implements Clock {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const timer: VirtualTimer = { at: this.nowMs + Math.max(0, delayMs), seq: this.seq++, callback, cancelled: false };
-    this.push(timer);
+    this.heap.push(timer);
     return timer;
   }
 
@@ -66,14 +68,14 @@ export class VirtualClock implements Clock {
   /** Number of timers still pending (cancelled ones excluded). */
   pendingTimers(): number {
     let n = 0;
-    for (const t of this.heap) if (!t.cancelled) n++;
+    for (const t of this.heap.values()) if (!t.cancelled) n++;
     return n;
   }
 
   /** Due time of the next pending timer, or undefined. */
   nextTimerAt(): number | undefined {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
-    return this.heap[0]?.at;
+    while (this.heap.size > 0 && this.heap.peek()!.cancelled) this.heap.pop();
+    return this.heap.peek()?.at;
   }
 
   /** Moves time forward by `ms`, firing every timer due on the way, in order. */
@@ -87,7 +89,7 @@ export class VirtualClock implements Clock {
     for (;;) {
       const next = this.nextTimerAt();
       if (next === undefined || next > targetMs) break;
-      const timer = this.pop()!;
+      const timer = this.heap.pop()!;
       this.nowMs = timer.at;
       timer.callback();
     }
@@ -98,46 +100,9 @@ export class VirtualClock implements Clock {
   runNext(): boolean {
     const next = this.nextTimerAt();
     if (next === undefined) return false;
-    const timer = this.pop()!;
+    const timer = this.heap.pop()!;
     this.nowMs = timer.at;
     timer.callback();
     return true;
-  }
-
-  private less(a: VirtualTimer, b: VirtualTimer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(timer: VirtualTimer): void {
-    const h = this.heap;
-    h.push(timer);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): VirtualTimer | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
   }
 }

@@ -1,2 +1,3 @@
 export { type Clock, type TimerHandle, systemClock, VirtualClock } from './clock.js';
 export { Prng } from './prng.js';
+export { MinHeap } from './min-heap.js';
