@@ -215,3 +215,24 @@ describe('UwsNetwork dialing edge cases', () => {
     }
   });
 });
+
+describe('UwsNetwork handler errors', () => {
+  it('a handler error with a huge message still comes back, truncated, and the link keeps working', async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const nodeAddresses = { n1: `127.0.0.1:${p1}`, n2: `127.0.0.1:${p2}` };
+    const a = new UwsNetwork('n1', { port: p1, nodeAddresses, timeout: 3000 });
+    const b = new UwsNetwork('n2', { port: p2, nodeAddresses, timeout: 3000 });
+    b.registerHandlers({ ...handlers, onRequestVote: () => { throw new Error('x'.repeat(200_000)); } });
+    await b.start();
+    await a.start();
+    try {
+      const error = await a.sendRequestVote('n2', vote).then(() => undefined, (e: Error & { code: string }) => e);
+      expect(error?.code).toBe('TRANSPORT_ERR_HANDLER');
+      expect(error!.message.length).toBeLessThan(2000);
+      await expect(a.sendAppendEntries('n2', { term: 1, leaderId: 'n1', prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 })).resolves.toMatchObject({ success: true });
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});

@@ -86,6 +86,10 @@ const answerTypeOf: Record<RpcRequest['type'], WireMessage['type']> = {
 
 const ackReply: ClientReply = { type: 'ClientReply', status: 'ok', code: '', value: null, leaderHint: null };
 
+/** Bounds on a handler error's code and message as sent back to the caller, in characters. */
+export const errorCodeCharsMax = 128;
+export const errorMessageCharsMax = 1024;
+
 /** Close codes we send. */
 const closeProtocolError = 1008;
 const closeGoingAway = 1001;
@@ -486,7 +490,9 @@ export class UwsNetwork implements NetworkInterface {
 
   private answerError(channel: PeerChannel, epoch: number, requestId: number, error: unknown): void {
     if (channel.socket?.epoch !== epoch) return;
-    const reply: ClientReply = { type: 'ClientReply', status: 'error', code: errorCode(error) ?? '', value: Buffer.from(errorMessage(error)), leaderHint: null };
+    // Bounded, so that an error with a huge message still fits a frame and reaches the caller.
+    const code = (errorCode(error) ?? '').slice(0, errorCodeCharsMax);
+    const reply: ClientReply = { type: 'ClientReply', status: 'error', code, value: Buffer.from(errorMessage(error).slice(0, errorMessageCharsMax)), leaderHint: null };
     channel.respond(reply, requestId);
   }
 
