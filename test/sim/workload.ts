@@ -241,7 +241,13 @@ export class RandomDriver {
     const target = leader !== undefined && p.chance(0.85) ? leader.id : p.pick(c.ids);
     const r = p.next();
     if (r < 0.7) {
-      c.propose(target, p.chance(0.1) ? p.int(200) : 0);
+      // Now and then a burst (many clients at once): exercises batching, pipelining and the
+      // uncommitted-entries bound. The burst is one event.
+      const burst = p.chance(0.1) ? p.between(2, 30) : 1;
+      for (let k = 0; k < burst; k++) {
+        c.propose(target, p.chance(0.1) ? p.int(200) : 0);
+        if (k > 0) c.events--;
+      }
       return;
     }
     if (r < 0.82) {
