@@ -59,42 +59,20 @@ import { resolveUwsOptions, type ResolvedUwsOptions, type UwsNetworkOptions } fr
 import { PeerChannel, type PeerSocket, type Pending } from './peer-channel.js';
 import { UwsServerSocket, WsClientSocket, type UwsUserData } from './sockets.js';
 
-type UwsModule = typeof import('uWebSockets.js');
-let uwsModule: UwsModule | undefined;
+import {
+  ackReply,
+  answerTypeOf,
+  closeGoingAway,
+  closeProtocolError,
+  errorCodeCharsMax,
+  errorMessageCharsMax,
+  loadUws,
+  raftWsPath,
+  stopCloseWaitMs,
+  type UwsModule,
+} from './protocol.js';
 
-/**
- * uWebSockets.js is a native module: load it on first start, so that importing the transport layer
- * (for InMemoryNetwork, say) never loads a native binary.
- */
-async function loadUws(): Promise<UwsModule> {
-  if (uwsModule === undefined) {
-    const imported = (await import('uWebSockets.js')) as UwsModule & { default?: UwsModule };
-    uwsModule = imported.default ?? imported;
-  }
-  return uwsModule;
-}
-
-/** WebSocket path peers connect to. */
-export const raftWsPath = '/raft';
-
-const answerTypeOf: Record<RpcRequest['type'], WireMessage['type']> = {
-  RequestVote: 'RequestVoteResponse',
-  AppendEntries: 'AppendEntriesResponse',
-  InstallSnapshot: 'InstallSnapshotResponse',
-  TimeoutNow: 'ClientReply',
-};
-
-const ackReply: ClientReply = { type: 'ClientReply', status: 'ok', code: '', value: null, leaderHint: null };
-
-/** Bounds on a handler error's code and message as sent back to the caller, in characters. */
-export const errorCodeCharsMax = 128;
-export const errorMessageCharsMax = 1024;
-
-/** Close codes we send. */
-const closeProtocolError = 1008;
-const closeGoingAway = 1001;
-/** How long stop() waits for a dialed connection's close handshake before cutting it. */
-const stopCloseWaitMs = 1000;
+export { raftWsPath } from './protocol.js';
 
 interface DialState {
   attempt: number;
