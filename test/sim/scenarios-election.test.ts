@@ -76,17 +76,23 @@ describe.each(modes)('elections ($label)', ({ label, snapshots }) => {
 
   it('many elections in a row', () => {
     const c = scenarioCluster(name('many elections in a row'), { seed: 11, nodes: 7, snapshots, raft });
+    const p = c.prng.fork();
     waitLeader(c);
     const rounds = 12;
+    const electionsBefore = c.checker.elections;
     for (let round = 0; round < rounds; round++) {
-      // Cut three of seven nodes off (a minority); the rest must (re-)elect.
-      const cut = c.ids.filter((_, i) => (i + round) % 7 < 3);
+      // Cut the leader and two others off (a minority of seven): the other four must elect.
+      const leader = waitLeader(c);
+      const followers = others(c, leader.id);
+      const cut = [leader.id, p.pick(followers)];
+      cut.push(p.pick(followers.filter((id) => !cut.includes(id))));
       for (const id of cut) c.isolate(id);
-      waitLeader(c, others(c, ...cut));
+      const next = waitLeader(c, others(c, ...cut));
+      expect(next.term).toBeGreaterThan(leader.term);
       c.heal();
-      waitLeader(c);
+      if (round % 3 === 0) commitOne(c);
     }
-    expect(c.checker.elections).toBeGreaterThanOrEqual(2);
+    expect(c.checker.elections - electionsBefore).toBeGreaterThanOrEqual(rounds);
     commitOne(c);
   });
 
