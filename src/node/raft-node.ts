@@ -65,6 +65,9 @@ interface ReadWaiter {
   reject(error: Error): void;
 }
 
+/** Ticks replayed at once after a pause, at least (and at least two election timeouts' worth). */
+const TICKS_CATCH_UP_MIN = 64;
+
 const RESPONSE_TYPES = new Set(['RequestVoteResponse', 'AppendEntriesResponse', 'InstallSnapshotResponse']);
 
 export class RaftNode<Result = unknown> {
@@ -76,6 +79,8 @@ export class RaftNode<Result = unknown> {
   private core: RawNode | undefined;
   private running = false;
   private tickTimer: TimerHandle | undefined;
+  /** Clock time up to which ticks have been given to the core. */
+  private tickedThroughMs = 0;
   private processing: Promise<void> | undefined;
   private processAgain = false;
   private fatal: NodeFatalError | undefined;
@@ -123,6 +128,7 @@ export class RaftNode<Result = unknown> {
     });
     await this.options.network.start();
     this.running = true;
+    this.tickedThroughMs = this.clock.now();
     this.scheduleTick();
     this.scheduleProcessing();
   }
@@ -170,7 +176,11 @@ export class RaftNode<Result = unknown> {
   readIndex(options: { lease?: boolean } = {}): Promise<number> {
     const core = this.requireRunning();
     const context = ++this.readSequence;
-    if (options.lease) core.leaseRead(context);
+    // A lease is only as good as the node's sense of time: tick for any time lost first.
+    if (options.lease) {
+      this.catchUpTicks();
+      core.leaseRead(context);
+    }
     else core.readIndex(context);
     const promise = new Promise<number>((resolve, reject) => this.reads.set(context, { resolve, reject }));
     this.scheduleProcessing();
@@ -219,13 +229,34 @@ export class RaftNode<Result = unknown> {
   }
 
   private scheduleTick(): void {
-    const tickMs = this.options.raft?.tickMs ?? 10;
     this.tickTimer = this.clock.setTimeout(() => {
       if (!this.running) return;
-      this.requireCore().tick();
-      this.scheduleProcessing();
+      this.catchUpTicks();
       this.scheduleTick();
-    }, tickMs);
+    }, this.tickMs());
+  }
+
+  private tickMs(): number {
+    return this.options.raft?.tickMs ?? 10;
+  }
+
+  /**
+   * Gives the core one tick per `tickMs` of clock time elapsed, not one per timer callback: after
+   * a pause (SIGSTOP, a long GC, an overloaded machine) the core must learn that its election
+   * timeout and its lease have run out, or it could serve a lease read after a new leader was
+   * elected (found by the simulator: test/sim/FINDINGS.md).
+   */
+  private catchUpTicks(): void {
+    const tickMs = this.tickMs();
+    const due = Math.floor((this.clock.now() - this.tickedThroughMs) / tickMs);
+    if (due <= 0) return;
+    this.tickedThroughMs += due * tickMs;
+    // Past an election timeout more ticks change nothing; the bound keeps a long pause cheap.
+    const electionTimeoutMaxTicks = Math.ceil((this.options.raft?.electionTimeoutMaxMs ?? 300) / tickMs);
+    const ticks = Math.min(due, Math.max(TICKS_CATCH_UP_MIN, 2 * electionTimeoutMaxTicks));
+    const core = this.requireCore();
+    for (let i = 0; i < ticks; i++) core.tick();
+    this.scheduleProcessing();
   }
 
   private step(message: Message): void {

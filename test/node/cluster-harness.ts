@@ -7,8 +7,41 @@ import { CacheStateMachine, encodeCacheCommand, type CacheRequest, type CacheRes
 import { MemorySnapshotPersistence, RaftNode, type RaftNodeOptions } from '../../src/node/index.js';
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { InMemoryHub, InMemoryNetwork } from '../../src/transport/in-memory.js';
-import { VirtualClock } from '../../src/util/clock.js';
+import { type Clock, type TimerHandle, VirtualClock } from '../../src/util/clock.js';
 import { Prng } from '../../src/util/prng.js';
+
+/**
+ * One node's view of the shared virtual clock that can be paused, as SIGSTOP or a long GC pause
+ * would: time goes on, but the node's timers do not fire until it resumes (then the due ones fire
+ * once each, as a real event loop catching up would).
+ */
+export class PausableClock implements Clock {
+  private paused = false;
+  private held: (() => void)[] = [];
+
+  constructor(private readonly base: VirtualClock) {}
+
+  now(): number {
+    return this.base.now();
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    return this.base.setTimeout(() => (this.paused ? this.held.push(callback) : callback()), delayMs);
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.base.clearTimeout(handle);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const callback of this.held.splice(0)) callback();
+  }
+}
 
 export const settle = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -26,6 +59,7 @@ export class TestCluster {
   readonly clock = new VirtualClock();
   readonly hub: InMemoryHub;
   readonly members = new Map<string, Member>();
+  readonly clocks = new Map<string, PausableClock>();
   private readonly rand: Prng;
   private sequence = 0;
 
@@ -57,7 +91,7 @@ export class TestCluster {
       snapshots,
       network,
       stateMachine: cache,
-      clock: this.clock,
+      clock: this.clockOf(id),
       random: () => random.next(),
       raft: { tickMs: 10, electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300, heartbeatIntervalMs: 50, ...this.raft },
     });
@@ -65,6 +99,12 @@ export class TestCluster {
     this.hub.recoverNode(id);
     await node.start();
     return node;
+  }
+
+  clockOf(id: string): PausableClock {
+    let clock = this.clocks.get(id);
+    if (clock === undefined) this.clocks.set(id, (clock = new PausableClock(this.clock)));
+    return clock;
   }
 
   /** Stops node `id` as a crash would: its memory is gone, its log store and snapshot stay. */

@@ -95,6 +95,31 @@ describe('RaftNode in a 3-node in-process cluster', () => {
     expect(text(cluster.cache(leader).get('b', 0))).toBe('2');
   });
 
+  it('a leader resumed after a pause does not serve a stale lease read', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { checkQuorum: true }, 8);
+    await cluster.startAll();
+    const old = await cluster.awaitLeader();
+    await cluster.write(old, { op: 'set', key: 'lease', value: bytes('old') });
+    // The leader stops (SIGSTOP): no timers, no messages. The others elect a leader and write.
+    cluster.clockOf(old).pause();
+    for (const id of cluster.ids) if (id !== old) cluster.hub.partition(old, id);
+    const next = await cluster.awaitLeader([old]);
+    await cluster.write(next, { op: 'set', key: 'lease', value: bytes('new') });
+    // It resumes, still cut off, and is asked for a lease read at once.
+    cluster.clockOf(old).resume();
+    expect(cluster.node(old).isLeader()).toBe(true); // it does not know yet
+    let served: string | null | undefined;
+    let refused: unknown;
+    cluster.node(old).readIndex({ lease: true }).then(
+      () => (served = text(cluster!.cache(old).get('lease', 0))),
+      (error) => (refused = error),
+    );
+    await cluster.run(1_000);
+    expect(served).toBeUndefined(); // never the stale 'old'
+    expect(refused).toBeInstanceOf(NotLeaderError);
+    expect(cluster.node(old).isLeader()).toBe(false);
+  });
+
   it('fails pending proposals with NodeStoppedError on stop', async () => {
     cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 7);
     await cluster.startAll();
