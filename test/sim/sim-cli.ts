@@ -1,6 +1,6 @@
 /**
  * The simulator's command line: `npm run sim -- --seeds N --events M [--first F] [--nodes K]`
- * runs seeds F..F+N−1 (`--keep-going` lists every failing seed instead of stopping at the first); `--seed S` runs one seed; `--trace N` keeps the last N events for the dump. A failure prints the invariant, the state dump
+ * runs seeds F..F+N−1 (`--snapshots on|off`, `--membership on|off` force what the seed would pick) (`--keep-going` lists every failing seed instead of stopping at the first); `--seed S` runs one seed; `--trace N` keeps the last N events for the dump. A failure prints the invariant, the state dump
  * and the one command that replays it, and exits 1; a passing run prints how much it covered.
  */
 import { parseArgs } from 'node:util';
@@ -16,12 +16,25 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     trace: { type: 'string', default: '60' },
+    snapshots: { type: 'string' },
+    membership: { type: 'string' },
     'keep-going': { type: 'boolean', default: false },
   },
 });
 
 const events = positiveInt('events', values.events);
 const nodes = values.nodes === undefined ? undefined : positiveInt('nodes', values.nodes);
+const overrides = {
+  ...(nodes === undefined ? {} : { nodes }),
+  ...(values.snapshots === undefined ? {} : { snapshots: onOff('snapshots', values.snapshots) }),
+  ...(values.membership === undefined ? {} : { membership: onOff('membership', values.membership) }),
+};
+
+function onOff(name: string, text: string): boolean {
+  if (text === 'on' || text === 'off') return text === 'on';
+  console.error(`--${name} must be on or off, got ${JSON.stringify(text)}`);
+  process.exit(2);
+}
 const single = values.seed !== undefined ? Number(values.seed) : undefined;
 const first = single ?? positiveInt('first', values.first);
 const seeds = single !== undefined ? 1 : positiveInt('seeds', values.seeds);
@@ -44,9 +57,9 @@ for (let k = 0; k < seeds && !stopped; k++) {
   const seed = first + k;
   let summary: RunSummary;
   try {
-    summary = runRandom({ seed, events, traceEvents: positiveInt('trace', values.trace), ...(nodes === undefined ? {} : { nodes }) });
+    summary = runRandom({ seed, events, traceEvents: positiveInt('trace', values.trace), ...overrides });
   } catch (e) {
-    const replay = replayCommand(seed, events, nodes);
+    const replay = replayCommand(seed, events, overrides);
     if (values['keep-going']) {
       failures.push(`seed ${seed}: ${e instanceof SimViolation ? `${e.invariant}: ${e.detail.split('\n')[0]}` : (e as Error).message} (replay: ${replay})`);
       continue;

@@ -16,7 +16,7 @@ import { type NetworkProfile, reliableNetwork, unreliableNetwork } from './netwo
 /** Virtual time a healed cluster gets to elect a leader and commit a proposal everywhere. */
 export const livenessBoundMs = 10_000;
 
-export interface RandomRunOptions {
+export interface RandomRunOptions extends RunOverrides {
   seed: number;
   events: number;
   /** Cluster size; by default the seed picks 3, 5 or 7. */
@@ -54,8 +54,19 @@ export interface RunSummary {
   committedAfterMs: number;
 }
 
-export function replayCommand(seed: number, events: number, nodes?: number): string {
-  return `npm run sim -- --seed ${seed} --events ${events}${nodes === undefined ? '' : ` --nodes ${nodes}`}`;
+/** Forced choices (otherwise the seed decides); they are part of the replay command. */
+export interface RunOverrides {
+  nodes?: number;
+  snapshots?: boolean;
+  membership?: boolean;
+}
+
+export function replayCommand(seed: number, events: number, overrides: RunOverrides = {}): string {
+  const flags = [`--seed ${seed}`, `--events ${events}`];
+  if (overrides.nodes !== undefined) flags.push(`--nodes ${overrides.nodes}`);
+  if (overrides.snapshots !== undefined) flags.push(`--snapshots ${overrides.snapshots ? 'on' : 'off'}`);
+  if (overrides.membership !== undefined) flags.push(`--membership ${overrides.membership ? 'on' : 'off'}`);
+  return `npm run sim -- ${flags.join(' ')}`;
 }
 
 interface RunParams {
@@ -113,6 +124,12 @@ function mixNetwork(prng: Prng): NetworkProfile {
 export function runRandom(options: RandomRunOptions): RunSummary {
   const prng = new Prng(options.seed);
   const params = pickParams(prng.fork());
+  if (options.snapshots !== undefined && options.snapshots !== params.snapshots) {
+    params.snapshots = options.snapshots;
+    if (options.snapshots) params.raft = { ...params.raft, snapshotThreshold: 20, maxSnapshotChunkBytes: 8 };
+    else params.raft = { ...params.raft, snapshotThreshold: undefined, maxSnapshotChunkBytes: undefined };
+  }
+  if (options.membership !== undefined) params.membership = options.membership;
   const sizes = [3, 3, 3, 3, 5, 5, 5, 5, 5, 7];
   const nodes = options.nodes ?? sizes[prng.int(sizes.length)]!;
   const work = prng.fork();
@@ -123,7 +140,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
     network: params.network,
     snapshots: params.snapshots,
     raft: params.raft,
-    replay: replayCommand(options.seed, options.events, options.nodes),
+    replay: replayCommand(options.seed, options.events, options),
     amnesia: options.amnesia,
     traceEvents: options.traceEvents,
   });
