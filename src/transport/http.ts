@@ -96,7 +96,7 @@ export class HttpNetwork implements NetworkInterface {
     this.bodyBytesMax = options.bodyBytesMax ?? httpBodyBytesMaxDefault;
     if (!(this.timeoutMs > 0)) throw new InvalidConfigError(`timeout must be > 0 ms (got ${this.timeoutMs})`);
     if (!Number.isInteger(this.bodyBytesMax) || this.bodyBytesMax < 1024) throw new InvalidConfigError(`bodyBytesMax must be an integer >= 1024 (got ${this.bodyBytesMax})`);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 50, maxFreeSockets: options.maxFreeSockets ?? 10 });
+    this.agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: options.maxSockets ?? 50, maxFreeSockets: options.maxFreeSockets ?? 10 });
   }
 
   /** The port listened on (the real one when constructed with port 0), once started. */
@@ -115,7 +115,7 @@ export class HttpNetwork implements NetworkInterface {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const server = http.createServer({ keepAlive: true }, (req, res) => this.serve(req, res));
+    const server = http.createServer({ keepAlive: true, noDelay: true }, (req, res) => this.serve(req, res));
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
