@@ -43,7 +43,9 @@ export function healAndCheckLiveness(cluster: Cluster, boundMs: number): Livenes
     }
     if (pending !== undefined && allMembersApplied(cluster, pending.leader, pending.index) && cluster.checker.isAcked(pending.proposalId)) {
       cluster.checker.checkAcknowledgedDurable();
-      return { electedAfterMs, committedAfterMs: cluster.nowMs - start };
+      const committedAfterMs = cluster.nowMs - start;
+      checkReadsAnswered(cluster, pending.leader, deadline);
+      return { electedAfterMs, committedAfterMs };
     }
     cluster.step();
   }
@@ -60,4 +62,21 @@ function allMembersApplied(cluster: Cluster, leader: SimNode, index: number): bo
     if (node === undefined || node.sm === null || node.sm.appliedIndex < index) return false;
   }
   return true;
+}
+
+/**
+ * On a healthy cluster with a stable leader, a ReadIndex read and a lease read are both answered
+ * (released to the caller) before `deadline`.
+ */
+function checkReadsAnswered(cluster: Cluster, leader: SimNode, deadline: number): void {
+  const contexts: number[] = [];
+  for (const lease of [false, true]) {
+    const r = cluster.read(leader.id, lease);
+    if (!r.ok) cluster.checker.fail('reads answered', `the healed leader ${leader.id} refused a ${lease ? 'lease' : 'ReadIndex'} read (${r.code})`);
+    contexts.push(r.proposalId);
+  }
+  const answered = (): boolean => contexts.every((context) => !leader.pendingReads.has(context));
+  if (!cluster.runUntil(answered, Math.max(0, deadline - cluster.nowMs))) {
+    cluster.checker.fail('reads answered', `the healed leader ${leader.id} did not answer reads ${contexts.join(', ')} in time (leader now ${cluster.leader()?.id ?? 'none'})`);
+  }
 }
