@@ -79,6 +79,14 @@ export class Progress {
   state: ProgressState = 'probe';
   /** Probe state: an AppendEntries was sent and no answer has come back yet. */
   probeSent = false;
+  /**
+   * The leader's round (read-only.ts) when this progress last changed state, and when the last
+   * probe left. Answers carry the round of the message they answer, so an answer from before the
+   * last state change, or a stale answer to an old probe, does not move the flow control (without
+   * this, every stale answer would release another probe: a message storm).
+   */
+  stateRound = 0;
+  probeSentRound = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   /** Highest commit index this follower was told (so an empty AppendEntries carries news only when needed). */
@@ -90,6 +98,13 @@ export class Progress {
   matchAtLastHeartbeat = 0;
   /** Snapshot state: tick at which the last chunk was sent (for resending a lost one). */
   snapshotSentTick = 0;
+  /**
+   * Replicate state: how many appends may be in flight now (≤ maxInflightMessages). It starts at 1
+   * on entering replicate and grows by one per acknowledged append — TCP's slow start — so a
+   * follower behind a reordering network is not sent a full window that arrives out of order,
+   * is mostly rejected and sent again (a message storm).
+   */
+  window = 1;
   /** Snapshot state: the snapshot being sent, the bytes the follower holds, and whether a chunk is unanswered. */
   snapshot: Snapshot | null = null;
   snapshotOffset = 0;
@@ -111,7 +126,7 @@ export class Progress {
       case 'probe':
         return this.probeSent;
       case 'replicate':
-        return this.inflights.full();
+        return this.inflights.size >= this.window;
       case 'snapshot':
         return true;
     }
@@ -130,6 +145,12 @@ export class Progress {
   becomeReplicate(): void {
     this.nextIndex = this.matchIndex + 1;
     this.resetState('replicate');
+    this.window = 1;
+  }
+
+  /** An append was acknowledged in replicate state: one more may be in flight. */
+  growWindow(): void {
+    if (this.window < this.inflights.capacity) this.window++;
   }
 
   becomeSnapshot(snapshot: Snapshot): void {

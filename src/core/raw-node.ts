@@ -28,6 +28,7 @@ import { assert, InvalidRestoredStateError, InvalidSnapshotError } from './error
 import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
 import type { Ready, SoftState } from './ready.js';
+import { becomeProbe } from './replication.js';
 import { leaseRead, propose, proposeConfChange, transferLeader } from './requests.js';
 import { validateMessage } from './validate.js';
 import type { ClusterConfig, ConfChange, Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
@@ -190,7 +191,7 @@ export class RawNode {
   /** The transport could not reach `peer`: stop pipelining to it and probe instead. */
   reportUnreachable(peer: NodeId): void {
     const pr = this.raft.role === 'leader' ? this.raft.progress.get(peer) : undefined;
-    if (pr !== undefined && pr.state === 'replicate') pr.becomeProbe();
+    if (pr !== undefined && pr.state === 'replicate') becomeProbe(this.raft, pr);
   }
 
   /** True when {@link RawNode.ready} has something to do. */

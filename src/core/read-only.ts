@@ -2,7 +2,8 @@
  * Linearizable reads on the leader (thesis §6.4): ReadIndex and leases.
  *
  * Every AppendEntries the leader sends carries the current *round* in `context`, and every
- * heartbeat broadcast starts a new round; followers echo the context back. A follower that
+ * heartbeat broadcast starts a new round (so does every change of a follower's progress state,
+ * which lets replication.ts tell stale answers apart); followers echo the context back. A follower that
  * acknowledges round r accepted this leader at some time after round r began. So:
  * - a read registered in round r (with the commit index at that moment) is confirmed once a quorum
  *   (the leader included) acknowledged a round ≥ r: no other leader could have committed anything
@@ -17,7 +18,7 @@ import { assert } from './errors.js';
 import type { ReadState } from './ready.js';
 
 /** Rounds remembered for the lease (older acknowledgements give no lease). */
-const ROUND_TICKS_MAX = 1024;
+const ROUND_TICKS_MAX = 4096;
 
 interface PendingRead {
   round: number;

@@ -111,8 +111,20 @@ function maybeSendAppend(r: Raft, to: NodeId, pr: Progress): boolean {
     if (entries.length > 0) pr.sentEntries(prevLogIndex + entries.length);
   } else {
     pr.probeSent = true;
+    pr.probeSentRound = r.readOnly.round;
   }
   return true;
+}
+
+/** Progress state changes start a new round, so answers to older messages can be told apart. */
+export function becomeProbe(r: Raft, pr: Progress): void {
+  pr.becomeProbe();
+  pr.stateRound = r.readOnly.nextRound(r.tickCount);
+}
+
+function becomeReplicate(r: Raft, pr: Progress): void {
+  pr.becomeReplicate();
+  pr.stateRound = r.readOnly.nextRound(r.tickCount);
 }
 
 function sendSnapshotStart(r: Raft, to: NodeId, pr: Progress): void {
@@ -122,6 +134,7 @@ function sendSnapshotStart(r: Raft, to: NodeId, pr: Progress): void {
     () => `leader ${r.id} must send a snapshot to ${to} (next ${pr.nextIndex}) but holds none past ${r.log.snapshotIndex}`,
   );
   pr.becomeSnapshot(snapshot);
+  pr.stateRound = r.readOnly.nextRound(r.tickCount);
   sendSnapshotChunk(r, to, pr);
 }
 
@@ -171,7 +184,7 @@ function retransmitIfStalled(r: Raft, to: NodeId, pr: Progress): void {
   if (pr.state === 'replicate' && pr.inflights.size > 0) {
     // Appends in flight and nothing acknowledged for two heartbeats: assume they were lost.
     pr.stalledRounds = pr.matchIndex === pr.matchAtLastHeartbeat ? pr.stalledRounds + 1 : 0;
-    if (pr.stalledRounds >= 2) pr.becomeProbe();
+    if (pr.stalledRounds >= 2) becomeProbe(r, pr);
   }
   pr.matchAtLastHeartbeat = pr.matchIndex;
 }
@@ -189,25 +202,33 @@ export function handleAppendEntriesResponse(r: Raft, m: AppendEntriesResponse): 
     return;
   }
   if (m.lastLogIndex > r.log.lastIndex()) assert(false, () => `follower ${m.from} acknowledged index ${m.lastLogIndex} beyond leader ${r.id}'s last index ${r.log.lastIndex()} in term ${r.term}`);
-  pr.probeSent = false;
-  if (!pr.maybeUpdate(m.lastLogIndex)) return;
+  // What a follower acknowledged stays true within the term, however old the answer: use it.
+  const updated = pr.maybeUpdate(m.lastLogIndex);
   switch (pr.state) {
     case 'probe':
-      pr.becomeReplicate();
+      if (updated) becomeReplicate(r, pr);
+      // An answer to a message sent after the probe (a heartbeat) shows the probe was lost.
+      else if (m.context > pr.probeSentRound) pr.probeSent = false;
       break;
     case 'snapshot':
-      if (pr.snapshot !== null && pr.matchIndex >= pr.snapshot.meta.lastIncludedIndex) pr.becomeProbe();
+      if (updated && pr.snapshot !== null && pr.matchIndex >= pr.snapshot.meta.lastIncludedIndex) becomeProbe(r, pr);
       break;
     case 'replicate':
-      pr.inflights.freeLE(pr.matchIndex);
+      if (updated) {
+        pr.inflights.freeLE(pr.matchIndex);
+        pr.growWindow();
+      }
       break;
   }
+  if (!updated) return;
   maybeCommit(r);
   if (r.leadTransferee === m.from && pr.matchIndex === r.log.lastIndex()) sendTimeoutNow(r, m.from);
 }
 
 function handleRejection(r: Raft, pr: Progress, m: AppendEntriesResponse): void {
   const rejected = m.lastLogIndex;
+  // Answers to messages sent before the last state change say nothing about the current one.
+  if (m.context < pr.stateRound) return;
   switch (pr.state) {
     case 'snapshot':
       return;
@@ -215,8 +236,11 @@ function handleRejection(r: Raft, pr: Progress, m: AppendEntriesResponse): void 
       if (rejected <= pr.matchIndex) return; // stale
       break;
     case 'probe':
-      pr.probeSent = false;
-      if (rejected !== pr.nextIndex - 1) return; // stale
+      if (rejected !== pr.nextIndex - 1) {
+        // Stale; but if it answers a message sent after the probe, the probe was lost.
+        if (m.context > pr.probeSentRound) pr.probeSent = false;
+        return;
+      }
       break;
   }
   let next: number;
@@ -228,7 +252,8 @@ function handleRejection(r: Raft, pr: Progress, m: AppendEntriesResponse): void 
     const j = r.log.lastIndexWithTermAtMost(m.conflictTerm, rejected);
     next = r.log.term(j) === m.conflictTerm ? j + 1 : m.conflictIndex;
   }
-  pr.becomeProbe();
+  if (pr.state === 'replicate') becomeProbe(r, pr);
+  pr.probeSent = false;
   pr.nextIndex = Math.max(pr.matchIndex + 1, Math.min(next, rejected));
   pr.checkInvariant();
 }
@@ -240,13 +265,13 @@ export function handleInstallSnapshotResponse(r: Raft, m: InstallSnapshotRespons
   const snapshot = pr.snapshot;
   if (pr.state !== 'snapshot' || snapshot === null || m.lastIncludedIndex !== snapshot.meta.lastIncludedIndex) return;
   if (!m.success) {
-    pr.becomeProbe();
+    becomeProbe(r, pr);
     pr.nextIndex = pr.matchIndex + 1;
     return;
   }
   if (m.bytesReceived >= snapshot.data.length) {
     pr.maybeUpdate(snapshot.meta.lastIncludedIndex);
-    pr.becomeProbe();
+    becomeProbe(r, pr);
     maybeCommit(r);
     return;
   }

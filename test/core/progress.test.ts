@@ -46,13 +46,21 @@ describe('Progress', () => {
     expect(pr.probeSent).toBe(false);
     pr.becomeReplicate();
     expect(pr.nextIndex).toBe(8);
-    for (let i = 0; i < 4; i++) pr.sentEntries(8 + i);
+    // Slow start: one append in flight at first, one more per acknowledgement, up to the capacity.
+    pr.sentEntries(8);
     expect(pr.isPaused()).toBe(true);
-    expect(pr.maybeUpdate(9)).toBe(true);
-    pr.inflights.freeLE(9);
+    expect(pr.maybeUpdate(8)).toBe(true);
+    pr.inflights.freeLE(8);
+    pr.growWindow();
+    for (let i = 0; i < 10; i++) pr.growWindow();
+    expect(pr.window).toBe(4);
+    for (let i = 0; i < 4; i++) pr.sentEntries(9 + i);
+    expect(pr.isPaused()).toBe(true);
+    expect(pr.maybeUpdate(10)).toBe(true);
+    pr.inflights.freeLE(10);
     expect(pr.isPaused()).toBe(false);
     expect(pr.maybeUpdate(5)).toBe(false); // stale acknowledgement
-    expect(pr.matchIndex).toBe(9);
+    expect(pr.matchIndex).toBe(10);
     pr.becomeSnapshot({ meta: { lastIncludedIndex: 50, lastIncludedTerm: 2, config: { voters: [], learners: [] } }, data: new Uint8Array(1) });
     expect(pr.isPaused()).toBe(true);
     pr.becomeProbe();

@@ -339,18 +339,28 @@ describe('bad messages', () => {
 });
 
 describe('flow control', () => {
-  it('pipelines at most maxInflightMessages appends, and reportUnreachable falls back to probing', () => {
-    const c = new TestCluster(['a', 'b', 'c'], { maxInflightMessages: 2, maxBatchBytes: 1 });
+  it('pipelines at most maxInflightMessages appends, growing from one, and reportUnreachable falls back to probing', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { maxInflightMessages: 3, maxBatchBytes: 1 });
     const leader = c.electLeader();
     settleOnce(c);
     const follower = [...c.nodes.values()].find((t) => t !== leader)!;
-    for (let i = 0; i < 10; i++) leader.node.propose(bytes(`v${i}`));
-    expect(leader.node.hasReady()).toBe(true);
-    const rd = leader.node.ready();
-    const appends = rd.messages.filter((m) => m.type === 'AppendEntries' && m.to === follower.id);
-    expect(appends.length).toBe(2); // one entry each (maxBatchBytes 1), two in flight
-    expect(leader.node.status().progress!.get(follower.id)).toMatchObject({ state: 'replicate' });
-    leader.node.advance();
+    for (let i = 0; i < 20; i++) leader.node.propose(bytes(`v${i}`));
+    // Deliver round by round and record how many appends to the follower each Ready carries.
+    const perReady: number[] = [];
+    for (let round = 0; round < 30 && leader.node.status().progress!.get(follower.id)!.matchIndex < leader.node.status().lastIndex; round++) {
+      if (leader.node.hasReady()) {
+        const rd = leader.node.ready();
+        perReady.push(rd.messages.filter((m) => m.type === 'AppendEntries' && m.to === follower.id && m.entries.length > 0).length);
+        c.queue.push(...rd.messages);
+        leader.node.advance();
+      }
+      const batch = c.queue;
+      c.queue = [];
+      for (const m of batch) c.get(m.to).node.step(m);
+      for (const t of c.nodes.values()) if (t !== leader) c.processReady(t);
+    }
+    expect(perReady[0]).toBe(1); // slow start
+    expect(Math.max(...perReady)).toBe(3); // never more than the window
     leader.node.reportUnreachable(follower.id);
     const pr = leader.node.status().progress!.get(follower.id)!;
     expect(pr.state).toBe('probe');
