@@ -115,7 +115,8 @@ export interface AppendEntriesRequest extends MessageBase {
 
 /**
  * Answer to AppendEntries. On success `lastLogIndex` is the index of the last entry the follower now
- * has that matches the leader (its matchIndex). On rejection the conflict hints let the leader skip
+ * has that matches the leader (its matchIndex); on rejection it is the `prevLogIndex` rejected, so
+ * the leader can tell a stale rejection from the one its progress waits on. On rejection the conflict hints let the leader skip
  * a whole term at a time (thesis §5.3 "fast backup"): `conflictTerm` is the term of the follower's
  * entry at `prevLogIndex` (0 if it has none) and `conflictIndex` the first index it holds of that
  * term (or its last index + 1 when its log is too short).

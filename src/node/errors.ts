@@ -24,3 +24,10 @@ export class NoResponseError extends RaftwireError {
     super('RAFT_ERR_NO_RESPONSE', message);
   }
 }
+
+/** A proposal larger than `proposalBytesMax`; `code` `RAFT_ERR_PROPOSAL_TOO_LARGE`. Nothing was proposed. */
+export class ProposalTooLargeError extends RaftwireError {
+  constructor(bytes: number, bytesMax: number) {
+    super('RAFT_ERR_PROPOSAL_TOO_LARGE', `a proposal of ${bytes} bytes is over proposalBytesMax (${bytesMax}); split it or raise the limit`);
+  }
+}

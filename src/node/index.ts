@@ -1,5 +1,5 @@
 export { RaftNode, type RaftNodeOptions } from './raft-node.js';
 export type { StateMachine } from './state-machine.js';
 export { DiskSnapshotPersistence, MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
-export { NodeFatalError, NodeStoppedError, NoResponseError } from './errors.js';
+export { NodeFatalError, NodeStoppedError, NoResponseError, ProposalTooLargeError } from './errors.js';
 export { RpcBridge, PARKED_REQUESTS_PER_PEER_MAX } from './rpc-bridge.js';

@@ -29,7 +29,7 @@ import type { ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core
 import type { LogStore } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
-import { NodeFatalError, NodeStoppedError } from './errors.js';
+import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
 import { RpcBridge } from './rpc-bridge.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
@@ -50,6 +50,11 @@ export interface RaftNodeOptions<Result> {
   clock?: Clock;
   /** The core's randomness (election timeouts). Default Math.random; tests pass a seeded one. */
   random?: () => number;
+  /**
+   * Largest proposal, bytes. The core bounds batches, not entries; one entry must still fit in
+   * one transport frame and one log record. Default 8 MiB.
+   */
+  proposalBytesMax?: number;
   /** Called once if the node stops on a fatal error (e.g. its disk failed). */
   onFatal?: (error: NodeFatalError) => void;
 }
@@ -64,6 +69,8 @@ interface ReadWaiter {
   resolve(index: number): void;
   reject(error: Error): void;
 }
+
+const PROPOSAL_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 
 /** Ticks replayed at once after a pause, at least (and at least two election timeouts' worth). */
 const TICKS_CATCH_UP_MIN = 64;
@@ -146,6 +153,8 @@ export class RaftNode<Result = unknown> {
   /** Proposes `data`; resolves with the state machine's result once the entry is applied here. */
   propose(data: Uint8Array): Promise<Result> {
     const core = this.requireRunning();
+    const bytesMax = this.options.proposalBytesMax ?? PROPOSAL_BYTES_MAX_DEFAULT;
+    if (data.length > bytesMax) throw new ProposalTooLargeError(data.length, bytesMax);
     const index = core.propose(data); // throws NotLeaderError / ProposalDroppedError
     return this.awaitApplied(index, core.status().term);
   }

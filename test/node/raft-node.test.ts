@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../src/core/errors.js';
-import { NodeFatalError, NodeStoppedError } from '../../src/node/index.js';
+import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from '../../src/node/index.js';
 import { TestCluster } from './cluster-harness.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -39,6 +39,15 @@ describe('RaftNode in a 3-node in-process cluster', () => {
     expect(error).toBeInstanceOf(NotLeaderError);
     expect((error as NotLeaderError).code).toBe('RAFT_ERR_NOT_LEADER');
     expect((error as NotLeaderError).leaderId).toBe(leader);
+  });
+
+  it('refuses a proposal over proposalBytesMax with a typed error and proposes nothing', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 9);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    const before = cluster.node(leader).getState().lastIndex;
+    expect(() => cluster!.node(leader).propose(new Uint8Array(8 * 1024 * 1024 + 1))).toThrow(ProposalTooLargeError);
+    expect(cluster.node(leader).getState().lastIndex).toBe(before);
   });
 
   it('readIndex on the leader resolves after the preceding write is applied there', async () => {
