@@ -4,6 +4,6 @@
 import { it } from 'vitest';
 import { runSeedRange } from './random.js';
 
-it('random runs: seeds 100001..100020 × 20,000 events', () => {
-  runSeedRange(100_001, 20, 20_000);
+it('random runs: seeds 100001..100040 × 20,000 events', () => {
+  runSeedRange(100_001, 40, 20_000);
 }, 600_000);
