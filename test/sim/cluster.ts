@@ -31,7 +31,7 @@ export { SimNode } from './sim-node.js';
 import { SimStateMachine } from './state-machine.js';
 import { healAndCheckLiveness, type LivenessResult } from './liveness.js';
 import { SimNode } from './sim-node.js';
-import { processReady } from './ready-processing.js';
+import { checkConfig, processReady } from './ready-processing.js';
 import { dumpCluster, TraceRing } from './trace.js';
 
 export interface ClusterOptions {
@@ -400,6 +400,7 @@ export class Cluster {
     const snapshot = node.durable.snapshot;
     node.sm = snapshot === null ? new SimStateMachine(this.initialConfig) : SimStateMachine.fromSnapshot(snapshot);
     if (snapshot !== null) this.checker.onSnapshotInstalled(node, snapshot.meta.lastIncludedIndex, node.sm.hash);
+    checkConfig(this, node);
     this.network.setDown(node.id, false);
     processReady(this, node);
   }

@@ -4,9 +4,32 @@
  * middle of a Ready and the node's own snapshots.
  */
 import type { ReadState, Ready } from '../../src/core/ready.js';
+import type { Entry } from '../../src/core/types.js';
 import type { Cluster } from './cluster.js';
+import { configOfLog, sameConfig } from './state-machine.js';
 import type { SimNode } from './sim-node.js';
 import { describeMessage } from './trace.js';
+
+function isConfChange(e: Entry): boolean {
+  return e.type === 'confChange';
+}
+
+/**
+ * A change takes effect when it is appended (docs/membership.md), so once a Ready is persisted the
+ * core's configuration must be the one its durable log describes: the last change in the log,
+ * else the snapshot's, else the initial one. Checked whenever a change is appended or truncated
+ * away, a snapshot is installed, and on every restart.
+ */
+export function checkConfig(cluster: Cluster, node: SimNode): void {
+  const expected = configOfLog(node.durable.snapshot, node.durable.entries, cluster.initialConfig);
+  const actual = node.raw!.status().config;
+  if (!sameConfig(expected, actual)) {
+    cluster.checker.fail(
+      'configuration follows the log',
+      `${node.id}'s configuration is voters [${actual.voters.join(',')}] learners [${actual.learners.join(',')}] but its log says voters [${expected.voters.join(',')}] learners [${expected.learners.join(',')}]`,
+    );
+  }
+}
 
 /** Ready rounds one event may cause before we call it a livelock. */
 export const readyRoundsMax = 10_000;
@@ -73,15 +96,19 @@ function handleReady(cluster: Cluster, node: SimNode, rd: Ready): void {
   // 1. Persist: snapshot, entries, hard state.
   const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.term);
   checker.checkLeaderAppendOnly(node, wasLeaderInTerm, rd.entries, rd.snapshot);
+  let configTouched = false;
   if (rd.snapshot !== null) {
     checker.onSnapshotInstall(node, rd.snapshot, sm.appliedIndex);
     durable.installSnapshot(rd.snapshot);
     cluster.stats.snapshotsInstalled++;
+    configTouched = true;
   }
   if (rd.entries.length > 0) {
-    durable.append(rd.entries);
+    const truncated = durable.append(rd.entries);
     checker.onEntriesPersisted(node, rd.entries);
+    configTouched ||= truncated.some(isConfChange) || rd.entries.some(isConfChange);
   }
+  if (configTouched) checkConfig(cluster, node);
   const previousCommit = durable.hardState.commit;
   if (rd.hardState !== null) {
     checker.onHardState(node, durable.hardState, rd.hardState);

@@ -43,21 +43,7 @@ export class SimStateMachine {
   }
 
   private applyConfChange(entry: Entry): void {
-    const change = decodeConfChange(entry.data);
-    const voters = this.config.voters.filter((id) => id !== change.nodeId);
-    const learners = this.config.learners.filter((id) => id !== change.nodeId);
-    switch (change.type) {
-      case 'addVoter':
-      case 'promoteLearner':
-        voters.push(change.nodeId);
-        break;
-      case 'addLearner':
-        learners.push(change.nodeId);
-        break;
-      case 'removeNode':
-        break;
-    }
-    this.config = { voters, learners };
+    this.config = withConfChange(this.config, entry);
   }
 
   snapshotData(): Uint8Array {
@@ -102,6 +88,40 @@ export class SimStateMachine {
     const c = snapshot.meta.config;
     this.config = { voters: c.voters.slice(), learners: c.learners.slice() };
   }
+}
+
+/** The configuration after a `confChange` entry (the simulator's own reading, independent of the core's). */
+export function withConfChange(config: ClusterConfig, entry: Entry): ClusterConfig {
+  const change = decodeConfChange(entry.data);
+  const voters = config.voters.filter((id) => id !== change.nodeId);
+  const learners = config.learners.filter((id) => id !== change.nodeId);
+  switch (change.type) {
+    case 'addVoter':
+    case 'promoteLearner':
+      voters.push(change.nodeId);
+      break;
+    case 'addLearner':
+      learners.push(change.nodeId);
+      break;
+    case 'removeNode':
+      break;
+  }
+  return { voters, learners };
+}
+
+/**
+ * The configuration a node's durable state describes when a change takes effect on append
+ * (docs/membership.md): the last `confChange` entry of the log, else the snapshot's, else `initial`.
+ */
+export function configOfLog(snapshot: Snapshot | null, entries: readonly Entry[], initial: ClusterConfig): ClusterConfig {
+  let config = snapshot?.meta.config ?? initial;
+  for (const e of entries) if (e.type === 'confChange') config = withConfChange(config, e);
+  return config;
+}
+
+export function sameConfig(a: ClusterConfig, b: ClusterConfig): boolean {
+  const key = (ids: readonly string[]): string => [...ids].sort().join(',');
+  return key(a.voters) === key(b.voters) && key(a.learners) === key(b.learners);
 }
 
 function mix(h: number, n: number): number {
