@@ -44,6 +44,18 @@ describe('checker', () => {
     expect(c.maxCommittedIndex).toBe(2);
   });
 
+  it('catches a leader without a quorum of durable votes, and a vote changed across a restart', () => {
+    const c = newChecker();
+    const a = node('a', 3);
+    c.onHardState(a, { term: 2, vote: null, commit: 0 }, { term: 3, vote: 'a', commit: 0 });
+    expect(violation(() => c.onBecomeLeader(a, 3, ['a', 'b', 'c'])).invariant).toBe('elected by a quorum');
+    const b = node('b', 3);
+    c.onHardState(b, { term: 2, vote: null, commit: 0 }, { term: 3, vote: 'a', commit: 0 });
+    c.onBecomeLeader(a, 3, ['a', 'b', 'c']);
+    // b restarts having lost its vote and votes again in term 3.
+    expect(violation(() => c.onHardState(b, { term: 3, vote: null, commit: 0 }, { term: 3, vote: 'c', commit: 0 })).invariant).toBe('one vote per term');
+  });
+
   it('catches two leaders in one term, with seed, event and replay in the report', () => {
     const c = newChecker();
     c.onBecomeLeader(node('a'), 3);

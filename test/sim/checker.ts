@@ -110,6 +110,8 @@ export interface CheckerContext {
 export class Checker {
   /** term → the leader of that term. */
   private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** term → voter → the candidate it voted for (every durable vote ever, across restarts). */
+  private readonly votes = new Map<number, Map<NodeId, NodeId>>();
   /** index → records of (term → entry) seen in any durable log. */
   private readonly entriesByIndex = new Map<number, EntryRecord[]>();
   /** index → the committed entry's term, type and data. */
@@ -182,6 +184,21 @@ export class Checker {
       this.fail('one vote per term', `${node.id} changes its vote in term ${next.term} from ${previous.vote} to ${next.vote}`);
     }
     if (next.commit < previous.commit) this.fail('durable commit', `${node.id}: commit goes back from ${previous.commit} to ${next.commit}`);
+    if (next.vote !== null) this.recordVote(node.id, next.term, next.vote);
+  }
+
+  /** A vote, once made durable, is the node's only vote in that term, even across restarts. */
+  private recordVote(voter: NodeId, term: number, candidate: NodeId): void {
+    let byVoter = this.votes.get(term);
+    if (byVoter === undefined) {
+      byVoter = new Map();
+      this.votes.set(term, byVoter);
+    }
+    const earlier = byVoter.get(voter);
+    if (earlier !== undefined && earlier !== candidate) {
+      this.fail('one vote per term', `${voter} voted for ${earlier} and then for ${candidate} in term ${term} (a vote forgotten across a restart?)`);
+    }
+    byVoter.set(voter, candidate);
   }
 
   /**
@@ -246,6 +263,18 @@ export class Checker {
     this.elections++;
     if (voters !== undefined && !voters.includes(node.id)) {
       this.fail('only voters lead', `${node.id} became leader of term ${term} but its configuration's voters are ${voters.join(',')}`);
+    }
+    if (voters !== undefined) {
+      // Elected by a quorum of its own configuration's voters, each with a durable vote for it.
+      const byVoter = this.votes.get(term);
+      const granted = voters.filter((v) => byVoter?.get(v) === node.id);
+      const quorum = Math.floor(voters.length / 2) + 1;
+      if (granted.length < quorum) {
+        this.fail(
+          'elected by a quorum',
+          `${node.id} became leader of term ${term} with durable votes from [${granted.join(',')}] of voters [${voters.join(',')}] (quorum ${quorum})`,
+        );
+      }
     }
     const other = this.leaderOfTerm.get(term);
     if (other !== undefined && other !== node.id) this.fail('election safety', `${node.id} and ${other} are both leaders of term ${term}`);
