@@ -17,7 +17,7 @@
  */
 import type { Message, NodeId } from '../../src/core/types.js';
 import type { Prng } from '../../src/util/prng.js';
-import { TimedHeap } from './heap.js';
+import { MinHeap } from '../../src/util/min-heap.js';
 
 /** The fault knobs of the network. Probabilities are per message. */
 export interface NetworkProfile {
@@ -81,7 +81,8 @@ export const inFlightMessagesMax = 1_000_000;
 export class SimNetwork {
   profile: NetworkProfile;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, blocked: 0 };
-  private readonly queue = new TimedHeap<InFlight>();
+  // By arrival time, ties in send order: a run is a pure function of its seed.
+  private readonly queue = new MinHeap<InFlight>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   private readonly blockedLinks = new Set<string>();
   private readonly downNodes = new Set<NodeId>();
   private seq = 0;
