@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RaftwireClient } from '../src/client/index.js';
 import { ProcessCluster } from '../test/cluster/process-cluster.js';
+import { machineInfo } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
           benchmark: 'cluster',
           date: new Date().toISOString(),
           node: process.version,
-          machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg() },
+          machine: machineInfo(),
           setup: { nodes: 3, storage: 'LmdbLogStore, durable (fsync per commit)', transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs: '300-600' },
           rows,
           failoverMs: { median: failoverMedianMs, runs: failovers },

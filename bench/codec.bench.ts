@@ -22,6 +22,7 @@ import { decodeFrame, encodeFrame, tsCodec, wasmCodec, type FrameCodec, type Wir
 import { crc32cTs } from '../src/codec/crc32c-ts.js';
 import { loadNative } from '../src/codec/native.js';
 import { loadWasmCodec } from '../src/codec/wasm.js';
+import { machineInfo } from './machine.js';
 
 const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '250' }, rounds: { type: 'string', default: '3' } } });
 const timeMs = Number(values['time-ms']);
@@ -154,7 +155,7 @@ if (!wasmAvailable) console.log('WASM codec: missing (run npm run build:wasm)');
 const out = {
   name: 'codec',
   date: new Date().toISOString(),
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg() },
+  machine: machineInfo(),
   node: process.version,
   note: 'medians; shared 2-core machine with other work running, so figures are noisy. Ratios are speed-ups of the row over the named alternative, measured in the same run. msgpackr carries no checksum; raftwire frames include CRC32C.',
   timeMsPerTask: timeMs,

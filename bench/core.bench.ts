@@ -18,6 +18,7 @@ import { RawNode } from '../src/core/index.js';
 import type { Ready } from '../src/core/ready.js';
 import type { Message, NodeId, Snapshot } from '../src/core/types.js';
 import { Prng } from '../src/util/prng.js';
+import { machineInfo } from './machine.js';
 
 const payloadBytes = 100;
 const batchEntries = 1_000;
@@ -190,7 +191,7 @@ writeFileSync(
     {
       name: 'core',
       date: new Date().toISOString(),
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}` },
+      machine: machineInfo(),
       node: process.version,
       note: 'medians; shared 2-core machine, figures are noisy',
       results: {

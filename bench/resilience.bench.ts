@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { CircuitBreaker, RateLimiter, type RateLimiterAlgorithm, RetryExecutor } from '../src/resilience/index.js';
+import { machineInfo } from './machine.js';
 
 const callsPerIteration = 1_000;
 const bench = new Bench({ time: 1_500, warmupTime: 300 });
@@ -134,7 +135,7 @@ writeFileSync(
     {
       name: 'resilience',
       date: new Date().toISOString(),
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}` },
+      machine: machineInfo(),
       node: process.version,
       note: 'medians of per-iteration time / callsPerIteration; overhead = wrapped - bare; shared 2-core machine, figures are noisy',
       callsPerIteration,

@@ -28,6 +28,7 @@ import { open as openLmdb } from 'lmdb';
 import { Bench } from 'tinybench';
 import type { Entry } from '../src/core/types.js';
 import { LmdbLogStore, MemoryLogStore } from '../src/storage/index.js';
+import { machineInfo } from './machine.js';
 
 const entryBytes = 100;
 const batchSizes = [1, 16, 256] as const;
@@ -216,7 +217,7 @@ writeFileSync(
     {
       name: 'storage',
       date: new Date().toISOString(),
-      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, tmpdir: os.tmpdir() },
+      machine: { ...machineInfo(), tmpdir: os.tmpdir() },
       node: process.version,
       note: 'median over rounds of each round\'s tinybench p50 per iteration, as entries/s; tasks interleaved per round; 100-byte entries; shared 2-core machine under load from other work, figures are noisy',
       results: rows,

@@ -32,6 +32,7 @@ import type { AppendEntriesRequest, Entry, RequestVoteRequest } from '../src/cor
 import { HttpNetwork } from '../src/transport/http.js';
 import { UwsNetwork } from '../src/transport/uws/network.js';
 import type { NetworkInterface, RaftRpcHandlers } from '../src/transport/types.js';
+import { machineInfo } from './machine.js';
 
 const { values } = parseArgs({
   options: {
@@ -367,7 +368,7 @@ function report(figures: Figure[], seconds: number, rounds: number): void {
     name: 'transport',
     date: new Date().toISOString(),
     node: process.version,
-    machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, os: `${os.type()} ${os.release()}` },
+    machine: machineInfo(),
     method: {
       secondsPerRun: seconds,
       rounds,
@@ -465,7 +466,7 @@ async function clientChoice(seconds: number): Promise<void> {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(
     new URL('./results/transport-client-choice.json', import.meta.url),
-    `${JSON.stringify({ name: 'transport-client-choice', date: new Date().toISOString(), node: process.version, machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length }, noise: 'shared 2-core machine; one run per row', rows: withRatios }, null, 2)}\n`,
+    `${JSON.stringify({ name: 'transport-client-choice', date: new Date().toISOString(), node: process.version, machine: machineInfo(), noise: 'shared 2-core machine; one run per row', rows: withRatios }, null, 2)}\n`,
   );
 }
 

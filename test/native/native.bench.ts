@@ -25,6 +25,7 @@ import { crc32c, crc32cImplementation } from '../../src/codec/crc32c.js';
 import { crc32cTs } from '../../src/codec/crc32c-ts.js';
 import { loadNative } from '../../src/codec/native.js';
 import { loadWasmCodec } from '../../src/codec/wasm.js';
+import { machineInfo } from '../../bench/machine.js';
 
 const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' } } });
 const timeMs = Number(values['time-ms']);
@@ -152,7 +153,7 @@ console.log(`crc32c() large-input path: ${crc32cImplementation()}`);
 const out = {
   name: 'native',
   date: new Date().toISOString(),
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, loadAverage: os.loadavg() },
+  machine: machineInfo(),
   node: process.version,
   note: 'medians of per-round tinybench medians; shared 2-core machine with other work running, so figures are noisy. vsBaseline = baseline median / row median (>1 = faster). zlib.crc32 is plain CRC-32 (another polynomial), shown as the built-in a user might reach for.',
   timeMsPerTask: timeMs,
