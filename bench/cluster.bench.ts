@@ -3,7 +3,9 @@
  * the load generator in its own process (bench/cluster-loadgen.ts), closed-loop clients against
  * the leader. For writes, linearizable reads and lease reads, at each concurrency: ops/s, p50 and
  * p99 over HTTP keep-alive and over the binary WebSocket protocol, and WebSocket/HTTP as a ratio
- * (HTTP/JSON is what a user of an HTTP KV store would use instead). Then failover: the leader is
+ * (HTTP/JSON is what a user of an HTTP KV store would use instead). HTTP load comes from wrk (installed
+ * with apt-get when missing, `--http-client node` for the Node generator); WebSocket load from
+ * RaftwireWsClient in bench/cluster-loadgen.ts. Then failover: the leader is
  * killed with SIGKILL and the time to the first acknowledged write is measured.
  *
  * Run: `npm run bench:cluster` (options: `-- --concurrency 1,16,64,256 --duration-ms 3000
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RaftwireClient } from '../src/client/index.js';
 import { ProcessCluster } from '../test/cluster/process-cluster.js';
+import { ensureWrk, runWrk } from './cluster-wrk.js';
 import { machineInfo } from './machine.js';
 
 const { values } = parseArgs({
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     protocols: { type: 'string', default: 'http,ws' },
     ops: { type: 'string', default: 'write,linearizable,lease' },
     failovers: { type: 'string', default: '3' },
+    'http-client': { type: 'string', default: 'wrk' },
   },
 });
 const concurrencies = values.concurrency.split(',').map(Number);
@@ -41,7 +45,11 @@ interface Run {
   p99Ms: number;
 }
 
+const useWrk = values['http-client'] === 'wrk' && ensureWrk((line) => process.stderr.write(`${line}\n`));
+const httpClient = useWrk ? 'wrk' : 'node http (bench/cluster-loadgen.ts)';
+
 function loadgen(url: string, protocol: string, op: string, concurrency: number): Promise<Run> {
+  if (protocol === 'http' && useWrk) return runWrk(url, op, concurrency, durationMs);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'cluster-loadgen.ts'), '--url', url, '--protocol', protocol, '--op', op, '--concurrency', String(concurrency), '--duration-ms', String(durationMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -118,7 +126,7 @@ async function main(): Promise<void> {
           date: new Date().toISOString(),
           node: process.version,
           machine: machineInfo(),
-          setup: { nodes: 3, storage: 'LmdbLogStore, durable (fsync per commit)', transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs: '300-600' },
+          setup: { httpClient, wsClient: 'RaftwireWsClient, one pipelined connection (bench/cluster-loadgen.ts)', nodes: 3, storage: 'LmdbLogStore, durable (fsync per commit)', transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs: '300-600' },
           rows,
           failoverMs: { median: failoverMedianMs, runs: failovers },
         },
