@@ -49,7 +49,10 @@ export class RaftwireClient {
   private readonly endpoints: string[];
   private preferred = 0;
   private sequence = 0;
-  /** Sequences of writes not answered yet; the lowest bounds what the cluster must remember. */
+  /**
+   * Sequences of writes not answered yet; the lowest bounds what the cluster must remember. They
+   * are added in increasing order, so the first in iteration order is the lowest.
+   */
   private readonly unanswered = new Set<number>();
   readonly clientId: string;
   private readonly retry: RetryExecutor;
@@ -133,7 +136,7 @@ export class RaftwireClient {
     if (sequence > 0) {
       headers['x-raftwire-client-id'] = this.clientId;
       headers['x-raftwire-sequence'] = String(sequence);
-      headers['x-raftwire-acked-through'] = String(Math.min(...this.unanswered) - 1);
+      headers['x-raftwire-acked-through'] = String((this.unanswered.values().next().value as number) - 1);
     }
     if (typeof body === 'string') headers['content-type'] = 'application/json';
     let response: Response;

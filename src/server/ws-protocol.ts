@@ -80,14 +80,16 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
         const requestId = result.requestId;
         const request = result.message;
         // The client counts a write answered only when its reply arrives on this connection, so
-        // everything below the lowest write still in flight here has been answered.
+        // everything below the lowest write still in flight here has been answered. Writes arrive
+        // in sequence order (the protocol's rule), so the set's first element is that lowest one;
+        // a client breaking the rule can only get its own retries refused as stale, never applied twice.
         let pending: Set<number> | undefined;
         let ackedThrough = 0;
         if (request.op !== 'get' && request.sequence > 0) {
           pending = state.unanswered.get(request.clientId);
           if (pending === undefined) state.unanswered.set(request.clientId, (pending = new Set()));
           pending.add(request.sequence);
-          ackedThrough = Math.min(...pending) - 1;
+          ackedThrough = (pending.values().next().value as number) - 1;
         }
         serve(options, state.consistency, request, ackedThrough).then((reply) => {
           state.inflight--;
