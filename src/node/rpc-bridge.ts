@@ -23,24 +23,27 @@ interface Parked {
 export const PARKED_REQUESTS_PER_PEER_MAX = 1024;
 
 export class RpcBridge {
-  private readonly parked = new Map<string, Parked[]>();
+  // Response type → peer → handlers waiting, oldest first. Nested maps rather than a composite
+  // string key: park and deliver run for every Raft message and should not build strings.
+  private readonly parked = new Map<string, Map<NodeId, Parked[]>>();
   private round = 0;
 
   /** Parks a handler for the core's answer to a request from `peer`; call before stepping it. */
   park(peer: NodeId, responseType: ResponseType): Promise<Message> {
-    const key = `${responseType}\u0000${peer}`;
-    let queue = this.parked.get(key);
-    if (queue === undefined) this.parked.set(key, (queue = []));
+    let byPeer = this.parked.get(responseType);
+    if (byPeer === undefined) this.parked.set(responseType, (byPeer = new Map()));
+    let queue = byPeer.get(peer);
+    if (queue === undefined) byPeer.set(peer, (queue = []));
     if (queue.length >= PARKED_REQUESTS_PER_PEER_MAX) {
       return Promise.reject(new NoResponseError(`too many unanswered ${responseType} requests from ${peer}`));
     }
-    return new Promise<Message>((resolve, reject) => queue.push({ round: this.round, resolve, reject }));
+    const waiting = queue;
+    return new Promise<Message>((resolve, reject) => waiting.push({ round: this.round, resolve, reject }));
   }
 
   /** Hands a response from the core to the oldest parked handler; false if none waits for it. */
   deliver(message: Message): boolean {
-    const queue = this.parked.get(`${message.type}\u0000${message.to}`);
-    const waiter = queue?.shift();
+    const waiter = this.parked.get(message.type)?.get(message.to)?.shift();
     if (waiter === undefined) return false;
     waiter.resolve(message);
     return true;
@@ -53,17 +56,19 @@ export class RpcBridge {
 
   /** Fails requests stepped before round `round` began that the core did not answer. */
   failUnanswered(round: number): void {
-    for (const [key, queue] of this.parked) {
-      while (queue.length > 0 && queue[0]!.round < round) {
-        queue.shift()!.reject(new NoResponseError(`no answer to ${key.split('\u0000')[0]} from this node`));
+    for (const [responseType, byPeer] of this.parked) {
+      for (const [peer, queue] of byPeer) {
+        while (queue.length > 0 && queue[0]!.round < round) {
+          queue.shift()!.reject(new NoResponseError(`no answer to a request of ${peer} (${responseType}) from this node`));
+        }
+        if (queue.length === 0) byPeer.delete(peer);
       }
-      if (queue.length === 0) this.parked.delete(key);
     }
   }
 
   /** Fails every parked request (on stop). */
   failAll(error: Error): void {
-    for (const queue of this.parked.values()) for (const waiter of queue) waiter.reject(error);
+    for (const byPeer of this.parked.values()) for (const queue of byPeer.values()) for (const waiter of queue) waiter.reject(error);
     this.parked.clear();
   }
 }
