@@ -117,11 +117,13 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
       server.close();
       if (node.isLeader()) {
         const other = Object.keys(options.peers).find((id) => id !== options.id);
-        // Best effort: a transfer lets the cluster skip an election timeout.
+        // Best effort: a transfer lets the cluster skip an election timeout. Wait until leadership
+        // has moved (bounded by one election timeout), not a fixed guess.
         if (other !== undefined) {
           try {
             node.transferLeadership(other);
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            const deadline = Date.now() + (options.raft?.electionTimeoutMaxMs ?? 300);
+            while (node.isLeader() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
           } catch {
             // not fatal: the others elect a leader after their timeout
           }
