@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { clusterCommand } from './cluster.js';
 import { kvCommand, statusCommand } from './kv.js';
+import { memberCommand } from './member.js';
 import { startCommand } from './start.js';
 
 export const HELP = `raftwire: a Raft-replicated key-value cache for Node.js
@@ -17,6 +18,7 @@ Commands:
   start     run one node of a cluster
   kv        get, put or delete a key:  raftwire kv put greeting hello
   status    show the cluster as one node sees it
+  member    list, add or remove members:  raftwire member add n4 --raft 127.0.0.1:7004 --client http://127.0.0.1:8004
   help      show this text
 
 Run 'raftwire <command> --help' for the options of a command.
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return kvCommand(rest);
     case 'status':
       return statusCommand(rest);
+    case 'member':
+      return memberCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -9,6 +9,9 @@ Options:
   --peers <peers>        the cluster: JSON {"n1":{"raft":"h:p","client":"http://h:p"},…}
                          or compact n1=127.0.0.1:7001/8001,n2=…             [required]
   --data <dir>           data directory (log and snapshots)                 [default: ./data/<id>]
+  --join                 this node is new to a running cluster: start without a vote and wait
+                         to be added (raftwire member add <id> …); --peers lists this node and
+                         at least one running member
   --transport <t>        uws (binary WebSocket, default) or http (JSON)
   --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
   --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)
@@ -18,7 +21,8 @@ Options:
   --heartbeat <ms>       leader heartbeat interval                       [default: 50]
   -h, --help             show this text
 
-Stops cleanly on SIGINT/SIGTERM: drains, hands leadership away, closes the log.`;
+Stops cleanly on SIGINT/SIGTERM: drains, hands leadership away, closes the log.
+Stops by itself, the same way, once it has applied its own removal (raftwire member remove <id>).`;
 
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -34,6 +38,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       'snapshot-threshold': { type: 'string' },
       'election-timeout': { type: 'string' },
       heartbeat: { type: 'string' },
+      join: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,6 +63,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     raft.electionTimeoutMinMs = min!;
     raft.electionTimeoutMaxMs = max!;
   }
+  let removed = (): void => undefined;
   const handle = await startCacheNode({
     id: values.id,
     peers,
@@ -67,6 +73,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN,
     requestsPerSecond: values.rate ? Number(values.rate) : undefined,
     raft,
+    join: values.join,
+    onRemoved: () => removed(),
     onFatal: (error) => {
       console.error(`[${values.id}] fatal: ${error.message}`);
       process.exit(1);
@@ -77,6 +85,10 @@ export async function startCommand(argv: string[]): Promise<number> {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    removed = () => {
+      console.log(`[${values.id}] removed from the cluster`);
+      resolve();
+    };
   });
   console.log(`[${values.id}] stopping`);
   await handle.stop();

@@ -17,18 +17,21 @@
  * @module
  */
 import { ConfChangeRejectedError } from './errors.js';
-import { type ClusterConfig, type ConfChange, NODE_ID_BYTES_MAX } from './types.js';
+import { type ClusterConfig, type ConfChange, CONF_CHANGE_CONTEXT_BYTES_MAX, NODE_ID_BYTES_MAX } from './types.js';
 
 const CONF_CHANGE_TYPES = ['addVoter', 'addLearner', 'removeNode', 'promoteLearner'] as const;
 
-/** Encoding version, so the format can evolve. */
+/** Encoding versions, so the format can evolve: 1 has no context, 2 carries one. */
 const CONF_CHANGE_VERSION = 1;
+const CONF_CHANGE_VERSION_WITH_CONTEXT = 2;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Encodes a change as the `data` of a `confChange` entry: `[version, type, ...utf8(nodeId)]`.
+ * Encodes a change as the `data` of a `confChange` entry: `[1, type, ...utf8(nodeId)]`, or with a
+ * context `[2, type, idLength, ...utf8(nodeId), ...context]` (so entries written before contexts
+ * existed still decode).
  *
  * @example
  * ```ts
@@ -42,28 +45,62 @@ export function encodeConfChange(change: ConfChange): Uint8Array {
   if (id.length === 0 || id.length > NODE_ID_BYTES_MAX) {
     throw new ConfChangeRejectedError(`node id must be 1..${NODE_ID_BYTES_MAX} UTF-8 bytes, got ${id.length}`);
   }
-  const bytes = new Uint8Array(2 + id.length);
-  bytes[0] = CONF_CHANGE_VERSION;
+  const context = change.context;
+  if (context === undefined) {
+    const bytes = new Uint8Array(2 + id.length);
+    bytes[0] = CONF_CHANGE_VERSION;
+    bytes[1] = typeCode;
+    bytes.set(id, 2);
+    return bytes;
+  }
+  if (context.length > CONF_CHANGE_CONTEXT_BYTES_MAX) {
+    throw new ConfChangeRejectedError(`conf change context must be at most ${CONF_CHANGE_CONTEXT_BYTES_MAX} bytes, got ${context.length}`);
+  }
+  const bytes = new Uint8Array(3 + id.length + context.length);
+  bytes[0] = CONF_CHANGE_VERSION_WITH_CONTEXT;
   bytes[1] = typeCode;
-  bytes.set(id, 2);
+  bytes[2] = id.length;
+  bytes.set(id, 3);
+  bytes.set(context, 3 + id.length);
   return bytes;
 }
 
 /** Decodes what {@link encodeConfChange} produced; throws {@link ConfChangeRejectedError} on bad bytes. */
 export function decodeConfChange(bytes: Uint8Array): ConfChange {
-  if (bytes.length < 3 || bytes.length > 2 + NODE_ID_BYTES_MAX) {
-    throw new ConfChangeRejectedError(`conf change must be 3..${2 + NODE_ID_BYTES_MAX} bytes, got ${bytes.length}`);
+  const version = bytes[0];
+  if (version === CONF_CHANGE_VERSION) {
+    if (bytes.length < 3 || bytes.length > 2 + NODE_ID_BYTES_MAX) {
+      throw new ConfChangeRejectedError(`conf change must be 3..${2 + NODE_ID_BYTES_MAX} bytes, got ${bytes.length}`);
+    }
+    return { type: decodeType(bytes[1]!), nodeId: decodeNodeId(bytes.subarray(2)) };
   }
-  if (bytes[0] !== CONF_CHANGE_VERSION) throw new ConfChangeRejectedError(`unknown conf change version ${bytes[0]}`);
-  const type = CONF_CHANGE_TYPES[bytes[1]];
-  if (type === undefined) throw new ConfChangeRejectedError(`unknown conf change type code ${bytes[1]}`);
-  let nodeId: string;
+  if (version === CONF_CHANGE_VERSION_WITH_CONTEXT) {
+    const idLength = bytes[2] ?? 0;
+    if (bytes.length < 4 || idLength === 0 || 3 + idLength > bytes.length || bytes.length - 3 - idLength > CONF_CHANGE_CONTEXT_BYTES_MAX) {
+      throw new ConfChangeRejectedError(`conf change with context has a bad length (${bytes.length} bytes, node id ${idLength})`);
+    }
+    return {
+      type: decodeType(bytes[1]!),
+      nodeId: decodeNodeId(bytes.subarray(3, 3 + idLength)),
+      // A copy: entry payloads may be views into a received frame.
+      context: bytes.slice(3 + idLength),
+    };
+  }
+  throw new ConfChangeRejectedError(`unknown conf change version ${String(version)}`);
+}
+
+function decodeType(code: number): ConfChange['type'] {
+  const type = CONF_CHANGE_TYPES[code];
+  if (type === undefined) throw new ConfChangeRejectedError(`unknown conf change type code ${code}`);
+  return type;
+}
+
+function decodeNodeId(bytes: Uint8Array): string {
   try {
-    nodeId = utf8Decoder.decode(bytes.subarray(2));
+    return utf8Decoder.decode(bytes);
   } catch {
     throw new ConfChangeRejectedError('conf change node id is not valid UTF-8');
   }
-  return { type, nodeId };
 }
 
 /** Why `change` cannot apply to `config`, or null when it can. */

@@ -69,8 +69,15 @@ export class Raft {
   /** A snapshot from the leader being received in chunks (follower.ts). */
   incomingSnapshot: IncomingSnapshot | null = null;
 
-  /** Leader only: every other member's progress, in config order. */
+  /** Leader only: every other member's progress, in config order (and that of retirees, below). */
   readonly progress = new Map<NodeId, Progress>();
+  /**
+   * Leader only: members just removed, whose progress is kept so the removal (and the commit that
+   * makes it final) still reaches them and they can shut down, instead of waiting forever for a
+   * leader that stopped talking to them. Value: the tick after which to forget them (Infinity
+   * while the removal is uncommitted). Quorums never count them: they only iterate `config.voters`.
+   */
+  readonly retirees = new Map<NodeId, number>();
   readonly votes = new Map<NodeId, boolean>();
   msgs: Message[] = [];
   readStates: ReadState[] = [];
@@ -165,8 +172,14 @@ export class Raft {
         this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMessages));
       }
     }
+    for (const id of members) this.retirees.delete(id);
+    const removalCommitted = this.configIndex <= this.log.commitIndex;
     for (const id of [...this.progress.keys()]) {
-      if (!members.includes(id)) this.progress.delete(id);
+      if (members.includes(id)) continue;
+      if (removalCommitted) {
+        this.progress.delete(id);
+        this.retirees.delete(id);
+      } else this.retirees.set(id, Infinity);
     }
     if (this.leadTransferee !== null && !this.isVoter(this.leadTransferee)) this.leadTransferee = null;
   }
@@ -187,6 +200,7 @@ export class Raft {
     this.leaseVoided = false;
     this.votes.clear();
     this.progress.clear();
+    this.retirees.clear();
     this.readOnly.reset();
     this.readsAwaitingTermCommit = [];
     this.readRoundNeeded = false;
@@ -299,6 +313,12 @@ export class Raft {
     if (this.heartbeatElapsed >= this.cfg.heartbeatIntervalTicks) {
       this.heartbeatElapsed = 0;
       bcastHeartbeat(this);
+    }
+    for (const [id, untilTick] of this.retirees) {
+      if (this.tickCount > untilTick) {
+        this.retirees.delete(id);
+        this.progress.delete(id);
+      }
     }
   }
 

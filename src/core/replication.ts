@@ -77,6 +77,13 @@ export function maybeCommit(r: Raft): boolean {
 function onCommitAdvanced(r: Raft): void {
   // A leader not in its own configuration leaves once the change that removed it commits.
   if (!r.isVoter() && r.configIndex <= r.log.commitIndex) r.stepDownPending = true;
+  if (r.retirees.size > 0 && r.configIndex <= r.log.commitIndex) {
+    // The removal is final: heartbeats carry the commit to the removed nodes for one more
+    // election timeout, then the leader forgets them.
+    for (const [id, untilTick] of r.retirees) {
+      if (untilTick === Infinity) r.retirees.set(id, r.tickCount + r.cfg.electionTimeoutMaxTicks);
+    }
+  }
   if (r.readsAwaitingTermCommit.length > 0 && committedInTerm(r)) {
     const contexts = r.readsAwaitingTermCommit;
     r.readsAwaitingTermCommit = [];

@@ -57,7 +57,16 @@ export interface ClusterConfig {
 export interface ConfChange {
   type: 'addVoter' | 'addLearner' | 'removeNode' | 'promoteLearner';
   nodeId: NodeId;
+  /**
+   * Opaque bytes replicated with the change, as etcd's `ConfChange.Context`: the core never reads
+   * them. The node runtime carries the new member's addresses here, so every replica (and every
+   * later snapshot) learns where the member listens. At most {@link CONF_CHANGE_CONTEXT_BYTES_MAX}.
+   */
+  context?: Uint8Array;
 }
+
+/** Largest {@link ConfChange.context}, bytes: room for addresses, not for data. */
+export const CONF_CHANGE_CONTEXT_BYTES_MAX = 4096;
 
 /** What a snapshot covers: the last entry folded into it and the configuration at that point. */
 export interface SnapshotMeta {

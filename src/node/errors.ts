@@ -31,3 +31,14 @@ export class ProposalTooLargeError extends RaftwireError {
     super('RAFT_ERR_PROPOSAL_TOO_LARGE', `a proposal of ${bytes} bytes is over proposalBytesMax (${bytesMax}); split it or raise the limit`);
   }
 }
+
+/**
+ * A membership change did not finish in time (the new member did not catch up, or the previous
+ * change did not commit); `code` `RAFT_ERR_MEMBERSHIP_TIMEOUT`. The change may still complete;
+ * asking again is safe, `addNode`/`removeNode` are idempotent.
+ */
+export class MembershipTimeoutError extends RaftwireError {
+  constructor(message: string) {
+    super('RAFT_ERR_MEMBERSHIP_TIMEOUT', message);
+  }
+}

@@ -25,11 +25,15 @@ import type { RaftConfig } from '../core/config.js';
 import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
 import type { ReadState, Ready } from '../core/ready.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
-import type { ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
+import { decodeConfChange } from '../core/conf-change.js';
+import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import type { LogStore } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
+import { addMember, type MembershipOptions, removeMember } from './membership.js';
+import { decodeMemberContext, MemberDirectory, type MemberEndpoints, unwrapSnapshotData, wrapSnapshotData } from './members.js';
+import { PeerAddresses } from './peer-addresses.js';
 import { RpcBridge } from './rpc-bridge.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
@@ -40,6 +44,13 @@ export interface RaftNodeOptions<Result> {
   voters: NodeId[];
   /** Learners of a new cluster. */
   learners?: NodeId[];
+  /**
+   * Known members' addresses (this node's included, so it can tell others where it listens).
+   * Members added later bring theirs in the membership change; a snapshot carries them all.
+   */
+  members?: Record<NodeId, MemberEndpoints>;
+  /** Called once this node has applied its own removal from the cluster (it may then shut down). */
+  onRemoved?: () => void;
   logStore: LogStore;
   network: NetworkInterface;
   stateMachine: StateMachine<Result>;
@@ -83,6 +94,9 @@ export class RaftNode<Result = unknown> {
   private readonly clock: Clock;
   private readonly snapshots: SnapshotPersistence;
   private readonly bridge = new RpcBridge();
+  private readonly directory: MemberDirectory;
+  private readonly peerAddresses: PeerAddresses;
+  private removed = false;
   private core: RawNode | undefined;
   private running = false;
   private tickTimer: TimerHandle | undefined;
@@ -106,6 +120,8 @@ export class RaftNode<Result = unknown> {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
+    this.directory = new MemberDirectory(options.members);
+    this.peerAddresses = new PeerAddresses(options.id, options.network);
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
@@ -113,8 +129,11 @@ export class RaftNode<Result = unknown> {
     assert(!this.running, `RaftNode ${this.id} started twice`);
     const { logStore, stateMachine } = this.options;
     const snapshot = await this.snapshots.load();
-    if (snapshot !== null) stateMachine.restore(snapshot.data);
+    if (snapshot !== null) this.restoreSnapshotData(snapshot.data);
     const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
+    // Members added by changes still in the log (committed or not) must be reachable at once.
+    for (const entry of entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
+    this.peerAddresses.sync(this.directory);
     this.core = new RawNode(
       { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       {
@@ -159,21 +178,64 @@ export class RaftNode<Result = unknown> {
     return this.awaitApplied(index, core.status().term);
   }
 
-  /** Proposes a membership change; resolves once it is applied. */
+  /** Proposes one membership change as is (no catch-up, no retry; see {@link addNode}); resolves once it is applied. */
   proposeConfChange(change: ConfChange): Promise<Result> {
     const core = this.requireRunning();
     const index = core.proposeConfChange(change);
     return this.awaitApplied(index, core.status().term);
   }
 
-  /** Adds `nodeId` as a voter (one server at a time). */
-  addNode(nodeId: NodeId): Promise<Result> {
-    return this.proposeConfChange({ type: 'addVoter', nodeId });
+  /**
+   * Adds `nodeId` on the leader: as a learner first (with `endpoints`, so every replica learns where
+   * it listens), then, once it has caught up, as a voter. Idempotent: asking again after a timeout
+   * or a lost answer finishes the job. Resolves with the new configuration; throws `NotLeaderError`
+   * on a follower and `MembershipTimeoutError` past `options.timeoutMs` (default 60 s).
+   *
+   * @example
+   * ```ts
+   * await leader.addNode('n4', { raft: '10.0.0.4:7001', client: 'http://10.0.0.4:8001' });
+   * ```
+   */
+  addNode(nodeId: NodeId, endpoints?: MemberEndpoints, options?: MembershipOptions): Promise<ClusterConfig> {
+    return addMember(this.membershipHost(), nodeId, endpoints, options);
   }
 
-  /** Removes `nodeId` from the cluster. */
-  removeNode(nodeId: NodeId): Promise<Result> {
-    return this.proposeConfChange({ type: 'removeNode', nodeId });
+  /**
+   * Removes `nodeId` (a voter or a learner; this node included: a leader hands leadership over once
+   * the change commits). Idempotent. Resolves with the new configuration.
+   */
+  removeNode(nodeId: NodeId, options?: MembershipOptions): Promise<ClusterConfig> {
+    return removeMember(this.membershipHost(), nodeId, options);
+  }
+
+  /** The members of the current configuration with their known endpoints. */
+  getMembers(): { id: NodeId; role: 'voter' | 'learner'; endpoints: MemberEndpoints | null }[] {
+    const config = this.requireCore().status().config;
+    const member = (id: NodeId, role: 'voter' | 'learner') => ({ id, role, endpoints: this.directory.get(id) ?? null });
+    return [...config.voters.map((id) => member(id, 'voter')), ...config.learners.map((id) => member(id, 'learner'))];
+  }
+
+  /** Known endpoints of `nodeId` (a member or not), e.g. to redirect a client to the leader. */
+  getMemberEndpoints(nodeId: NodeId): MemberEndpoints | undefined {
+    return this.directory.get(nodeId);
+  }
+
+  /** True once this node has applied its own removal. */
+  isRemoved(): boolean {
+    return this.removed;
+  }
+
+  private membershipHost() {
+    this.requireRunning();
+    return {
+      status: () => this.requireRunning().status(),
+      proposeConfChange: (change: ConfChange) => this.proposeConfChange(change),
+      now: () => this.clock.now(),
+      after: (ms: number, fn: () => void) => {
+        const timer = this.clock.setTimeout(fn, ms);
+        return () => this.clock.clearTimeout(timer);
+      },
+    };
   }
 
   /**
@@ -316,6 +378,8 @@ export class RaftNode<Result = unknown> {
   private async handleReady(ready: Ready): Promise<void> {
     const core = this.core!;
     if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
+    // A member added by an entry in this Ready may be sent to in this Ready: learn its address first.
+    for (const entry of ready.entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
     const sendEarly = this.role === 'leader';
     const later: Message[] = [];
     for (const message of ready.messages) {
@@ -383,8 +447,39 @@ export class RaftNode<Result = unknown> {
     );
   }
 
+  /** Restores the state machine and the member directory from a snapshot's bytes. */
+  private restoreSnapshotData(data: Uint8Array): void {
+    const { members, stateMachineData } = unwrapSnapshotData(data);
+    for (const [id, endpoints] of Object.entries(members)) this.directory.set(id, endpoints);
+    this.options.stateMachine.restore(stateMachineData);
+  }
+
+  /** Records the endpoints a membership change carries (on append: before it commits, it is in force). */
+  private learnEndpoints(entry: Entry): void {
+    const change = decodeConfChange(entry.data);
+    const endpoints = decodeMemberContext(change.context);
+    if (endpoints !== null && this.directory.set(change.nodeId, endpoints)) this.peerAddresses.set(change.nodeId, endpoints);
+  }
+
+  /** A committed membership change: forget a removed member (or notice our own removal). */
+  private applyConfChange(entry: Entry): void {
+    const change = decodeConfChange(entry.data);
+    if (change.type !== 'removeNode') {
+      this.learnEndpoints(entry);
+      return;
+    }
+    if (change.nodeId === this.id) {
+      this.removed = true;
+      queueMicrotask(() => this.options.onRemoved?.());
+      return;
+    }
+    // Kept in the directory (a stale redirect target is harmless); the transport drops it.
+    this.peerAddresses.remove(change.nodeId);
+  }
+
   private installSnapshot(snapshot: Snapshot): void {
-    this.options.stateMachine.restore(snapshot.data);
+    this.restoreSnapshotData(snapshot.data);
+    this.peerAddresses.sync(this.directory);
     this.appliedIndex = snapshot.meta.lastIncludedIndex;
     // Proposals covered by the snapshot were applied elsewhere; their results are not known here.
     for (const [index, waiter] of this.proposals) {
@@ -398,6 +493,7 @@ export class RaftNode<Result = unknown> {
   private apply(entry: Entry): void {
     assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     this.appliedIndex = entry.index;
+    if (entry.type === 'confChange') this.applyConfChange(entry);
     const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
     const waiter = this.proposals.get(entry.index);
     if (waiter === undefined) return;
@@ -427,7 +523,8 @@ export class RaftNode<Result = unknown> {
     const status = core.status();
     const index = this.appliedIndex;
     const term = this.options.logStore.term(index);
-    const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: status.config }, data: this.options.stateMachine.snapshot() };
+    const data = wrapSnapshotData(this.directory.toJSON(), this.options.stateMachine.snapshot());
+    const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: status.config }, data };
     // Durable snapshot first; only then may the log prefix it covers go.
     await this.snapshots.save(snapshot);
     await this.options.logStore.setSnapshotMeta(snapshot.meta);

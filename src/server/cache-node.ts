@@ -34,8 +34,18 @@ export interface PeerEndpoints {
 
 export interface CacheNodeOptions {
   id: string;
-  /** Every voter of the cluster, this node included. */
+  /**
+   * The members this node knows at start, this node included: the voters of a new cluster, or,
+   * with `join`, the members of the running cluster it is about to be added to.
+   */
   peers: Record<string, PeerEndpoints>;
+  /**
+   * This node is new to a running cluster: it starts with no vote and waits until the leader adds
+   * it (`POST /v1/cluster/members`, `raftwire member add`). Ignored once its log holds a configuration.
+   */
+  join?: boolean;
+  /** Called once this node has applied its own removal from the cluster. */
+  onRemoved?: () => void;
   dataDir: string;
   /** `uws` (default): binary frames over WebSocket; `http`: JSON over HTTP. */
   transport?: 'uws' | 'http';
@@ -72,6 +82,9 @@ function hostPort(id: string, address: string): { host: string; port: number } {
 export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNodeHandle> {
   const self = options.peers[options.id];
   if (self === undefined) throw new InvalidConfigError(`node ${options.id} is not among the peers (${Object.keys(options.peers).join(', ')})`);
+  if (options.join && Object.keys(options.peers).length < 2) {
+    throw new InvalidConfigError(`node ${options.id} joins a running cluster: peers must list at least one of its members besides ${options.id}`);
+  }
   const raftAddress = hostPort(options.id, self.raft);
   const clientAddress = hostPort(options.id, self.client);
   await mkdir(options.dataDir, { recursive: true });
@@ -85,7 +98,9 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
   const cache = new CacheStateMachine();
   const node = new RaftNode<CacheResult>({
     id: options.id,
-    voters: Object.keys(options.peers),
+    voters: options.join ? Object.keys(options.peers).filter((id) => id !== options.id) : Object.keys(options.peers),
+    members: options.peers,
+    onRemoved: options.onRemoved,
     logStore,
     snapshots: new DiskSnapshotPersistence(snapshotStore),
     network,
@@ -98,7 +113,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     kv: new KvService(node, cache),
     host: clientAddress.host,
     port: clientAddress.port,
-    leaderUrl: (id) => options.peers[id]?.client.replace(/\/$/, ''),
+    leaderUrl: (id) => (node.getMemberEndpoints(id)?.client ?? options.peers[id]?.client)?.replace(/\/$/, ''),
     authToken: options.authToken,
     corsOrigin: options.corsOrigin,
     bodyBytesMax: options.bodyBytesMax,
@@ -116,7 +131,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
       stopped = true;
       server.close();
       if (node.isLeader()) {
-        const other = Object.keys(options.peers).find((id) => id !== options.id);
+        const other = node.getState().config.voters.find((id) => id !== options.id);
         // Best effort: a transfer lets the cluster skip an election timeout. Wait until leadership
         // has moved (bounded by one election timeout), not a fixed guess.
         if (other !== undefined) {

@@ -27,6 +27,7 @@ import type { RateLimiter } from '../resilience/index.js';
 import { HttpError } from './errors.js';
 import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResult } from './kv-service.js';
 import { ServerMetrics } from './metrics.js';
+import { validateEndpoints } from '../node/index.js';
 import { attachWsProtocol } from './ws-protocol.js';
 
 export interface HttpServerOptions {
@@ -131,6 +132,9 @@ export class HttpServer {
       this.serve(res, req, 'metrics', false, async () => ({ status: 200, body: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType })),
     );
     this.app.get('/v1/cluster', (res, req) => this.serve(res, req, 'cluster', false, async () => json(200, clusterView(kv))));
+    this.app.get('/v1/cluster/members', (res, req) => this.serve(res, req, 'members', false, async () => json(200, membersView(kv))));
+    this.app.post('/v1/cluster/members', (res, req) => this.serve(res, req, 'members.add', true, (info, body) => this.addMember(info, body)));
+    this.app.del('/v1/cluster/members/:id', (res, req) => this.serve(res, req, 'members.remove', false, (info) => this.removeMember(info)));
     this.app.get('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.get', false, (info) => this.get(info)));
     this.app.put('/v1/kv/:key', (res, req) =>
       this.serve(res, req, 'kv.put', true, (info, body) => {
@@ -193,6 +197,24 @@ export class HttpServer {
     return json(200, { ok: true });
   }
 
+  /** `POST /v1/cluster/members {"id", "raft", "client"?}`: learner, catch up, voter (see RaftNode.addNode). */
+  private async addMember(info: RequestInfo, body: Uint8Array): Promise<Reply> {
+    const input = this.jsonBody(body) as { id?: unknown; raft?: unknown; client?: unknown };
+    if (typeof input.id !== 'string' || input.id.length === 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'id must be a non-empty string');
+    const endpoints = validateEndpoints(input.id, { raft: input.raft, client: input.client });
+    const timeoutMs = this.number(info.query.get('timeoutMs'), 'timeoutMs');
+    const config = await this.options.kv.node.addNode(input.id, endpoints, { timeoutMs });
+    return json(200, { ok: true, config });
+  }
+
+  /** `DELETE /v1/cluster/members/:id`. */
+  private async removeMember(info: RequestInfo): Promise<Reply> {
+    const id = this.key(info);
+    const timeoutMs = this.number(info.query.get('timeoutMs'), 'timeoutMs');
+    const config = await this.options.kv.node.removeNode(id, { timeoutMs });
+    return json(200, { ok: true, config });
+  }
+
   private key(info: RequestInfo): string {
     try {
       return decodeURIComponent(info.params[0] ?? '');
@@ -229,7 +251,7 @@ export class HttpServer {
       url: req.getUrl(),
       query: new URLSearchParams(req.getQuery() ?? ''),
       route,
-      params: route.startsWith('kv.') ? [req.getParameter(0) ?? ''] : [],
+      params: route.startsWith('kv.') || route === 'members.remove' ? [req.getParameter(0) ?? ''] : [],
       authorization: req.getHeader('authorization'),
       clientId: req.getHeader('x-raftwire-client-id'),
       sequence: req.getHeader('x-raftwire-sequence'),
@@ -329,8 +351,12 @@ export class HttpServer {
   }
 }
 
+function membersView(kv: KvService): unknown {
+  return { leaderId: kv.node.getLeader(), members: kv.node.getMembers() };
+}
+
 function clusterView(kv: KvService): unknown {
   const state = kv.node.getState();
   const progress = state.progress === null ? null : Object.fromEntries(state.progress);
-  return { ...state, progress, leaderId: kv.node.getLeader() };
+  return { ...state, progress, leaderId: kv.node.getLeader(), members: kv.node.getMembers() };
 }

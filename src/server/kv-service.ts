@@ -64,6 +64,12 @@ export function statusOf(error: unknown): number {
     case 'RAFT_ERR_NODE_STOPPED':
     case 'RAFT_ERR_NODE_FATAL':
       return 503;
+    case 'RAFT_ERR_INVALID_CONFIG':
+      return 400;
+    case 'RAFT_ERR_CONF_CHANGE_REJECTED':
+      return 409;
+    case 'RAFT_ERR_MEMBERSHIP_TIMEOUT':
+      return 504;
     default:
       return 500;
   }

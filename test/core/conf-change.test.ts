@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyConfChange, ConfChangeRejectedError, decodeConfChange, encodeConfChange } from '../../src/core/index.js';
+import { applyConfChange, CONF_CHANGE_CONTEXT_BYTES_MAX, ConfChangeRejectedError, decodeConfChange, encodeConfChange } from '../../src/core/index.js';
 
 describe('conf changes', () => {
   it('round-trip through their encoding', () => {
@@ -9,6 +9,29 @@ describe('conf changes', () => {
         expect(decodeConfChange(encodeConfChange({ type, nodeId }))).toEqual({ type, nodeId });
       }),
     );
+  });
+
+  it('round-trip with a context, and keep the version-1 bytes when there is none', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('addVoter', 'addLearner', 'removeNode', 'promoteLearner' as const),
+        fc.string({ minLength: 1, maxLength: 60 }),
+        fc.uint8Array({ maxLength: CONF_CHANGE_CONTEXT_BYTES_MAX }),
+        (type, nodeId, context) => {
+          expect(decodeConfChange(encodeConfChange({ type, nodeId, context }))).toEqual({ type, nodeId, context });
+        },
+      ),
+    );
+    expect([...encodeConfChange({ type: 'removeNode', nodeId: 'n3' })]).toEqual([1, 2, 110, 51]);
+    expect([...encodeConfChange({ type: 'addLearner', nodeId: 'n4', context: new Uint8Array([7]) })]).toEqual([2, 1, 2, 110, 52, 7]);
+  });
+
+  it('refuse a context over the limit, and bad context lengths', () => {
+    const context = new Uint8Array(CONF_CHANGE_CONTEXT_BYTES_MAX + 1);
+    expect(() => encodeConfChange({ type: 'addLearner', nodeId: 'n4', context })).toThrow(ConfChangeRejectedError);
+    for (const bad of [new Uint8Array([2, 1, 0, 65]), new Uint8Array([2, 1, 5, 65]), new Uint8Array([2, 1])]) {
+      expect(() => decodeConfChange(bad)).toThrow(ConfChangeRejectedError);
+    }
   });
 
   it('reject bad bytes with a typed error', () => {

@@ -76,8 +76,11 @@ export class TestCluster {
     for (const id of this.ids) await this.start(id);
   }
 
-  /** Starts (or restarts, keeping its durable log and snapshot) node `id`. */
-  async start(id: string): Promise<RaftNode<CacheResult>> {
+  /**
+   * Starts (or restarts, keeping its durable log and snapshot) node `id`. `overrides` change the
+   * node's options, e.g. a node joining a running cluster starts with the existing `voters`.
+   */
+  async start(id: string, overrides: Partial<RaftNodeOptions<CacheResult>> = {}): Promise<RaftNode<CacheResult>> {
     const previous = this.members.get(id);
     const logStore = previous?.logStore ?? new MemoryLogStore();
     const snapshots = previous?.snapshots ?? new MemorySnapshotPersistence();
@@ -94,6 +97,7 @@ export class TestCluster {
       clock: this.clockOf(id),
       random: () => random.next(),
       raft: { tickMs: 10, electionTimeoutMinMs: 150, electionTimeoutMaxMs: 300, heartbeatIntervalMs: 50, ...this.raft },
+      ...overrides,
     });
     this.members.set(id, { node, cache, logStore, snapshots, network });
     this.hub.recoverNode(id);
