@@ -97,6 +97,8 @@ export class RaftNode<Result = unknown> {
   private readonly directory: MemberDirectory;
   private readonly peerAddresses: PeerAddresses;
   private removed = false;
+  /** The commit index the node restarted with: entries up to it are replayed, not news. */
+  private commitIndexAtStart = 0;
   private core: RawNode | undefined;
   private running = false;
   private tickTimer: TimerHandle | undefined;
@@ -121,7 +123,7 @@ export class RaftNode<Result = unknown> {
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
     this.directory = new MemberDirectory(options.members);
-    this.peerAddresses = new PeerAddresses(options.id, options.network);
+    this.peerAddresses = new PeerAddresses(options.id, options.network, options.members);
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
@@ -144,6 +146,7 @@ export class RaftNode<Result = unknown> {
       },
     );
     this.appliedIndex = snapshot?.meta.lastIncludedIndex ?? 0;
+    this.commitIndexAtStart = logStore.hardState().commit;
     this.options.network.registerHandlers({
       onRequestVote: (req) => this.handleRequest(req, 'RequestVoteResponse'),
       onAppendEntries: (req) => this.handleRequest(req, 'AppendEntriesResponse'),
@@ -458,23 +461,34 @@ export class RaftNode<Result = unknown> {
   private learnEndpoints(entry: Entry): void {
     const change = decodeConfChange(entry.data);
     const endpoints = decodeMemberContext(change.context);
-    if (endpoints !== null && this.directory.set(change.nodeId, endpoints)) this.peerAddresses.set(change.nodeId, endpoints);
+    if (endpoints !== null) this.directory.set(change.nodeId, endpoints);
+    const known = this.directory.get(change.nodeId);
+    if (known !== undefined && change.type !== 'removeNode') this.peerAddresses.set(change.nodeId, known);
   }
 
-  /** A committed membership change: forget a removed member (or notice our own removal). */
+  /**
+   * A committed membership change: forget a removed member, or notice our own removal. Only if the
+   * member is still out in the newest configuration: a later change in the log may already have
+   * added it back (changes take effect on append, they are applied later).
+   */
   private applyConfChange(entry: Entry): void {
     const change = decodeConfChange(entry.data);
     if (change.type !== 'removeNode') {
       this.learnEndpoints(entry);
+      if (change.nodeId === this.id) this.removed = false; // added back
       return;
     }
-    if (change.nodeId === this.id) {
-      this.removed = true;
-      queueMicrotask(() => this.options.onRemoved?.());
+    const config = this.core!.status().config;
+    if (config.voters.includes(change.nodeId) || config.learners.includes(change.nodeId)) return;
+    if (change.nodeId !== this.id) {
+      // Kept in the directory (a stale redirect target is harmless); the transport drops it.
+      this.peerAddresses.remove(change.nodeId);
       return;
     }
-    // Kept in the directory (a stale redirect target is harmless); the transport drops it.
-    this.peerAddresses.remove(change.nodeId);
+    this.removed = true;
+    // Replaying its own old removal at start is not news: a removed node restarted stays up,
+    // without a vote, until it is added back or stopped.
+    if (entry.index > this.commitIndexAtStart) queueMicrotask(() => this.options.onRemoved?.());
   }
 
   private installSnapshot(snapshot: Snapshot): void {

@@ -32,8 +32,22 @@ export class ProcessCluster {
     this.ids.forEach((id, i) => (this.peers[id] = { raft: `127.0.0.1:${ports[i]}`, client: `http://127.0.0.1:${ports[i + this.ids.length]}` }));
   }
 
-  start(id: string): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--id', id, '--peers', JSON.stringify(this.peersFor(id)), '--data', join(this.dataRoot, id), ...this.extraArgs], {
+  /** Picks free ports for a node that is not in the cluster yet (to be started with `--join`). */
+  async addSlot(id: string): Promise<void> {
+    const [raft, client] = await freePorts(2);
+    this.peers[id] = { raft: `127.0.0.1:${raft}`, client: `http://127.0.0.1:${client}` };
+  }
+
+  /** Resolves with the exit code once node `id`'s process ends by itself. */
+  exited(id: string): Promise<number | null> {
+    const child = this.processes.get(id);
+    if (!child) return Promise.resolve(null);
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+    return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  start(id: string, args: string[] = []): void {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--id', id, '--peers', JSON.stringify(this.peersFor(id)), '--data', join(this.dataRoot, id), ...this.extraArgs, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = this.output.get(id) ?? [];
