@@ -92,5 +92,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   });
   console.log(`[${values.id}] stopping`);
   await handle.stop();
-  return 0;
+  // Exit now rather than when the last client hangs up: closing uWS's listen socket leaves the
+  // connections it accepted open (keep-alive clients would hold a stopped node's process alive).
+  process.exit(0);
 }

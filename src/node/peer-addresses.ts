@@ -16,12 +16,12 @@ import type { MemberDirectory, MemberEndpoints } from './members.js';
 
 interface AddressBook {
   setNodeAddress(nodeId: NodeId, address: string): void;
-  removeNodeAddress(nodeId: NodeId): void;
+  removeNodeAddress?(nodeId: NodeId): void;
 }
 
 function addressBookOf(network: NetworkInterface): AddressBook | null {
   const candidate = network as Partial<AddressBook>;
-  return typeof candidate.setNodeAddress === 'function' && typeof candidate.removeNodeAddress === 'function' ? (candidate as AddressBook) : null;
+  return typeof candidate.setNodeAddress === 'function' ? (candidate as AddressBook) : null;
 }
 
 export class PeerAddresses {
@@ -51,7 +51,7 @@ export class PeerAddresses {
   /** Drops `nodeId` from the transport (it left the cluster). */
   remove(nodeId: NodeId): void {
     if (nodeId === this.selfId || this.book === null || !this.told.has(nodeId)) return;
-    this.book.removeNodeAddress(nodeId);
+    this.book.removeNodeAddress?.(nodeId);
     this.told.delete(nodeId);
   }
 

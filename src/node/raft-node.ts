@@ -231,7 +231,8 @@ export class RaftNode<Result = unknown> {
   private membershipHost() {
     this.requireRunning();
     return {
-      status: () => this.requireRunning().status(),
+      // Not requireRunning: the answer to a leader's own removal is read after it applied it.
+      status: () => this.requireCore().status(),
       proposeConfChange: (change: ConfChange) => this.proposeConfChange(change),
       now: () => this.clock.now(),
       after: (ms: number, fn: () => void) => {

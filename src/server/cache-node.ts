@@ -72,6 +72,15 @@ export interface CacheNodeHandle {
   stop(): Promise<void>;
 }
 
+/** How long a removed node waits for its in-flight answers before reporting its removal. */
+const REMOVAL_DRAIN_MS_MAX = 2_000;
+
+/** Resolves once `server` has no request in flight, or after `msMax`. */
+async function drained(server: HttpServer | undefined, msMax: number): Promise<void> {
+  const deadline = Date.now() + msMax;
+  while (server !== undefined && server.inflightRequests > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 function hostPort(id: string, address: string): { host: string; port: number } {
   const url = new URL(/^[a-z]+:\/\//i.test(address) ? address : `http://${address}`);
   const port = Number(url.port);
@@ -96,11 +105,13 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
       ? new HttpNetwork(options.id, { port: raftAddress.port, host: raftAddress.host, nodeAddresses })
       : new UwsNetwork(options.id, { port: raftAddress.port, host: raftAddress.host, nodeAddresses, clusterSecret: options.clusterSecret });
   const cache = new CacheStateMachine();
+  let server: HttpServer | undefined;
   const node = new RaftNode<CacheResult>({
     id: options.id,
     voters: options.join ? Object.keys(options.peers).filter((id) => id !== options.id) : Object.keys(options.peers),
     members: options.peers,
-    onRemoved: options.onRemoved,
+    // Let answers in flight out first: the request that removed this node is one of them.
+    onRemoved: () => void drained(server, REMOVAL_DRAIN_MS_MAX).then(() => options.onRemoved?.()),
     logStore,
     snapshots: new DiskSnapshotPersistence(snapshotStore),
     network,
@@ -109,7 +120,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     onFatal: options.onFatal,
   });
   await node.start();
-  const server = new HttpServer({
+  server = new HttpServer({
     kv: new KvService(node, cache),
     host: clientAddress.host,
     port: clientAddress.port,

@@ -90,6 +90,11 @@ export class HttpServer {
   /** The port it listens on (after `listen()`). */
   port = 0;
 
+  /** Requests being served now (e.g. to let answers out before a shutdown). */
+  get inflightRequests(): number {
+    return this.inflight;
+  }
+
   constructor(private readonly options: HttpServerOptions) {
     this.bodyBytesMax = options.bodyBytesMax ?? 1024 * 1024 + 4096;
     this.inflightRequestsMax = options.inflightRequestsMax ?? 10_000;

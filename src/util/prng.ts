@@ -71,6 +71,15 @@ export class Prng {
     return items[this.int(items.length)]!;
   }
 
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
+    return items;
+  }
+
   /** An independent generator seeded from this one. */
   fork(): Prng {
     return new Prng(this.nextU32());

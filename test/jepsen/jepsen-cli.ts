@@ -1,5 +1,5 @@
 /**
- * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader] [--out dir]`
+ * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--out dir]`
  * Runs the fault-injection runner and prints the verdict; exits 1 if the history is not
  * linearizable (the timeline of the failing window is written next to the history).
  */
@@ -20,7 +20,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader] [--out <dir>]');
+  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--out <dir>]');
   process.exit(0);
 }
 const seed = Number(values.seed);

@@ -2,7 +2,8 @@
  * The fault-injection runner: N real raftwire processes (uWS transport, LMDB on disk), clients
  * recording every invocation and completion, and a nemesis that, on a schedule drawn from a seed,
  * kills nodes with SIGKILL and restarts them, pauses them with SIGSTOP/SIGCONT, and partitions
- * them through TCP proxies placed between every pair of nodes. At the end the faults heal, every
+ * them through TCP proxies placed between every pair of nodes, and kills the leader in the middle of
+ * a membership change (a node removed, then added back). At the end the faults heal, every
  * key is read once more, and the whole history goes to the linearizability checker.
  *
  * @example
@@ -22,8 +23,8 @@ import { checkLinearizability, type Operation, type Verdict } from './linearizab
 import { PartitionProxy } from './proxy.js';
 import { renderTimeline } from './timeline.js';
 
-export type NemesisKind = 'kill' | 'pause' | 'partition' | 'killLeader';
-export const NEMESIS_KINDS: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'killLeader'];
+export type NemesisKind = 'kill' | 'pause' | 'partition' | 'killLeader' | 'membership';
+export const NEMESIS_KINDS: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'killLeader', 'membership'];
 
 export interface JepsenOptions {
   timeMs: number;
@@ -51,6 +52,13 @@ export interface JepsenReport {
 
 /** Operations the clients time out on: long enough to ride out an election, short enough to keep going. */
 const OP_TIMEOUT_MS = 1_500;
+/**
+ * Attempts after the first. A write retried with its session's sequence is applied at most once,
+ * so retrying through an unavailable stretch (a leader killed while only two voters remain) turns
+ * what would be an unknown outcome into a known one; each unknown write stays open forever in
+ * the checker's search and makes it exponentially slower.
+ */
+const WRITE_RETRIES = 10;
 
 export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
   const log = options.log ?? (() => undefined);
@@ -75,7 +83,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     Object.fromEntries(ids.map((other) => [other, other === id ? cluster.peers[other]! : { ...cluster.peers[other]!, raft: `127.0.0.1:${proxies.get(`${id}>${other}`)!.port}` }]));
 
   const history: Operation[] = [];
-  const faults: Record<NemesisKind, number> = { kill: 0, pause: 0, partition: 0, killLeader: 0 };
+  const faults: Record<NemesisKind, number> = { kill: 0, pause: 0, partition: 0, killLeader: 0, membership: 0 };
   const origin = performance.now();
   const now = () => performance.now() - origin;
   let running = true;
@@ -91,7 +99,9 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
 
     // Heal, then read every key once more: the final state is part of the history.
     for (const proxy of proxies.values()) proxy.unblock();
-    for (const id of ids) if (!cluster.processes.has(id)) cluster.start(id);
+    for (const id of ids) if (!isRunning(cluster, id)) cluster.start(id);
+    // A membership change cut short may have left a node out: bring every node back as a voter.
+    for (const id of ids) await changeMembership(cluster, ids, 'POST', id, log);
     await cluster.awaitLeader(ids, 30_000);
     const reader = new RaftwireClient({ endpoints: ids.map((id) => cluster.peers[id]!.client), timeoutMs: 5_000, maxRetries: 20 });
     for (const key of keys) {
@@ -138,7 +148,7 @@ async function clientLoop(
   now: () => number,
   running: () => boolean,
 ): Promise<void> {
-  const client = new RaftwireClient({ endpoints: cluster.ids.map((id) => cluster.peers[id]!.client), timeoutMs: OP_TIMEOUT_MS, maxRetries: 3, clientId: `jepsen-${clientId}` });
+  const client = new RaftwireClient({ endpoints: cluster.ids.map((id) => cluster.peers[id]!.client), timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-${clientId}` });
   let written = 0;
   while (running()) {
     const key = rand.pick(keys);
@@ -189,10 +199,13 @@ async function nemesisLoop(
 ): Promise<void> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const deadline = Date.now() + timeMs;
+  let cycle: NemesisKind[] = [];
   while (Date.now() < deadline) {
     await sleep(rand.between(1_000, 2_500));
     if (Date.now() >= deadline) break;
-    const kind = rand.pick(nemeses);
+    // Every kind once per cycle, in a seeded order: a short run still covers them all.
+    if (cycle.length === 0) cycle = rand.shuffle([...nemeses]);
+    const kind = cycle.pop()!;
     const faultMs = rand.between(800, 2_500);
     faults[kind]++;
     switch (kind) {
@@ -214,6 +227,27 @@ async function nemesisLoop(
         cluster.signal(victim, 'SIGCONT');
         break;
       }
+      case 'membership': {
+        // Remove a node and add it back; the leader is killed in the middle of one of the two.
+        const victim = rand.pick(ids);
+        const killDuringRemove = rand.chance(0.5);
+        const killAfterMs = rand.between(0, 80);
+        log(`nemesis: remove ${victim} and add it back, SIGKILL the leader ${killAfterMs} ms into the ${killDuringRemove ? 'removal' : 're-addition'}, restart it in ${faultMs} ms`);
+        const killLeaderSoon = async () => {
+          const leader = await cluster.awaitLeader(ids.filter((id) => isRunning(cluster, id)), 5_000).catch(() => undefined);
+          await sleep(killAfterMs);
+          if (leader === undefined) return;
+          await cluster.kill(leader);
+          await sleep(faultMs);
+          cluster.start(leader);
+        };
+        await Promise.all([changeMembership(cluster, ids, 'DELETE', victim, log), killDuringRemove ? killLeaderSoon() : undefined]);
+        // A removed node stops by itself; start it again (it stays without a vote until added).
+        await Promise.race([cluster.exited(victim), sleep(3_000)]);
+        if (!isRunning(cluster, victim)) cluster.start(victim);
+        await Promise.all([changeMembership(cluster, ids, 'POST', victim, log), killDuringRemove ? undefined : killLeaderSoon()]);
+        break;
+      }
       case 'partition': {
         const isolated = rand.pick(ids);
         log(`nemesis: partition ${isolated} from the others for ${faultMs} ms`);
@@ -228,4 +262,33 @@ async function nemesisLoop(
       }
     }
   }
+}
+
+function isRunning(cluster: ProcessCluster, id: string): boolean {
+  const child = cluster.processes.get(id);
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/**
+ * Removes (`DELETE`) or adds back (`POST`) node `id` through any running node, following the
+ * redirect to the leader, asking again (both are idempotent) until it succeeds or 30 s pass.
+ */
+async function changeMembership(cluster: ProcessCluster, ids: string[], method: 'POST' | 'DELETE', id: string, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const body = method === 'POST' ? JSON.stringify({ id, raft: cluster.peers[id]!.raft, client: cluster.peers[id]!.client }) : undefined;
+  const path = method === 'POST' ? '/v1/cluster/members' : `/v1/cluster/members/${id}`;
+  let last = 'none';
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    const live = ids.filter((other) => other !== id && isRunning(cluster, other));
+    const via = live.length > 0 ? live[attempt % live.length]! : ids[0]!;
+    try {
+      const response = await fetch(`${cluster.peers[via]!.client}${path}?timeoutMs=5000`, { method, body, signal: AbortSignal.timeout(8_000) });
+      if (response.status === 200) return;
+      last = `${via}: ${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = `${via}: ${error instanceof Error ? error.message : String(error)}`; // down or cut off: try another
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`nemesis: could not ${method === 'POST' ? 'add back' : 'remove'} ${id} within 30 s (last answer: ${last})`);
 }

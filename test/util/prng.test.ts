@@ -31,4 +31,12 @@ describe('Prng', () => {
     expect(parent1.fork().nextU32()).toBe(parent2.fork().nextU32());
     expect(new Prng(0).nextU32()).not.toBe(new Prng(0).fork().nextU32());
   });
+
+  it('shuffles into a permutation, the same one for the same seed', () => {
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const a = new Prng(11).shuffle([...items]);
+    expect(new Prng(11).shuffle([...items])).toEqual(a);
+    expect([...a].sort((x, y) => x - y)).toEqual(items);
+    expect(a).not.toEqual(items);
+  });
 });
