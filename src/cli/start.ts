@@ -9,9 +9,10 @@ Options:
   --peers <peers>        the cluster: JSON {"n1":{"raft":"h:p","client":"http://h:p"},…}
                          or compact n1=127.0.0.1:7001/8001,n2=…             [required]
   --data <dir>           data directory (log and snapshots)                 [default: ./data/<id>]
-  --join                 this node is new to a running cluster: start without a vote and wait
-                         to be added (raftwire member add <id> …); --peers lists this node and
-                         at least one running member
+  --join                 this node is new to a running cluster: start with an empty log and no
+                         configuration, and wait to be added (raftwire member add <id> …);
+                         --peers lists this node and every current member (their addresses;
+                         the membership itself comes from the leader's log)
   --transport <t>        uws (binary WebSocket, default) or http (JSON)
   --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
   --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)

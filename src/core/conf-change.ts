@@ -17,7 +17,7 @@
  * @module
  */
 import { ConfChangeRejectedError } from './errors.js';
-import { type ClusterConfig, type ConfChange, CONF_CHANGE_CONTEXT_BYTES_MAX, NODE_ID_BYTES_MAX } from './types.js';
+import { type ClusterConfig, type ConfChange, CONF_CHANGE_CONTEXT_BYTES_MAX, type Entry, NODE_ID_BYTES_MAX } from './types.js';
 
 const CONF_CHANGE_TYPES = ['addVoter', 'addLearner', 'removeNode', 'promoteLearner'] as const;
 
@@ -154,4 +154,30 @@ export function sameConfig(a: ClusterConfig, b: ClusterConfig): boolean {
 /** A deep copy, so callers never share arrays with the core. */
 export function copyConfig(config: ClusterConfig): ClusterConfig {
   return { voters: config.voters.slice(), learners: config.learners.slice() };
+}
+
+/** Term of the bootstrap entries: before any election (the first leader's term is 2 or more). */
+export const BOOTSTRAP_TERM = 1;
+
+/**
+ * The log a new cluster starts from, as etcd's `Bootstrap` writes it: one change per initial
+ * member (`addVoter`, then `addLearner`), in sorted id order, at term 1, committed by fiat. With
+ * the initial configuration in the log, a node that joins later replays it from index 1 and
+ * derives the exact configuration at every index, instead of trusting the addresses it was started
+ * with to describe the membership. Every initial member must be given the same members, so all
+ * write identical entries (the ids are sorted for that reason).
+ *
+ * @example
+ * ```ts
+ * bootstrapEntries({ voters: ['n2', 'n1'], learners: [] }).map((e) => e.index); // [1, 2]
+ * ```
+ */
+export function bootstrapEntries(config: ClusterConfig): Entry[] {
+  const changes: ConfChange[] = [
+    ...[...config.voters].sort().map((nodeId): ConfChange => ({ type: 'addVoter', nodeId })),
+    ...[...config.learners].sort().map((nodeId): ConfChange => ({ type: 'addLearner', nodeId })),
+  ];
+  let checked: ClusterConfig = { voters: [], learners: [] };
+  for (const change of changes) checked = applyConfChange(checked, change); // throws on a duplicate
+  return changes.map((change, i) => ({ index: i + 1, term: BOOTSTRAP_TERM, type: 'confChange', data: encodeConfChange(change) }));
 }

@@ -25,7 +25,7 @@ import type { RaftConfig } from '../core/config.js';
 import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
 import type { ReadState, Ready } from '../core/ready.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
-import { decodeConfChange } from '../core/conf-change.js';
+import { BOOTSTRAP_TERM, bootstrapEntries, decodeConfChange } from '../core/conf-change.js';
 import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import type { LogStore } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
@@ -40,10 +40,20 @@ import type { StateMachine } from './state-machine.js';
 
 export interface RaftNodeOptions<Result> {
   id: NodeId;
-  /** The voters of a new cluster (this node included). Ignored once the log or a snapshot holds a configuration. */
+  /**
+   * The voters of a new cluster (this node included): on its first start the node writes them to
+   * its log as the cluster's first entries (see `bootstrapEntries`). Ignored once the log or a
+   * snapshot holds a configuration, and with `join`.
+   */
   voters: NodeId[];
   /** Learners of a new cluster. */
   learners?: NodeId[];
+  /**
+   * This node is new to a running cluster: it starts with an empty log and no configuration (so it
+   * never campaigns) and learns the configuration from the leader's log or snapshot once a member
+   * adds it (`addNode`).
+   */
+  join?: boolean;
   /**
    * Known members' addresses (this node's included, so it can tell others where it listens).
    * Members added later bring theirs in the membership change; a snapshot carries them all.
@@ -132,6 +142,12 @@ export class RaftNode<Result = unknown> {
     const { logStore, stateMachine } = this.options;
     const snapshot = await this.snapshots.load();
     if (snapshot !== null) this.restoreSnapshotData(snapshot.data);
+    const initialConfig = this.options.join ? { voters: [], learners: [] } : { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] };
+    const fresh = snapshot === null && logStore.lastIndex() === 0 && logStore.hardState().term === 0;
+    if (fresh && !this.options.join) {
+      const bootstrap = bootstrapEntries(initialConfig);
+      await logStore.save({ entries: bootstrap, hardState: { term: BOOTSTRAP_TERM, vote: null, commit: bootstrap.length } });
+    }
     const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
     // Members added by changes still in the log (committed or not) must be reachable at once.
     for (const entry of entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
@@ -142,7 +158,7 @@ export class RaftNode<Result = unknown> {
         hardState: logStore.hardState(),
         snapshot,
         entries,
-        config: { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] },
+        config: initialConfig,
       },
     );
     this.appliedIndex = snapshot?.meta.lastIncludedIndex ?? 0;

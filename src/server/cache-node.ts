@@ -108,7 +108,8 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
   let server: HttpServer | undefined;
   const node = new RaftNode<CacheResult>({
     id: options.id,
-    voters: options.join ? Object.keys(options.peers).filter((id) => id !== options.id) : Object.keys(options.peers),
+    voters: Object.keys(options.peers),
+    join: options.join,
     members: options.peers,
     // Let answers in flight out first: the request that removed this node is one of them.
     onRemoved: () => void drained(server, REMOVAL_DRAIN_MS_MAX).then(() => options.onRemoved?.()),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyConfChange, CONF_CHANGE_CONTEXT_BYTES_MAX, ConfChangeRejectedError, decodeConfChange, encodeConfChange } from '../../src/core/index.js';
+import { applyConfChange, bootstrapEntries, CONF_CHANGE_CONTEXT_BYTES_MAX, ConfChangeRejectedError, decodeConfChange, encodeConfChange } from '../../src/core/index.js';
 
 describe('conf changes', () => {
   it('round-trip through their encoding', () => {
@@ -32,6 +32,20 @@ describe('conf changes', () => {
     for (const bad of [new Uint8Array([2, 1, 0, 65]), new Uint8Array([2, 1, 5, 65]), new Uint8Array([2, 1])]) {
       expect(() => decodeConfChange(bad)).toThrow(ConfChangeRejectedError);
     }
+  });
+
+  it('bootstrap a new cluster as identical first entries, whatever order the members were given in', () => {
+    const a = bootstrapEntries({ voters: ['n3', 'n1', 'n2'], learners: ['l1'] });
+    const b = bootstrapEntries({ voters: ['n1', 'n2', 'n3'], learners: ['l1'] });
+    expect(a).toEqual(b);
+    expect(a.map((e) => [e.index, e.term, e.type])).toEqual([[1, 1, 'confChange'], [2, 1, 'confChange'], [3, 1, 'confChange'], [4, 1, 'confChange']]);
+    expect(a.map((e) => decodeConfChange(e.data))).toEqual([
+      { type: 'addVoter', nodeId: 'n1' },
+      { type: 'addVoter', nodeId: 'n2' },
+      { type: 'addVoter', nodeId: 'n3' },
+      { type: 'addLearner', nodeId: 'l1' },
+    ]);
+    expect(() => bootstrapEntries({ voters: ['n1', 'n1'], learners: [] })).toThrow(ConfChangeRejectedError);
   });
 
   it('reject bad bytes with a typed error', () => {

@@ -19,7 +19,7 @@ describe('RaftNode membership changes', () => {
   }
 
   /** Starts `id` as a new node of the running cluster: no vote, waiting to be added. */
-  const join = (id: string) => cluster.start(id, { voters: ['n1', 'n2', 'n3'], members: { ...membersOf(cluster.ids), [id]: endpointsOf(id) } });
+  const join = (id: string) => cluster.start(id, { join: true, members: { ...membersOf(cluster.ids), [id]: endpointsOf(id) } });
 
   it('adds a node as a learner, catches it up, promotes it; every replica learns its endpoints', async () => {
     const leader = await startThree();
@@ -91,7 +91,7 @@ describe('RaftNode membership changes', () => {
     // Enough writes that n4's membership change is folded into a snapshot and compacted away.
     for (let i = 0; i < 60; i++) await cluster.write(leader, { op: 'set', key: `k${i}`, value: Buffer.from(String(i)) });
     expect(cluster.node(leader).getState().firstIndex).toBeGreaterThan(10);
-    await cluster.start('n5', { voters: ['n1', 'n2', 'n3'], members: { n1: endpointsOf('n1'), n5: endpointsOf('n5') } });
+    await cluster.start('n5', { join: true, members: { n1: endpointsOf('n1'), n5: endpointsOf('n5') } });
     await cluster.settleWith(cluster.node(leader).addNode('n5', endpointsOf('n5')), 5_000);
     await cluster.runUntil(() => cluster.cache('n5').get('k59', 0) !== undefined, 2_000, 'n5 to catch up');
     expect(cluster.node('n5').getMemberEndpoints('n4')).toEqual(endpointsOf('n4'));
