@@ -17,7 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidConfigError } from '../core/errors.js';
 import type { NodeId } from '../core/types.js';
-import { resolveAddresses, type NodeAddresses, type ResolvedAddress } from './addresses.js';
+import { resolveAddress, resolveAddresses, type NodeAddresses, type PeerAddress, type ResolvedAddress } from './addresses.js';
 import { dispatchRequest, errorCode, errorMessage } from './dispatch.js';
 import {
   ConnectionLostError,
@@ -40,6 +40,7 @@ import {
   type InstallSnapshotParams,
   type InstallSnapshotResponse,
   type NetworkInterface,
+  type PeerAddressBook,
   type RaftRpcHandlers,
   type RequestVoteParams,
   type RequestVoteResponse,
@@ -69,12 +70,13 @@ export interface HttpNetworkOptions {
 }
 
 interface Outgoing {
+  target: NodeId;
   request: http.ClientRequest;
   reject(error: unknown): void;
 }
 
 /** The HTTP/JSON transport; see the module comment. */
-export class HttpNetwork implements NetworkInterface {
+export class HttpNetwork implements NetworkInterface, PeerAddressBook {
   readonly nodeId: NodeId;
   private readonly host: string;
   private listenPort: number;
@@ -104,9 +106,25 @@ export class HttpNetwork implements NetworkInterface {
     return this.listenPort;
   }
 
-  /** Adds or changes a peer's address (membership change). */
-  setNodeAddress(nodeId: NodeId, address: string | ResolvedAddress): void {
-    for (const [id, resolved] of resolveAddresses({ [nodeId]: address })) this.addresses.set(id, resolved);
+  /**
+   * Adds or changes a peer's address (membership change). Requests already sent to the old address
+   * go on; later ones go to the new one. Throws `InvalidConfigError` for an address that does not parse.
+   */
+  setNodeAddress(nodeId: NodeId, address: PeerAddress): void {
+    this.addresses.set(nodeId, resolveAddress(nodeId, address));
+  }
+
+  /**
+   * Forgets a peer (it left the cluster): its requests in flight fail at once with a transient
+   * `TRANSPORT_ERR_CONNECTION_LOST`, later ones with {@link NoAddressError}.
+   */
+  removeNodeAddress(nodeId: NodeId): void {
+    this.addresses.delete(nodeId);
+    for (const out of [...this.outgoing]) {
+      if (out.target !== nodeId) continue;
+      out.reject(new ConnectionLostError(nodeId, 'address removed'));
+      out.request.destroy();
+    }
   }
 
   registerHandlers(handlers: RaftRpcHandlers): void {
@@ -172,7 +190,7 @@ export class HttpNetwork implements NetworkInterface {
     }
     return new Promise<RpcResponse>((resolve, reject) => {
       let settled = false;
-      const out: Outgoing = { request: undefined as unknown as http.ClientRequest, reject: (e) => finish(e) };
+      const out: Outgoing = { target, request: undefined as unknown as http.ClientRequest, reject: (e) => finish(e) };
       const finish = (error: unknown, value?: RpcResponse): void => {
         if (settled) return;
         settled = true;

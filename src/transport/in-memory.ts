@@ -18,6 +18,7 @@
  */
 import { InvalidConfigError } from '../core/errors.js';
 import type { NodeId } from '../core/types.js';
+import type { PeerAddress } from './addresses.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { Prng } from '../util/prng.js';
 import { dispatchRequest, errorCode, errorMessage } from './dispatch.js';
@@ -41,6 +42,7 @@ import {
   type InstallSnapshotParams,
   type InstallSnapshotResponse,
   type NetworkInterface,
+  type PeerAddressBook,
   type RaftRpcHandlers,
   type RequestVoteParams,
   type RequestVoteResponse,
@@ -192,7 +194,7 @@ interface Pending {
 }
 
 /** A simulated network endpoint; see the module comment. */
-export class InMemoryNetwork implements NetworkInterface {
+export class InMemoryNetwork implements NetworkInterface, PeerAddressBook {
   readonly nodeId: NodeId;
   readonly hub: InMemoryHub;
   baseDelay: number;
@@ -239,6 +241,15 @@ export class InMemoryNetwork implements NetworkInterface {
     if (b === undefined) this.hub.healPartition(this.nodeId, a);
     else this.hub.healPartition(a, b);
   }
+
+  /**
+   * Accepts and ignores an address: nodes on a hub reach each other by id, so code written for any
+   * {@link PeerAddressBook} (membership changes) runs unchanged on the simulation.
+   */
+  setNodeAddress(_nodeId: NodeId, _address: PeerAddress): void {}
+
+  /** Accepts and ignores the removal: on a hub a node is reachable while it is started (see {@link InMemoryHub}). */
+  removeNodeAddress(_nodeId: NodeId): void {}
 
   registerHandlers(handlers: RaftRpcHandlers): void {
     this.handlers = handlers;

@@ -23,16 +23,18 @@ import type { NodeId } from '../core/types.js';
 import { RetryExecutor } from '../resilience/index.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { NetworkRetryExhaustedError, NetworkStoppedError, NetworkTimeoutError, isTransportError } from './errors.js';
-import type {
-  AppendEntriesParams,
-  AppendEntriesResponse,
-  InstallSnapshotParams,
-  InstallSnapshotResponse,
-  NetworkInterface,
-  RaftRpcHandlers,
-  RequestVoteParams,
-  RequestVoteResponse,
-  TimeoutNowParams,
+import type { PeerAddress } from './addresses.js';
+import {
+  hasPeerAddressBook,
+  type AppendEntriesParams,
+  type AppendEntriesResponse,
+  type InstallSnapshotParams,
+  type InstallSnapshotResponse,
+  type NetworkInterface,
+  type RaftRpcHandlers,
+  type RequestVoteParams,
+  type RequestVoteResponse,
+  type TimeoutNowParams,
 } from './types.js';
 
 export interface ReliableNetworkOptions {
@@ -72,9 +74,21 @@ export class ReliableNetwork implements NetworkInterface {
   private readonly retryOnTimeout: boolean;
   private readonly retryOnError: boolean;
   private stopController = new AbortController();
+  /**
+   * Present exactly when `inner` is a {@link PeerAddressBook} (so `hasPeerAddressBook(reliable)`
+   * tells the truth): delegates to it. A request whose attempt fails because the peer was removed
+   * is retried, and the retry fails at once with the permanent `NoAddressError`.
+   */
+  readonly setNodeAddress?: (nodeId: NodeId, address: PeerAddress) => void;
+  /** See {@link ReliableNetwork.setNodeAddress}. */
+  readonly removeNodeAddress?: (nodeId: NodeId) => void;
 
   constructor(inner: NetworkInterface, options: ReliableNetworkOptions = {}) {
     this.inner = inner;
+    if (hasPeerAddressBook(inner)) {
+      this.setNodeAddress = (nodeId, address) => inner.setNodeAddress(nodeId, address);
+      this.removeNodeAddress = (nodeId) => inner.removeNodeAddress(nodeId);
+    }
     this.clock = options.clock ?? systemClock;
     const initialTimeout = options.initialTimeout ?? 1000;
     const maxTimeout = options.maxTimeout ?? Math.max(10_000, initialTimeout);

@@ -34,6 +34,7 @@ import type {
   RequestVoteResponse,
   TimeoutNowRequest,
 } from '../core/types.js';
+import type { PeerAddress } from './addresses.js';
 
 export type {
   AppendEntriesRequest,
@@ -106,6 +107,31 @@ export interface NetworkInterface {
   registerHandlers(handlers: RaftRpcHandlers): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * A network whose peer addresses can change at run time (membership changes). `HttpNetwork`,
+ * `UwsNetwork` and `InMemoryNetwork` (where addresses mean nothing: it accepts and ignores them)
+ * implement it; `ReliableNetwork` does when the network it wraps does.
+ *
+ * @example
+ * ```ts
+ * if (hasPeerAddressBook(net)) net.setNodeAddress('n4', '10.0.0.4:4004');
+ * await net.sendAppendEntries('n4', req); // reaches n4 at its new address
+ * if (hasPeerAddressBook(net)) net.removeNodeAddress('n4'); // n4 left: later sends fail with NoAddressError
+ * ```
+ */
+export interface PeerAddressBook {
+  /** Adds or changes `nodeId`'s address; later requests (and dials) use it. */
+  setNodeAddress(nodeId: NodeId, address: PeerAddress): void;
+  /** Forgets `nodeId`: fails its in-flight requests with a transient error, closes its connection. */
+  removeNodeAddress(nodeId: NodeId): void;
+}
+
+/** True when `n` can change its peer addresses at run time (see {@link PeerAddressBook}). */
+export function hasPeerAddressBook(n: NetworkInterface): n is NetworkInterface & PeerAddressBook {
+  const candidate = n as Partial<PeerAddressBook>;
+  return typeof candidate.setNodeAddress === 'function' && typeof candidate.removeNodeAddress === 'function';
 }
 
 const emptyConfig = (): ClusterConfig => ({ voters: [], learners: [] });

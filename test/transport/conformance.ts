@@ -6,12 +6,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RaftwireError } from '../../src/core/errors.js';
 import type { AppendEntriesRequest, Entry, InstallSnapshotRequest, RequestVoteRequest, TimeoutNowRequest } from '../../src/core/types.js';
-import type { NetworkInterface, RaftRpcHandlers } from '../../src/transport/types.js';
+import type { PeerAddress } from '../../src/transport/addresses.js';
+import { hasPeerAddressBook, type NetworkInterface, type RaftRpcHandlers } from '../../src/transport/types.js';
 import { isTransportError } from '../../src/transport/errors.js';
 
 export interface ConformanceHarness {
-  /** Started networks for `ids`, each knowing the others' addresses. */
-  create(ids: string[], options: { timeoutMs: number }): Promise<NetworkInterface[]>;
+  /**
+   * Started networks for `ids`, each knowing the others' addresses, except that network `id`
+   * does not know those listed in `withoutAddresses[id]`.
+   */
+  create(ids: string[], options: { timeoutMs: number; withoutAddresses?: Record<string, string[]> }): Promise<NetworkInterface[]>;
+  /** The address `id` listens at (after `create`), as `setNodeAddress` takes it. */
+  addressOf(id: string): PeerAddress;
+  /** True when the transport accepts and ignores addresses (in-memory: nodes are reached by id). */
+  ignoresAddresses?: boolean;
   /** A fresh network for `id` at the address it had in the last `create` (not started). */
   recreate(id: string, options: { timeoutMs: number }): NetworkInterface;
   /** Stops everything created; called after each test. */
@@ -243,6 +251,60 @@ export function describeConformance(name: string, harness: ConformanceHarness, t
       await b!.stop();
       const error = await rejection(a!.sendRequestVote('n2', { term: 1, candidateId: 'n1', lastLogIndex: 0, lastLogTerm: 0 }));
       expect(harness.deadPeerCodes).toContain((error as RaftwireError).code);
+    });
+
+    it('PeerAddressBook: a network started without a peer\'s address reaches it once setNodeAddress gives it', async () => {
+      const [a, b] = await harness.create(['n1', 'n2'], { timeoutMs, withoutAddresses: { n1: ['n2'] } });
+      b!.registerHandlers(echoHandlers(newSeen()));
+      expect(hasPeerAddressBook(a!)).toBe(true);
+      if (!hasPeerAddressBook(a!)) return;
+      const vote = { term: 1, candidateId: 'n1', lastLogIndex: 0, lastLogTerm: 0 };
+      if (!harness.ignoresAddresses) {
+        const before = await rejection(a!.sendRequestVote('n2', vote));
+        expect((before as RaftwireError).code).toBe('TRANSPORT_ERR_NO_ADDRESS');
+      }
+      a!.setNodeAddress('n2', harness.addressOf('n2'));
+      const res = await a!.sendRequestVote('n2', vote);
+      expect(res).toMatchObject({ from: 'n2', to: 'n1', voteGranted: true });
+      // Setting the same address again changes nothing.
+      a!.setNodeAddress('n2', harness.addressOf('n2'));
+      expect((await a!.sendRequestVote('n2', { ...vote, term: 2 })).term).toBe(2);
+    });
+
+    it('PeerAddressBook: removeNodeAddress fails requests in flight at once, later ones with NoAddressError; setting it again reconnects', async () => {
+      const [a, b] = await harness.create(['n1', 'n2'], { timeoutMs: 60_000 });
+      let arrived!: () => void;
+      const handlerReached = new Promise<void>((r) => (arrived = r));
+      let hang = true;
+      b!.registerHandlers({
+        ...echoHandlers(newSeen()),
+        onAppendEntries: (req) => {
+          if (!hang) return { term: req.term, success: true };
+          arrived();
+          return new Promise(() => {});
+        },
+      });
+      expect(hasPeerAddressBook(a!)).toBe(true);
+      if (!hasPeerAddressBook(a!)) return;
+      const beat = { term: 1, leaderId: 'n1', prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0 };
+      if (harness.ignoresAddresses) {
+        hang = false;
+        a!.removeNodeAddress('n2');
+        expect((await a!.sendAppendEntries('n2', beat)).success).toBe(true);
+        return;
+      }
+      const settled = rejection(a!.sendAppendEntries('n2', beat));
+      await handlerReached;
+      a!.removeNodeAddress('n2');
+      const error = await settled;
+      // Transient (a retrying wrapper retries it, and its next attempt finds no address).
+      expect(isTransportError(error)).toBe(true);
+      expect((error as { transient: boolean }).transient || (error as RaftwireError).code === 'TRANSPORT_ERR_NO_ADDRESS').toBe(true);
+      const later = await rejection(a!.sendAppendEntries('n2', beat));
+      expect((later as RaftwireError).code).toBe('TRANSPORT_ERR_NO_ADDRESS');
+      hang = false;
+      a!.setNodeAddress('n2', harness.addressOf('n2'));
+      expect((await a!.sendAppendEntries('n2', beat)).success).toBe(true);
     });
 
     it('an unknown target gives its documented error', async () => {

@@ -23,13 +23,18 @@ export function socketHarness(factory: Factory, deadPeerCodes: string[]): Confor
   let ports = new Map<string, number>();
   let addresses: Record<string, string> = {};
   return {
-    async create(ids, { timeoutMs }) {
+    async create(ids, { timeoutMs, withoutAddresses = {} }) {
       ports = new Map();
       for (const id of ids) ports.set(id, await freePort());
       addresses = Object.fromEntries(ids.map((id) => [id, `http://127.0.0.1:${ports.get(id)}`]));
-      created = ids.map((id) => factory(id, ports.get(id)!, addresses, timeoutMs));
+      const known = (id: string): Record<string, string> =>
+        Object.fromEntries(Object.entries(addresses).filter(([peer]) => !(withoutAddresses[id] ?? []).includes(peer)));
+      created = ids.map((id) => factory(id, ports.get(id)!, known(id), timeoutMs));
       for (const n of created) await n.start();
       return created;
+    },
+    addressOf(id) {
+      return addresses[id]!;
     },
     recreate(id, { timeoutMs }) {
       const n = factory(id, ports.get(id)!, addresses, timeoutMs);

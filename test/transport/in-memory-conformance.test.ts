@@ -12,6 +12,8 @@ describeConformance('InMemoryNetwork', {
     for (const net of created) await net.start();
     return created;
   },
+  addressOf: () => '127.0.0.1:1',
+  ignoresAddresses: true,
   recreate(id, { timeoutMs }) {
     const net = new InMemoryNetwork(id, { hub, timeout: timeoutMs });
     created.push(net);

@@ -4,7 +4,7 @@ import { computeRetryDelays } from '../../src/resilience/index.js';
 import { ConnectionLostError, NoAddressError, RemoteHandlerError, NetworkRetryExhaustedError } from '../../src/transport/errors.js';
 import { InMemoryHub, InMemoryNetwork } from '../../src/transport/in-memory.js';
 import { ReliableNetwork, attemptTimeoutMs } from '../../src/transport/reliable.js';
-import type { NetworkInterface, RaftRpcHandlers, RequestVoteResponse } from '../../src/transport/types.js';
+import { hasPeerAddressBook, type NetworkInterface, type RaftRpcHandlers, type RequestVoteResponse } from '../../src/transport/types.js';
 import { describeConformance } from './conformance.js';
 
 // The wrapper must not change what a healthy network does.
@@ -17,6 +17,8 @@ describeConformance('ReliableNetwork over InMemoryNetwork', {
     for (const n of created) await n.start();
     return created;
   },
+  addressOf: () => '127.0.0.1:1',
+  ignoresAddresses: true,
   recreate(id, { timeoutMs }) {
     const n = new ReliableNetwork(new InMemoryNetwork(id, { hub, timeout: timeoutMs }), { initialTimeout: timeoutMs, maxTimeout: timeoutMs });
     created.push(n);
@@ -144,5 +146,12 @@ describe('ReliableNetwork retries (virtual clock)', () => {
     expect(retries).toEqual([1, 2]);
     await a.stop();
     await b.stop();
+  });
+
+  it('is a PeerAddressBook exactly when the network it wraps is one', () => {
+    const clock = new VirtualClock();
+    expect(hasPeerAddressBook(new ReliableNetwork(new ScriptedNetwork(clock, () => 'ok'), { clock }))).toBe(false);
+    const book = new ReliableNetwork(new InMemoryNetwork('n1', { hub: new InMemoryHub({ clock }) }), { clock });
+    expect(hasPeerAddressBook(book)).toBe(true);
   });
 });

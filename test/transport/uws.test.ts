@@ -66,6 +66,26 @@ describe('UwsNetwork', () => {
     return [a, b];
   }
 
+  it('setNodeAddress: a changed address drops the connection to the old one and dials the new one', async () => {
+    const [a, b] = await pair();
+    expect((await a.sendRequestVote('n2', vote)).voteGranted).toBe(true);
+    // n2 comes back elsewhere (a new process on a new port), answering differently.
+    const moved = new UwsNetwork('n2', { port: 0, timeout: 3000, clusterSecret: secret });
+    nets.push(moved);
+    moved.registerHandlers({ ...handlers, onRequestVote: (req) => ({ term: req.term, voteGranted: false }) });
+    await moved.start();
+    let arrived!: () => void;
+    const handlerReached = new Promise<void>((r) => (arrived = r));
+    b.registerHandlers({ ...handlers, onRequestVote: () => { arrived(); return new Promise(() => {}); } });
+    const stuck = a.sendRequestVote('n2', { ...vote, term: 2 }).then(() => 'answered', (e: { code: string }) => e.code);
+    await handlerReached;
+    a.setNodeAddress('n2', { host: '127.0.0.1', port: moved.port });
+    // What went out on the old connection fails at once; what follows goes to the new address.
+    expect(await stuck).toBe('TRANSPORT_ERR_CONNECTION_LOST');
+    expect((await a.sendRequestVote('n2', { ...vote, term: 3 })).voteGranted).toBe(false);
+    expect(a.sendStats('n2').framesSent).toBeGreaterThanOrEqual(3);
+  });
+
   it('refuses a peer without the cluster secret, and one with the wrong secret', async () => {
     const [, b] = await pair();
     const anonymous = new WebSocket(`ws://127.0.0.1:${b.port}/raft`, { headers: { 'x-raftwire-from': 'n9', 'x-raftwire-to': 'n2' } });

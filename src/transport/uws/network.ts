@@ -33,7 +33,7 @@ import { BufferPool } from '../../codec/buffer-pool.js';
 import type { ClientReply, WireMessage } from '../../codec/index.js';
 import { NODE_ID_BYTES_MAX, type NodeId } from '../../core/types.js';
 import { computeRetryDelay } from '../../resilience/index.js';
-import { resolveAddresses, type ResolvedAddress } from '../addresses.js';
+import { resolveAddress, resolveAddresses, type PeerAddress, type ResolvedAddress } from '../addresses.js';
 import { dispatchRequestFast, errorCode, errorMessage } from '../dispatch.js';
 import { ConnectionLostError, NetworkStoppedError, NoAddressError, RemoteHandlerError, TransportError } from '../errors.js';
 import {
@@ -46,6 +46,7 @@ import {
   type InstallSnapshotParams,
   type InstallSnapshotResponse,
   type NetworkInterface,
+  type PeerAddressBook,
   type RaftRpcHandlers,
   type RequestVoteParams,
   type RequestVoteResponse,
@@ -81,7 +82,7 @@ interface DialState {
 }
 
 /** The uWebSockets.js transport; see the module comment. */
-export class UwsNetwork implements NetworkInterface {
+export class UwsNetwork implements NetworkInterface, PeerAddressBook {
   readonly nodeId: NodeId;
   private readonly options: ResolvedUwsOptions;
   private readonly addresses: Map<NodeId, ResolvedAddress>;
@@ -114,6 +115,46 @@ export class UwsNetwork implements NetworkInterface {
 
   registerHandlers(handlers: RaftRpcHandlers): void {
     this.handlers = handlers;
+  }
+
+  /**
+   * Adds or changes a peer's address (membership change); throws `InvalidConfigError` for one that
+   * does not parse. For a peer this node dials (see the module comment), a running network dials
+   * the new address at once; a changed address first drops the connection dialed to the old one
+   * (its requests in flight fail with the transient `TRANSPORT_ERR_CONNECTION_LOST`). A connection
+   * the peer dialed to us is kept: the address is not what it runs on.
+   */
+  setNodeAddress(nodeId: NodeId, address: PeerAddress): void {
+    const resolved = resolveAddress(nodeId, address);
+    const previous = this.addresses.get(nodeId);
+    if (previous !== undefined && previous.host === resolved.host && previous.port === resolved.port) return;
+    this.addresses.set(nodeId, resolved);
+    if (!this.started || !this.dialsTo(nodeId)) return;
+    if (previous !== undefined) this.dropDialed(nodeId, 'peer address changed');
+    this.dial(this.channel(nodeId));
+  }
+
+  /**
+   * Forgets a peer (it left the cluster): its requests, queued or in flight, fail at once with the
+   * transient `TRANSPORT_ERR_CONNECTION_LOST`; its connection is closed and not redialed; later
+   * requests fail with {@link NoAddressError}. If the peer still dials us it is served as any
+   * authenticated peer is, but this node sends it no more requests.
+   */
+  removeNodeAddress(nodeId: NodeId): void {
+    if (!this.addresses.delete(nodeId)) return;
+    const dial = this.dials.get(nodeId);
+    if (dial !== undefined) {
+      this.dials.delete(nodeId);
+      clearTimeout(dial.timer);
+      dial.connecting?.destroy();
+    }
+    const channel = this.channels.get(nodeId);
+    if (channel === undefined) return;
+    this.channels.delete(nodeId);
+    const socket = channel.socket;
+    channel.socket = undefined;
+    channel.failAll(() => new ConnectionLostError(nodeId, 'address removed'));
+    socket?.close(closeGoingAway, 'removed');
   }
 
   async start(): Promise<void> {
@@ -213,11 +254,9 @@ export class UwsNetwork implements NetworkInterface {
 
   private call(target: NodeId, req: RpcRequest): Promise<WireMessage> {
     if (!this.started) return Promise.reject(new NetworkStoppedError(this.nodeId));
-    let channel = this.channels.get(target);
-    if (channel === undefined) {
-      if (!this.addresses.has(target)) return Promise.reject(new NoAddressError(target));
-      channel = this.channel(target);
-    }
+    // Requests go only to peers with an address (one that dials us without one is only answered).
+    if (!this.addresses.has(target)) return Promise.reject(new NoAddressError(target));
+    const channel = this.channel(target);
     const requestId = this.nextRequestId;
     this.nextRequestId = requestId >= 0xffff_ffff ? 1 : requestId + 1;
     const answer = new Promise<WireMessage>((resolve, reject) => {
@@ -236,6 +275,22 @@ export class UwsNetwork implements NetworkInterface {
       this.channels.set(peerId, channel);
     }
     return channel;
+  }
+
+  /** Closes the connection this node dialed to `peerId` (or is dialing), if any; redials are cancelled. */
+  private dropDialed(peerId: NodeId, reason: string): void {
+    const dial = this.dials.get(peerId);
+    if (dial !== undefined) {
+      this.dials.delete(peerId);
+      clearTimeout(dial.timer);
+      dial.connecting?.destroy();
+    }
+    const channel = this.channels.get(peerId);
+    const socket = channel?.socket;
+    if (channel === undefined || !(socket instanceof WsClientSocket)) return;
+    channel.socket = undefined;
+    channel.failInflight(socket.epoch, () => new ConnectionLostError(peerId, reason));
+    socket.destroy();
   }
 
   /** One WebSocket per pair: the lower id dials. */
@@ -374,13 +429,15 @@ export class UwsNetwork implements NetworkInterface {
       failure = error.message;
     });
     ws.on('close', () => {
-      const wasOpen = channel.socket === socket;
       socket.closed = true;
+      // Abandoned (address changed or removed, or stopped): whoever abandoned it settled its requests.
+      if (this.dials.get(peerId) !== state) return;
+      const wasOpen = channel.socket === socket;
       if (state.connecting === socket) state.connecting = undefined;
       if (wasOpen) this.lost(peerId, socket, failure);
       // A dial that failed fails what waited for it at once, rather than at its timeout.
       else channel.failQueued(() => new ConnectionLostError(peerId, failure));
-      if (this.started && this.dials.get(peerId) === state) this.redial(channel, state);
+      if (this.started) this.redial(channel, state);
     });
   }
 
