@@ -11,21 +11,11 @@
  * @module
  */
 import type { NodeId } from '../core/types.js';
-import type { NetworkInterface } from '../transport/types.js';
+import { hasPeerAddressBook, type NetworkInterface, type PeerAddressBook } from '../transport/types.js';
 import type { MemberDirectory, MemberEndpoints } from './members.js';
 
-interface AddressBook {
-  setNodeAddress(nodeId: NodeId, address: string): void;
-  removeNodeAddress?(nodeId: NodeId): void;
-}
-
-function addressBookOf(network: NetworkInterface): AddressBook | null {
-  const candidate = network as Partial<AddressBook>;
-  return typeof candidate.setNodeAddress === 'function' ? (candidate as AddressBook) : null;
-}
-
 export class PeerAddresses {
-  private readonly book: AddressBook | null;
+  private readonly book: PeerAddressBook | null;
   /** What the transport currently has, so it is told only about changes. */
   private readonly told = new Map<NodeId, string>();
 
@@ -34,7 +24,7 @@ export class PeerAddresses {
     network: NetworkInterface,
     private readonly configured: Record<NodeId, MemberEndpoints> = {},
   ) {
-    this.book = addressBookOf(network);
+    this.book = hasPeerAddressBook(network) ? network : null;
     // The transport was built with these.
     for (const [id, endpoints] of Object.entries(configured)) if (id !== selfId) this.told.set(id, endpoints.raft);
   }
@@ -51,7 +41,7 @@ export class PeerAddresses {
   /** Drops `nodeId` from the transport (it left the cluster). */
   remove(nodeId: NodeId): void {
     if (nodeId === this.selfId || this.book === null || !this.told.has(nodeId)) return;
-    this.book.removeNodeAddress?.(nodeId);
+    this.book.removeNodeAddress(nodeId);
     this.told.delete(nodeId);
   }
 

@@ -9,7 +9,7 @@ interface MemberReply {
 
 // Real processes, uWS between them, LMDB on disk: a node joins and another leaves while a client writes.
 describe('membership changes in a running 3-process cluster', () => {
-  const cluster = new ProcessCluster(['n1', 'n2', 'n3'], ['--transport', 'http', '--snapshot-threshold', '200', '--election-timeout', '300-600', '--heartbeat', '50']);
+  const cluster = new ProcessCluster(['n1', 'n2', 'n3'], ['--snapshot-threshold', '200', '--election-timeout', '300-600', '--heartbeat', '50']);
   beforeAll(async () => {
     await cluster.init();
     cluster.startAll();
