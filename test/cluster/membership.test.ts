@@ -1,5 +1,21 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessCluster } from './process-cluster.js';
+
+const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
+
+/** Runs `raftwire <args>`; resolves with its exit code and output. */
+async function raftwire(args: string[]): Promise<{ code: number; stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 60_000 });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string };
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '' };
+  }
+}
 
 interface MemberReply {
   ok?: boolean;
@@ -49,14 +65,19 @@ describe('membership changes in a running 3-process cluster', () => {
     };
     await waitForWrites(50);
 
-    // n4 joins: started first (no vote, waiting), then added through a follower's endpoint.
+    // n4 joins: started first (no configuration, waiting), then added with the CLI through a
+    // follower's endpoint (redirected to the leader).
     await cluster.addSlot('n4');
     cluster.start('n4', ['--join']);
     const leader = await cluster.awaitLeader(['n1', 'n2', 'n3']);
     const follower = ['n1', 'n2', 'n3'].find((id) => id !== leader)!;
-    const added = await member(follower, 'POST', { id: 'n4', raft: cluster.peers.n4!.raft, client: cluster.peers.n4!.client });
-    expect(added.status, JSON.stringify(added.reply)).toBe(200);
-    expect(added.reply.config!.voters.sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    const added = await raftwire(['member', 'add', 'n4', '--raft', cluster.peers.n4!.raft, '--client', cluster.peers.n4!.client, '--endpoints', cluster.peers[follower]!.client]);
+    expect(added.code, added.stdout).toBe(0);
+    expect((JSON.parse(added.stdout) as MemberReply).config!.voters.sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+    const listed = await raftwire(['member', 'list', '--endpoints', cluster.peers.n4!.client]);
+    expect(listed.code).toBe(0);
+    const members = (JSON.parse(listed.stdout) as { members: { id: string; role: string }[] }).members;
+    expect(members.map((m) => `${m.id}:${m.role}`).sort()).toEqual(['n1:voter', 'n2:voter', 'n3:voter', 'n4:voter']);
     await waitForWrites(50);
 
     // The new member answers reads itself with the consistency asked for.
