@@ -26,6 +26,12 @@ export class SimNode implements CheckedNode {
   paused = false;
   held: Message[] = [];
   missedTicks = 0;
+  /**
+   * How fast this node's clock runs against the simulation's: it ticks `clockRate` times per
+   * simulated tick on average (1: no drift; 0.9: 10% slow). `tickCredit` carries the fraction.
+   */
+  clockRate = 1;
+  tickCredit = 0;
   /** Ticks this node has been leader after applying its own removal (see Cluster). */
   removedLeaderTicks = 0;
 
