@@ -76,6 +76,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     raft,
     join: values.join,
     onRemoved: () => removed(),
+    onStorageFull: (error) => console.error(`[${values.id}] ${error.message}; serving stale reads only, retrying every 5 s`),
     onFatal: (error) => {
       console.error(`[${values.id}] fatal: ${error.message}`);
       process.exit(1);

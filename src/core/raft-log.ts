@@ -58,6 +58,14 @@ export class RaftLog {
     this.checkInvariants();
   }
 
+  /** At restore: the caller's state machine already holds entries up to `index` (≤ commit). */
+  restoreApplied(index: number): void {
+    assert(index >= this.snapshotIndex && index <= this.commitIndex, () => `restoreApplied(${index}) outside [snapshot, commit]: ${this.describe()}`);
+    this.applied = index;
+    this.applying = index;
+    this.checkInvariants();
+  }
+
   checkInvariants(): void {
     if (!(this.snapshotIndex <= this.applied && this.applied <= this.applying && this.applying <= this.commitIndex && this.commitIndex <= this.lastIndex())) assert(false, () => `log invariant snapshotIndex ≤ applied ≤ applying ≤ commitIndex ≤ lastIndex broken: ${this.describe()}`);
     if (!(this.snapshotIndex < this.unstableFrom && this.unstableFrom <= this.lastIndex() + 1)) assert(false, () => `log invariant snapshotIndex < unstableFrom ≤ lastIndex + 1 broken: ${this.describe()}`);

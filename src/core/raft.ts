@@ -44,6 +44,7 @@ export interface RaftInit {
   snapshot: Snapshot | null;
   entries: Entry[];
   config: ClusterConfig;
+  applied?: number;
 }
 
 export class Raft {
@@ -112,6 +113,7 @@ export class Raft {
     const entries = init.entries.filter((e) => e.index > snapshotIndex);
     const commit = Math.max(init.hardState.commit, snapshotIndex);
     this.log = new RaftLog(snapshotIndex, snapshotTerm, entries, commit);
+    if (init.applied !== undefined && init.applied > snapshotIndex) this.log.restoreApplied(init.applied);
     this.snapshot = init.snapshot;
     this.snapshotConfig = copyConfig(init.snapshot?.meta.config ?? init.config);
     this.config = this.snapshotConfig;

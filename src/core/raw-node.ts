@@ -46,6 +46,12 @@ export interface RestoredState {
   entries: Entry[];
   /** The initial cluster config, used only when neither the snapshot nor the log carries one. */
   config: ClusterConfig;
+  /**
+   * Entries up to this index are already in the caller's state machine (etcd's `Config.Applied`):
+   * they are not handed out again in `committedEntries`. For a node restarted in the same process
+   * whose state machine survived. Default: the snapshot's index. Must be ≤ the hard state's commit.
+   */
+  applied?: number;
 }
 
 export interface ProgressStatus {
@@ -313,6 +319,9 @@ function validateRestored(restored: RestoredState): void {
     expected++;
   }
   const lastIndex = expected - 1;
+  if (restored.applied !== undefined && (restored.applied > Math.max(restored.hardState.commit, snapshotIndex) || restored.applied < 0)) {
+    throw new InvalidRestoredStateError(`applied index ${restored.applied} is beyond the commit index ${restored.hardState.commit}`);
+  }
   if (restored.hardState.commit > lastIndex) {
     throw new InvalidRestoredStateError(`hard state commit ${restored.hardState.commit} is beyond the last restored entry ${lastIndex}`);
   }

@@ -27,6 +27,7 @@ import type { ReadState, Ready } from '../core/ready.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries, decodeConfChange } from '../core/conf-change.js';
 import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
+import { StorageFullError } from '../storage/errors.js';
 import type { LogStore } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
@@ -61,6 +62,11 @@ export interface RaftNodeOptions<Result> {
   members?: Record<NodeId, MemberEndpoints>;
   /** Called once this node has applied its own removal from the cluster (it may then shut down). */
   onRemoved?: () => void;
+  /**
+   * After its log store reports a full disk (`StorageFullError`), the node suspends its part in
+   * Raft and retries this often, restarting from its durable state (default 5000 ms).
+   */
+  storageFullRetryMs?: number;
   logStore: LogStore;
   network: NetworkInterface;
   stateMachine: StateMachine<Result>;
@@ -76,6 +82,8 @@ export interface RaftNodeOptions<Result> {
    * one transport frame and one log record. Default 8 MiB.
    */
   proposalBytesMax?: number;
+  /** Called when the node suspends itself on a full disk (and again on every failed retry). */
+  onStorageFull?: (error: StorageFullError) => void;
   /** Called once if the node stops on a fatal error (e.g. its disk failed). */
   onFatal?: (error: NodeFatalError) => void;
 }
@@ -92,6 +100,7 @@ interface ReadWaiter {
 }
 
 const PROPOSAL_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+const STORAGE_FULL_RETRY_MS_DEFAULT = 5_000;
 
 /** Ticks replayed at once after a pause, at least (and at least two election timeouts' worth). */
 const TICKS_CATCH_UP_MIN = 64;
@@ -111,6 +120,9 @@ export class RaftNode<Result = unknown> {
   private commitIndexAtStart = 0;
   private core: RawNode | undefined;
   private running = false;
+  /** Set while the node sits out a full disk: no ticks, no messages, proposals refused. */
+  private storageFull: StorageFullError | undefined;
+  private storageFullTimer: TimerHandle | undefined;
   private tickTimer: TimerHandle | undefined;
   /** Clock time up to which ticks have been given to the core. */
   private tickedThroughMs = 0;
@@ -148,20 +160,7 @@ export class RaftNode<Result = unknown> {
       const bootstrap = bootstrapEntries(initialConfig);
       await logStore.save({ entries: bootstrap, hardState: { term: BOOTSTRAP_TERM, vote: null, commit: bootstrap.length } });
     }
-    const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
-    // Members added by changes still in the log (committed or not) must be reachable at once.
-    for (const entry of entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
-    this.peerAddresses.sync(this.directory);
-    this.core = new RawNode(
-      { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
-      {
-        hardState: logStore.hardState(),
-        snapshot,
-        entries,
-        config: initialConfig,
-      },
-    );
-    this.appliedIndex = snapshot?.meta.lastIncludedIndex ?? 0;
+    this.restoreCore(snapshot, initialConfig, snapshot?.meta.lastIncludedIndex ?? 0);
     this.commitIndexAtStart = logStore.hardState().commit;
     this.options.network.registerHandlers({
       onRequestVote: (req) => this.handleRequest(req, 'RequestVoteResponse'),
@@ -178,11 +177,71 @@ export class RaftNode<Result = unknown> {
     this.scheduleProcessing();
   }
 
+  /**
+   * Builds the core from what is durable (the log store and `snapshot`). `applied`: how far the
+   * state machine already is (it is not handed those entries again).
+   */
+  private restoreCore(snapshot: Snapshot | null, config: ClusterConfig, applied: number): void {
+    const logStore = this.options.logStore;
+    const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
+    // Members added by changes still in the log (committed or not) must be reachable at once.
+    for (const entry of entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
+    this.peerAddresses.sync(this.directory);
+    this.core = new RawNode(
+      { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
+      { hardState: logStore.hardState(), snapshot, entries, config, applied },
+    );
+    this.appliedIndex = applied;
+  }
+
+  /**
+   * The disk is full: a write of this node's log failed, so its in-memory Raft state is ahead of
+   * its disk and must not be used. Rather than stopping (as on other write failures), the node
+   * sits out: it drops its core, refuses proposals and reads with the `StorageFullError`, answers
+   * no peer, and keeps its state machine for stale reads. It retries every `storageFullRetryMs`
+   * by rebuilding the core from the durable log, as a restart would. Proposals in flight get the
+   * error too; their outcome is unknown (a leader may have sent them before its own write failed).
+   */
+  private suspendOnStorageFull(error: StorageFullError): void {
+    this.storageFull = error;
+    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    if (this.role === 'leader') this.onSoftState('follower', null);
+    this.role = 'follower';
+    this.failPending(error);
+    this.storageFullTimer = this.clock.setTimeout(() => void this.resumeAfterStorageFull(), this.options.storageFullRetryMs ?? STORAGE_FULL_RETRY_MS_DEFAULT);
+    this.options.onStorageFull?.(error);
+  }
+
+  private async resumeAfterStorageFull(): Promise<void> {
+    this.storageFullTimer = undefined;
+    if (!this.running || this.storageFull === undefined) return;
+    try {
+      const snapshot = await this.snapshots.load();
+      // A snapshot received from the leader may be durable while the log write after it failed.
+      let applied = this.appliedIndex;
+      if (snapshot !== null && snapshot.meta.lastIncludedIndex > applied) {
+        this.restoreSnapshotData(snapshot.data);
+        applied = snapshot.meta.lastIncludedIndex;
+      }
+      const previous = this.core!.status().config;
+      this.restoreCore(snapshot, previous, applied);
+    } catch (error) {
+      this.die(error);
+      return;
+    }
+    this.storageFull = undefined;
+    this.tickedThroughMs = this.clock.now();
+    this.scheduleTick();
+    this.scheduleProcessing();
+  }
+
   /** Stops ticking, fails what is pending with `RAFT_ERR_NODE_STOPPED`, and stops the network. The log store stays open (its owner closes it). */
   async stop(): Promise<void> {
     if (!this.running && this.core === undefined) return;
     this.running = false;
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
     await this.processing?.catch(() => undefined);
     this.failPending(new NodeStoppedError());
     await this.options.network.stop();
@@ -292,9 +351,14 @@ export class RaftNode<Result = unknown> {
     return this.leaderId;
   }
 
-  /** The core's view: role, term, commit and applied index, configuration, followers' progress. */
-  getState(): RaftStatus & { running: boolean } {
-    return { ...this.requireCore().status(), running: this.running };
+  /**
+   * The core's view: role, term, commit and applied index, configuration, followers' progress;
+   * `storageFull` while the node sits out a full disk.
+   */
+  getState(): RaftStatus & { running: boolean; storageFull: boolean } {
+    const status = this.requireCore().status();
+    if (this.storageFull !== undefined) return { ...status, role: 'follower', progress: null, running: this.running, storageFull: true };
+    return { ...status, running: this.running, storageFull: false };
   }
 
   /** Counters for metrics: how often this node saw a new leader. */
@@ -310,6 +374,7 @@ export class RaftNode<Result = unknown> {
   private requireRunning(): RawNode {
     if (this.fatal) throw this.fatal;
     if (!this.running) throw new NodeStoppedError();
+    if (this.storageFull) throw this.storageFull;
     return this.requireCore();
   }
 
@@ -351,13 +416,14 @@ export class RaftNode<Result = unknown> {
   }
 
   private step(message: Message): void {
-    if (!this.running) return;
+    if (!this.running || this.storageFull !== undefined) return;
     this.requireCore().step(message);
     this.scheduleProcessing();
   }
 
   private async handleRequest(request: Message, responseType: 'RequestVoteResponse' | 'AppendEntriesResponse' | 'InstallSnapshotResponse'): Promise<never> {
     if (!this.running) throw new NodeStoppedError();
+    if (this.storageFull !== undefined) throw this.storageFull;
     const answer = this.bridge.park(request.from, responseType);
     this.step(request);
     return (await answer) as never;
@@ -382,12 +448,13 @@ export class RaftNode<Result = unknown> {
     let round = 0;
     do {
       this.processAgain = false;
-      while (this.running && this.core !== undefined && this.core.hasReady()) {
+      while (this.running && this.storageFull === undefined && this.core !== undefined && this.core.hasReady()) {
         round = this.bridge.beginRound();
         try {
           await this.handleReady(this.core.ready());
         } catch (error) {
-          this.die(error);
+          if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
+          else this.die(error);
           return;
         }
       }

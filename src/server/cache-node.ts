@@ -46,6 +46,8 @@ export interface CacheNodeOptions {
   join?: boolean;
   /** Called once this node has applied its own removal from the cluster. */
   onRemoved?: () => void;
+  /** Called when the node's disk is full and it sits out (see `RaftNode`'s `storageFullRetryMs`). */
+  onStorageFull?: (error: Error) => void;
   dataDir: string;
   /** `uws` (default): binary frames over WebSocket; `http`: JSON over HTTP. */
   transport?: 'uws' | 'http';
@@ -112,6 +114,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     join: options.join,
     members: options.peers,
     // Let answers in flight out first: the request that removed this node is one of them.
+    onStorageFull: options.onStorageFull,
     onRemoved: () => void drained(server, REMOVAL_DRAIN_MS_MAX).then(() => options.onRemoved?.()),
     logStore,
     snapshots: new DiskSnapshotPersistence(snapshotStore),

@@ -73,7 +73,7 @@ interface RequestInfo {
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK', 204: '204 No Content', 307: '307 Temporary Redirect', 400: '400 Bad Request', 401: '401 Unauthorized',
   404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict', 413: '413 Payload Too Large', 429: '429 Too Many Requests',
-  500: '500 Internal Server Error', 503: '503 Service Unavailable', 504: '504 Gateway Timeout',
+  500: '500 Internal Server Error', 503: '503 Service Unavailable', 504: '504 Gateway Timeout', 507: '507 Insufficient Storage',
 };
 
 const json = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({ status, body: JSON.stringify(value), contentType: 'application/json', headers });
@@ -129,8 +129,9 @@ export class HttpServer {
     this.app.get('/health/ready', (res, req) =>
       this.serve(res, req, 'ready', false, async () => {
         const leader = kv.node.getLeader();
-        const running = kv.node.getState().running;
-        return json(running && leader !== null ? 200 : 503, { ready: running && leader !== null, leader, running });
+        const { running, storageFull } = kv.node.getState();
+        const ready = running && !storageFull && leader !== null;
+        return json(ready ? 200 : 503, { ready, leader, running, storageFull });
       }),
     );
     this.app.get('/metrics', (res, req) =>

@@ -70,6 +70,8 @@ export function statusOf(error: unknown): number {
       return 409;
     case 'RAFT_ERR_MEMBERSHIP_TIMEOUT':
       return 504;
+    case 'STORAGE_ERR_FULL':
+      return 507;
     default:
       return 500;
   }
