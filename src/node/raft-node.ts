@@ -21,11 +21,10 @@
  * await node.readIndex();                        // then read the state machine: linearizable
  * ```
  */
-import type { RaftConfig } from '../core/config.js';
 import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
 import type { ReadState, Ready } from '../core/ready.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
-import { BOOTSTRAP_TERM, bootstrapEntries, decodeConfChange } from '../core/conf-change.js';
+import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
 import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import { StorageFullError } from '../storage/errors.js';
 import type { LogStore } from '../storage/log-store.js';
@@ -33,60 +32,13 @@ import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
 import { addMember, type MembershipOptions, removeMember } from './membership.js';
-import { decodeMemberContext, MemberDirectory, type MemberEndpoints, unwrapSnapshotData, wrapSnapshotData } from './members.js';
-import { PeerAddresses } from './peer-addresses.js';
+import { MemberTracker } from './member-tracker.js';
+import type { RaftNodeOptions } from './raft-node-options.js';
+import type { MemberEndpoints } from './members.js';
 import { RpcBridge } from './rpc-bridge.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
 
-export interface RaftNodeOptions<Result> {
-  id: NodeId;
-  /**
-   * The voters of a new cluster (this node included): on its first start the node writes them to
-   * its log as the cluster's first entries (see `bootstrapEntries`). Ignored once the log or a
-   * snapshot holds a configuration, and with `join`.
-   */
-  voters: NodeId[];
-  /** Learners of a new cluster. */
-  learners?: NodeId[];
-  /**
-   * This node is new to a running cluster: it starts with an empty log and no configuration (so it
-   * never campaigns) and learns the configuration from the leader's log or snapshot once a member
-   * adds it (`addNode`).
-   */
-  join?: boolean;
-  /**
-   * Known members' addresses (this node's included, so it can tell others where it listens).
-   * Members added later bring theirs in the membership change; a snapshot carries them all.
-   */
-  members?: Record<NodeId, MemberEndpoints>;
-  /** Called once this node has applied its own removal from the cluster (it may then shut down). */
-  onRemoved?: () => void;
-  /**
-   * After its log store reports a full disk (`StorageFullError`), the node suspends its part in
-   * Raft and retries this often, restarting from its durable state (default 5000 ms).
-   */
-  storageFullRetryMs?: number;
-  logStore: LogStore;
-  network: NetworkInterface;
-  stateMachine: StateMachine<Result>;
-  /** Where state machine snapshots are kept. Default: in memory (not durable). */
-  snapshots?: SnapshotPersistence;
-  /** Raft timing and limits (`electionTimeoutMinMs`, `heartbeatIntervalMs`, `snapshotThreshold`, …). */
-  raft?: Omit<RaftConfig, 'id' | 'random'>;
-  clock?: Clock;
-  /** The core's randomness (election timeouts). Default Math.random; tests pass a seeded one. */
-  random?: () => number;
-  /**
-   * Largest proposal, bytes. The core bounds batches, not entries; one entry must still fit in
-   * one transport frame and one log record. Default 8 MiB.
-   */
-  proposalBytesMax?: number;
-  /** Called when the node suspends itself on a full disk (and again on every failed retry). */
-  onStorageFull?: (error: StorageFullError) => void;
-  /** Called once if the node stops on a fatal error (e.g. its disk failed). */
-  onFatal?: (error: NodeFatalError) => void;
-}
 
 interface ProposalWaiter<Result> {
   term: number;
@@ -113,11 +65,7 @@ export class RaftNode<Result = unknown> {
   private readonly clock: Clock;
   private readonly snapshots: SnapshotPersistence;
   private readonly bridge = new RpcBridge();
-  private readonly directory: MemberDirectory;
-  private readonly peerAddresses: PeerAddresses;
-  private removed = false;
-  /** The commit index the node restarted with: entries up to it are replayed, not news. */
-  private commitIndexAtStart = 0;
+  private readonly members: MemberTracker;
   private core: RawNode | undefined;
   private running = false;
   /** Set while the node sits out a full disk: no ticks, no messages, proposals refused. */
@@ -144,8 +92,7 @@ export class RaftNode<Result = unknown> {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
-    this.directory = new MemberDirectory(options.members);
-    this.peerAddresses = new PeerAddresses(options.id, options.network, options.members);
+    this.members = new MemberTracker(options.id, options.network, options.members, options.onRemoved);
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
@@ -161,7 +108,7 @@ export class RaftNode<Result = unknown> {
       await logStore.save({ entries: bootstrap, hardState: { term: BOOTSTRAP_TERM, vote: null, commit: bootstrap.length } });
     }
     this.restoreCore(snapshot, initialConfig, snapshot?.meta.lastIncludedIndex ?? 0);
-    this.commitIndexAtStart = logStore.hardState().commit;
+    this.members.commitIndexAtStart = logStore.hardState().commit;
     this.options.network.registerHandlers({
       onRequestVote: (req) => this.handleRequest(req, 'RequestVoteResponse'),
       onAppendEntries: (req) => this.handleRequest(req, 'AppendEntriesResponse'),
@@ -185,8 +132,8 @@ export class RaftNode<Result = unknown> {
     const logStore = this.options.logStore;
     const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
     // Members added by changes still in the log (committed or not) must be reachable at once.
-    for (const entry of entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
-    this.peerAddresses.sync(this.directory);
+    for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
+    this.members.syncTransport();
     this.core = new RawNode(
       { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState: logStore.hardState(), snapshot, entries, config, applied },
@@ -288,19 +235,17 @@ export class RaftNode<Result = unknown> {
 
   /** The members of the current configuration with their known endpoints. */
   getMembers(): { id: NodeId; role: 'voter' | 'learner'; endpoints: MemberEndpoints | null }[] {
-    const config = this.requireCore().status().config;
-    const member = (id: NodeId, role: 'voter' | 'learner') => ({ id, role, endpoints: this.directory.get(id) ?? null });
-    return [...config.voters.map((id) => member(id, 'voter')), ...config.learners.map((id) => member(id, 'learner'))];
+    return this.members.describe(this.requireCore().status().config);
   }
 
   /** Known endpoints of `nodeId` (a member or not), e.g. to redirect a client to the leader. */
   getMemberEndpoints(nodeId: NodeId): MemberEndpoints | undefined {
-    return this.directory.get(nodeId);
+    return this.members.endpoints(nodeId);
   }
 
   /** True once this node has applied its own removal. */
   isRemoved(): boolean {
-    return this.removed;
+    return this.members.removed;
   }
 
   private membershipHost() {
@@ -466,7 +411,7 @@ export class RaftNode<Result = unknown> {
     const core = this.core!;
     if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
     // A member added by an entry in this Ready may be sent to in this Ready: learn its address first.
-    for (const entry of ready.entries) if (entry.type === 'confChange') this.learnEndpoints(entry);
+    for (const entry of ready.entries) if (entry.type === 'confChange') this.members.onAppended(entry);
     const sendEarly = this.role === 'leader';
     const later: Message[] = [];
     for (const message of ready.messages) {
@@ -536,48 +481,12 @@ export class RaftNode<Result = unknown> {
 
   /** Restores the state machine and the member directory from a snapshot's bytes. */
   private restoreSnapshotData(data: Uint8Array): void {
-    const { members, stateMachineData } = unwrapSnapshotData(data);
-    for (const [id, endpoints] of Object.entries(members)) this.directory.set(id, endpoints);
-    this.options.stateMachine.restore(stateMachineData);
-  }
-
-  /** Records the endpoints a membership change carries (on append: before it commits, it is in force). */
-  private learnEndpoints(entry: Entry): void {
-    const change = decodeConfChange(entry.data);
-    const endpoints = decodeMemberContext(change.context);
-    if (endpoints !== null) this.directory.set(change.nodeId, endpoints);
-    const known = this.directory.get(change.nodeId);
-    if (known !== undefined && change.type !== 'removeNode') this.peerAddresses.set(change.nodeId, known);
-  }
-
-  /**
-   * A committed membership change: forget a removed member, or notice our own removal. Only if the
-   * member is still out in the newest configuration: a later change in the log may already have
-   * added it back (changes take effect on append, they are applied later).
-   */
-  private applyConfChange(entry: Entry): void {
-    const change = decodeConfChange(entry.data);
-    if (change.type !== 'removeNode') {
-      this.learnEndpoints(entry);
-      if (change.nodeId === this.id) this.removed = false; // added back
-      return;
-    }
-    const config = this.core!.status().config;
-    if (config.voters.includes(change.nodeId) || config.learners.includes(change.nodeId)) return;
-    if (change.nodeId !== this.id) {
-      // Kept in the directory (a stale redirect target is harmless); the transport drops it.
-      this.peerAddresses.remove(change.nodeId);
-      return;
-    }
-    this.removed = true;
-    // Replaying its own old removal at start is not news: a removed node restarted stays up,
-    // without a vote, until it is added back or stopped.
-    if (entry.index > this.commitIndexAtStart) queueMicrotask(() => this.options.onRemoved?.());
+    this.options.stateMachine.restore(this.members.fromSnapshot(data));
   }
 
   private installSnapshot(snapshot: Snapshot): void {
     this.restoreSnapshotData(snapshot.data);
-    this.peerAddresses.sync(this.directory);
+    this.members.syncTransport();
     this.appliedIndex = snapshot.meta.lastIncludedIndex;
     // Proposals covered by the snapshot were applied elsewhere; their results are not known here.
     for (const [index, waiter] of this.proposals) {
@@ -591,7 +500,7 @@ export class RaftNode<Result = unknown> {
   private apply(entry: Entry): void {
     assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     this.appliedIndex = entry.index;
-    if (entry.type === 'confChange') this.applyConfChange(entry);
+    if (entry.type === 'confChange') this.members.onApplied(entry, this.core!.status().config);
     const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
     const waiter = this.proposals.get(entry.index);
     if (waiter === undefined) return;
@@ -621,7 +530,7 @@ export class RaftNode<Result = unknown> {
     const status = core.status();
     const index = this.appliedIndex;
     const term = this.options.logStore.term(index);
-    const data = wrapSnapshotData(this.directory.toJSON(), this.options.stateMachine.snapshot());
+    const data = this.members.toSnapshot(this.options.stateMachine.snapshot());
     const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: status.config }, data };
     // Durable snapshot first; only then may the log prefix it covers go.
     await this.snapshots.save(snapshot);

@@ -1,0 +1,63 @@
+/**
+ * The options of a {@link RaftNode}.
+ * @module
+ */
+import type { RaftConfig } from '../core/config.js';
+import type { NodeId } from '../core/types.js';
+import type { StorageFullError } from '../storage/errors.js';
+import type { LogStore } from '../storage/log-store.js';
+import type { NetworkInterface } from '../transport/types.js';
+import type { Clock } from '../util/clock.js';
+import type { NodeFatalError } from './errors.js';
+import type { MemberEndpoints } from './members.js';
+import type { SnapshotPersistence } from './snapshot-persistence.js';
+import type { StateMachine } from './state-machine.js';
+
+export interface RaftNodeOptions<Result> {
+  id: NodeId;
+  /**
+   * The voters of a new cluster (this node included): on its first start the node writes them to
+   * its log as the cluster's first entries (see `bootstrapEntries`). Ignored once the log or a
+   * snapshot holds a configuration, and with `join`.
+   */
+  voters: NodeId[];
+  /** Learners of a new cluster. */
+  learners?: NodeId[];
+  /**
+   * This node is new to a running cluster: it starts with an empty log and no configuration (so it
+   * never campaigns) and learns the configuration from the leader's log or snapshot once a member
+   * adds it (`addNode`).
+   */
+  join?: boolean;
+  /**
+   * Known members' addresses (this node's included, so it can tell others where it listens).
+   * Members added later bring theirs in the membership change; a snapshot carries them all.
+   */
+  members?: Record<NodeId, MemberEndpoints>;
+  /** Called once this node has applied its own removal from the cluster (it may then shut down). */
+  onRemoved?: () => void;
+  /**
+   * After its log store reports a full disk (`StorageFullError`), the node suspends its part in
+   * Raft and retries this often, restarting from its durable state (default 5000 ms).
+   */
+  storageFullRetryMs?: number;
+  logStore: LogStore;
+  network: NetworkInterface;
+  stateMachine: StateMachine<Result>;
+  /** Where state machine snapshots are kept. Default: in memory (not durable). */
+  snapshots?: SnapshotPersistence;
+  /** Raft timing and limits (`electionTimeoutMinMs`, `heartbeatIntervalMs`, `snapshotThreshold`, …). */
+  raft?: Omit<RaftConfig, 'id' | 'random'>;
+  clock?: Clock;
+  /** The core's randomness (election timeouts). Default Math.random; tests pass a seeded one. */
+  random?: () => number;
+  /**
+   * Largest proposal, bytes. The core bounds batches, not entries; one entry must still fit in
+   * one transport frame and one log record. Default 8 MiB.
+   */
+  proposalBytesMax?: number;
+  /** Called when the node suspends itself on a full disk (and again on every failed retry). */
+  onStorageFull?: (error: StorageFullError) => void;
+  /** Called once if the node stops on a fatal error (e.g. its disk failed). */
+  onFatal?: (error: NodeFatalError) => void;
+}
