@@ -23,6 +23,15 @@ import { crc32cTs } from '../src/codec/crc32c-ts.js';
 import { loadNative } from '../src/codec/native.js';
 import { loadWasmCodec } from '../src/codec/wasm.js';
 import { machineInfo } from './machine.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(`
+npm run bench:codec -- [--rounds 3] [--time-ms 250]
+Wire codec speed (WASM, TypeScript, default path) beside msgpackr and JSON+base64, and CRC32C.
+Prints a table and writes bench/results/codec.json.
+  --rounds N     rounds; each figure is the median over rounds of tinybench's median  [3]
+  --time-ms T    tinybench time per task per round                                     [250]
+`);
 
 const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '250' }, rounds: { type: 'string', default: '3' } } });
 const timeMs = Number(values['time-ms']);

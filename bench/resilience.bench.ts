@@ -19,6 +19,13 @@ import os from 'node:os';
 import { Bench } from 'tinybench';
 import { CircuitBreaker, RateLimiter, type RateLimiterAlgorithm, RetryExecutor } from '../src/resilience/index.js';
 import { machineInfo } from './machine.js';
+import { exitWithHelpIfAsked } from './help.js';
+
+exitWithHelpIfAsked(`
+npm run bench:resilience
+Per-call overhead of RateLimiter.tryAcquire, CircuitBreaker.execute and RetryExecutor.execute beside
+the bare call. Prints a table and writes bench/results/resilience.json. No options.
+`);
 
 const callsPerIteration = 1_000;
 const bench = new Bench({ time: 1_500, warmupTime: 300 });

@@ -3,6 +3,15 @@
 import { parseArgs } from 'node:util';
 import { runFuzz } from './fuzz.js';
 import { requireWasmCodec } from './wasm-loader.js';
+import { exitWithHelpIfAsked } from '../../bench/help.js';
+
+exitWithHelpIfAsked(`
+npm run fuzz:codec -- [--count 1000000] [--seed S]
+Feeds random and mutated frames to every codec; any crash, hang or non-CodecError is a failure,
+printed with the seed that replays it.
+  --count N    frames to try      [1000000]
+  --seed S     replay this seed   [random]
+`);
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '1000000' }, seed: { type: 'string' } } });
 const count = Number(values.count);

@@ -26,6 +26,14 @@ import { crc32cTs } from '../../src/codec/crc32c-ts.js';
 import { loadNative } from '../../src/codec/native.js';
 import { loadWasmCodec } from '../../src/codec/wasm.js';
 import { machineInfo } from '../../bench/machine.js';
+import { exitWithHelpIfAsked } from '../../bench/help.js';
+
+exitWithHelpIfAsked(`
+npm run bench:native -- [--rounds 3] [--time-ms 200]
+The native addon's CRC32C and buffer pool beside the WASM/TypeScript paths and plain allocation.
+  --rounds N     rounds; figures are medians over rounds   [3]
+  --time-ms T    tinybench time per task per round        [200]
+`);
 
 const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '200' }, rounds: { type: 'string', default: '3' } } });
 const timeMs = Number(values['time-ms']);

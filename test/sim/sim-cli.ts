@@ -7,8 +7,24 @@ import { parseArgs } from 'node:util';
 import { SimViolation } from './checker.js';
 import { replayCommand, runRandom, type RunSummary } from './workload.js';
 
+const HELP = `npm run sim -- [options]: deterministic Raft simulation (test/sim/README.md)
+
+  --seeds N          how many seeds to run                         [default: 100]
+  --first F          the first seed                                [default: 1]
+  --seed S           run one seed (replay a failure)
+  --events M         events per seed (ticks, deliveries, faults, client operations) [default: 2000]
+  --nodes K          cluster size (default: the seed picks 3, 5 or 7)
+  --snapshots on|off, --membership on|off   force what the seed would pick
+  --keep-going       list every failing seed instead of stopping at the first
+  --trace N          events kept for the failure dump              [default: 60]
+  --verbose          one line per seed
+  -h, --help         show this text
+
+A failure prints the invariant, the state dump and the command that replays it, and exits 1.`;
+
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', short: 'h', default: false },
     seeds: { type: 'string', default: '100' },
     events: { type: 'string', default: '2000' },
     seed: { type: 'string' },
@@ -22,6 +38,10 @@ const { values } = parseArgs({
   },
 });
 
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
 const events = positiveInt('events', values.events);
 const nodes = values.nodes === undefined ? undefined : positiveInt('nodes', values.nodes);
 const overrides = {
