@@ -13,7 +13,7 @@
 import { RaftwireError } from '../core/errors.js';
 
 /** Which persisted record a corruption was found in. */
-export type StorageRecordKind = 'entry' | 'hardState' | 'logBounds' | 'snapshotMeta' | 'snapshot';
+export type StorageRecordKind = 'entry' | 'hardState' | 'logBounds' | 'snapshotMeta' | 'snapshot' | 'wal' | 'walCheckpoint';
 
 /** What an operator should do about a corrupted log: the one safe way back. */
 export const CORRUPTION_ADVICE =
@@ -31,21 +31,24 @@ export class StorageCorruptionError extends RaftwireError {
   readonly record: StorageRecordKind;
   readonly index: number | null;
   readonly path: string | null;
+  /** Byte offset of the damaged record in `path` (WAL segments), or null. */
+  readonly offset: number | null;
   /** The finding alone (without the advice), e.g. "checksum mismatch (…)". */
   readonly detail: string;
 
-  constructor(record: StorageRecordKind, index: number | null, detail: string, path: string | null = null) {
-    const where = record === 'entry' ? `log entry at index ${index}` : `${record} record`;
+  constructor(record: StorageRecordKind, index: number | null, detail: string, path: string | null = null, offset: number | null = null) {
+    const where = record === 'entry' ? `log entry at index ${index}` : `${record} record${offset !== null ? ` at offset ${offset}` : ''}`;
     super('STORAGE_ERR_CORRUPTION', `storage corruption in ${where}${path ? ` of ${path}` : ''}: ${detail}. ${CORRUPTION_ADVICE}`);
     this.record = record;
     this.index = index;
     this.path = path;
+    this.offset = offset;
     this.detail = detail;
   }
 
   /** The same finding, naming the file or directory it was found in. */
   withPath(path: string): StorageCorruptionError {
-    return new StorageCorruptionError(this.record, this.index, this.detail, path);
+    return new StorageCorruptionError(this.record, this.index, this.detail, path, this.offset);
   }
 }
 
@@ -108,5 +111,21 @@ export class StorageClosedError extends RaftwireError {
 export class StorageIoError extends RaftwireError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE_ERR_IO', message, options);
+  }
+}
+
+/**
+ * Another live process (or another store in this process) holds the log directory's lock
+ * (`raftwire.lock`). Two writers on one log would corrupt it; stop the other one first. A lock left
+ * by a dead process (kill -9, power cut) does not raise this: it is detected as stale and taken over.
+ */
+export class StorageLockedError extends RaftwireError {
+  readonly path: string;
+  /** Pid of the holder, when the lock file names one. */
+  readonly pid: number | null;
+  constructor(path: string, pid: number | null) {
+    super('STORAGE_ERR_LOCKED', `log directory ${path} is locked by ${pid === null ? 'another store' : `process ${pid}`}${pid === process.pid ? ' (this process: another store is open on it)' : ''}; two writers would corrupt the log`);
+    this.path = path;
+    this.pid = pid;
   }
 }

@@ -18,6 +18,7 @@ export {
   StorageFullError,
   StorageInvalidWriteError,
   StorageIoError,
+  StorageLockedError,
   type StorageRecordKind,
 } from './errors.js';
 export * as storageLimits from './limits.js';

@@ -1,17 +1,25 @@
 /**
- * `LmdbLogStore`: the durable Raft log on LMDB (the `lmdb` package).
+ * `LmdbLogStore`: the durable Raft log: a write-ahead log (wal.ts) for durability, LMDB (the `lmdb`
+ * package) as its checkpoint and for reads.
  *
- * - Entries are keyed by index (lmdb-js ordered-binary numbers, which keep numeric order up to
- *   2^53−1); the hard state, the log bounds and the snapshot metadata are records of the same
- *   environment, so one transaction covers a whole `Ready`. Every record carries a CRC32C
- *   (record.ts), verified on every read.
- * - Group commit: writes queue up while a transaction is committing; the next transaction takes
- *   the whole queue. Each write's promise resolves only after its transaction is durable.
- * - Durable by default: LMDB syncs on commit (`overlappingSync` off, so a resolved commit is a
- *   synced commit). `durability: 'none'` (UNSAFE: acknowledged writes can be lost or the file
- *   damaged on a machine crash) exists for benchmarks only.
- * - Size: lmdb-js grows the map by itself; this store stops growth at `mapSizeMax` and fails
- *   writes past it with `StorageFullError` before touching the file. See docs/storage.md.
+ * - Every write (`append`, `truncateSuffix`, `compact`, `setHardState`, `setSnapshotMeta`, `save`)
+ *   becomes one checksummed WAL record (wal-record.ts). Group commit: writes queue up while a WAL
+ *   write is in flight; the next group is one `write` on an `O_DSYNC` descriptor (one libuv
+ *   threadpool hop). A write's promise resolves only after its record is durable.
+ * - The same updates are applied to LMDB later, off the acknowledgement path, in large synced
+ *   transactions (a checkpoint: after `checkpointBytes` of WAL, `checkpointIntervalMs` after a
+ *   write, at close, or when the size limit needs it). Each checkpoint also stores the seq of the
+ *   last WAL record it holds; WAL segments are recycled only once LMDB durably holds all of them.
+ * - Reads stay synchronous: entries written since the last checkpoint are served from memory (the
+ *   `LogPlan`s that are not in LMDB yet), the rest from LMDB. Every LMDB record is checksummed.
+ * - Open: LMDB's state, verified, then the WAL records after its checkpoint seq, replayed and
+ *   checkpointed. A torn last record is dropped (never acknowledged); damage in the middle of the
+ *   WAL is a `StorageCorruptionError` naming the file and offset.
+ * - One process per directory (`raftwire.lock`, dir-lock.ts): `StorageLockedError` otherwise.
+ * - `durability: 'none'` (UNSAFE: acknowledged writes can be lost on a machine crash) skips every
+ *   sync; for benchmarks only.
+ * - Size: writes that would take LMDB past `mapSizeMax` fail with `StorageFullError` before
+ *   anything is written. See docs/storage.md.
  *
  * @example
  * ```ts
@@ -25,39 +33,29 @@
  */
 import { open as openLmdb } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
-import { assert } from '../core/errors.js';
+import { assert, isRaftwireError } from '../core/errors.js';
 import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
-import {
-  LogCompactedError,
-  LogUnavailableError,
-  StorageClosedError,
-  StorageCorruptionError,
-  StorageFullError,
-} from './errors.js';
+import { DirectoryLock } from './dir-lock.js';
+import { LogCompactedError, LogUnavailableError, StorageClosedError, StorageCorruptionError, StorageFullError } from './errors.js';
 import { mapSizeInitialDefaultBytes, mapSizeMaxDefaultBytes, verifyTailEntriesDefault } from './limits.js';
-import type { LogState } from './log-plan.js';
-import { LogPlan, cloneState } from './log-plan.js';
-import type { LogStore, LogUpdate } from './log-store.js';
-import { emptyHardState } from './log-store.js';
 import { mapWriteError } from './lmdb-errors.js';
-import {
-  decodeEntry,
-  decodeHardState,
-  decodeLogBounds,
-  decodeSnapshotMeta,
-  encodeEntries,
-  encodeHardState,
-  encodeLogBounds,
-  encodeSnapshotMeta,
-  RECORD_HEADER_BYTES,
-} from './record.js';
-
-const KEY_HARD_STATE = 'hardState';
-const KEY_LOG_BOUNDS = 'logBounds';
-const KEY_SNAPSHOT_META = 'snapshotMeta';
+import { KEY_HARD_STATE, KEY_LOG_BOUNDS, KEY_SNAPSHOT_META, KEY_WAL_CHECKPOINT, readCheckpointSeq, readState, verifyEntries } from './lmdb-verify.js';
+import { LogPlan } from './log-plan.js';
+import type { LogStore, LogUpdate } from './log-store.js';
+import { RECORD_HEADER_BYTES, decodeEntry, encodeHardState, encodeLogBounds, encodeSnapshotMeta, encodeWalCheckpoint, entryRecordOf, readU64 } from './record.js';
+import type { WalIo } from './wal.js';
+import { WriteAheadLog, walSegmentBytesDefault } from './wal.js';
+import type { PreparedOp, WalOp } from './wal-record.js';
+import { prepareOp, writeRecord } from './wal-record.js';
 
 /** Per-entry B-tree cost besides the record: node header and key, in bytes (an estimate). */
 const entryOverheadBytes = 24;
+/** Default WAL bytes between checkpoints. */
+const checkpointBytesDefault = 4 * 1024 * 1024;
+/** Default delay from a write to the checkpoint that takes it into LMDB, when no size threshold came first. */
+const checkpointIntervalMsDefault = 200;
+/** Default bound of the WAL bytes not in LMDB yet; writers wait for a checkpoint past it. */
+const tailBytesMaxDefault = 64 * 1024 * 1024;
 
 export interface LmdbLogStoreOptions {
   /**
@@ -75,11 +73,21 @@ export interface LmdbLogStoreOptions {
    */
   verifyOnOpen?: 'tail' | 'all';
   verifyTailEntries?: number;
+  /** Size of a WAL segment file, in bytes (default 16 MiB). */
+  walSegmentBytes?: number;
+  /** WAL bytes after which a checkpoint into LMDB starts (default 4 MiB). */
+  checkpointBytes?: number;
+  /** Delay from a write to its checkpoint when `checkpointBytes` is not reached (default 200 ms; Infinity: never by time). */
+  checkpointIntervalMs?: number;
+  /** WAL bytes not yet in LMDB past which writers wait for the checkpoint (default 64 MiB). */
+  tailBytesMax?: number;
+  /** @internal Test hook: the WAL's write function, to inject I/O failures. */
+  walIo?: WalIo;
 }
 
 interface WriteRequest {
-  step: (plan: LogPlan) => void;
-  /** Upper bound of the bytes the write adds (its entry records and their B-tree cost). */
+  op: WalOp;
+  /** Upper bound of the bytes the write adds to LMDB (its entry records and their B-tree cost). */
   addedBytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -88,68 +96,126 @@ interface WriteRequest {
 export class LmdbLogStore implements LogStore {
   readonly path: string;
   private readonly root: RootDatabase<Buffer, string | number>;
-  private readonly mapSizeMax: number;
-  /** What is durable; reads answer from here and from LMDB. */
-  private state: LogState;
+  private readonly wal: WriteAheadLog;
+  private readonly lock: DirectoryLock;
+  private readonly options: Required<Pick<LmdbLogStoreOptions, 'checkpointBytes' | 'checkpointIntervalMs' | 'tailBytesMax'>> & { mapSizeMax: number };
+  /**
+   * Durable writes not yet in LMDB (or being checkpointed): `active.state` is the durable state.
+   * Invariant: `active.before` is the state LMDB will hold once `checkpointing` (if any) commits.
+   */
+  private active: LogPlan;
+  private activeSeq: number;
+  private activeBytes = 0;
+  private activeAddedBytes = 0;
+  private checkpointing: { plan: LogPlan; seq: number; bytes: number; addedBytes: number; done: Promise<void> } | null = null;
+  /** Seq of the last WAL record LMDB durably holds. */
+  private lmdbSeq: number;
+  private lmdbUsedBytes: number;
+  private checkpointTimer: NodeJS.Timeout | null = null;
+  /** Set when the WAL or a checkpoint failed: writes are refused with it, reads keep working. */
+  private failure: Error | null = null;
   private queue: WriteRequest[] = [];
   private writing: Promise<void> | null = null;
   private closed = false;
-  /** Transactions committed (for tests and metrics: how well group commit groups). */
+  /** WAL group writes (for tests and metrics: how well group commit groups). */
   commitCount = 0;
+  /** Checkpoints committed to LMDB. */
+  checkpointCount = 0;
+  /** WAL records replayed at open (writes that were durable but not yet in LMDB when the last process ended). */
+  readonly recoveredRecords: number;
 
-  private constructor(path: string, root: RootDatabase<Buffer, string | number>, state: LogState, mapSizeMax: number) {
+  private constructor(path: string, root: RootDatabase<Buffer, string | number>, wal: WriteAheadLog, lock: DirectoryLock, options: LmdbLogStore['options'], lmdbSeq: number, recovered: number) {
     this.path = path;
     this.root = root;
-    this.state = state;
-    this.mapSizeMax = mapSizeMax;
+    this.wal = wal;
+    this.lock = lock;
+    this.options = options;
+    this.lmdbSeq = lmdbSeq;
+    this.activeSeq = lmdbSeq;
+    this.recoveredRecords = recovered;
+    this.active = new LogPlan(readState(root, path), this.storedTerm);
+    this.lmdbUsedBytes = this.usedBytes();
   }
 
   /**
-   * Opens (or creates) the log in directory `path` and verifies it: the hard state, the log bounds
-   * and the snapshot metadata records, that the stored keys match the bounds, and the checksums of
-   * the tail entries (or all, with `verifyOnOpen: 'all'`). The tail is where an interrupted write
-   * would show; LMDB's copy-on-write B-tree never rewrites committed pages in place.
-   * Throws `StorageCorruptionError` (saying what to do) rather than start on a damaged log.
+   * Opens (or creates) the log in directory `path`: takes the directory lock, verifies LMDB (the
+   * state records, that the stored keys match the bounds, the checksums of the tail entries or all
+   * of them with `verifyOnOpen: 'all'`), then replays the WAL records LMDB does not hold yet and
+   * checkpoints them. Throws `StorageCorruptionError` (saying what to do) rather than start on a
+   * damaged log, `StorageLockedError` if another live process has the directory open.
    */
   static async open(path: string, options: LmdbLogStoreOptions = {}): Promise<LmdbLogStore> {
     const mapSizeMax = options.mapSizeMax ?? mapSizeMaxDefaultBytes;
     const mapSizeInitial = Math.min(options.mapSizeInitial ?? mapSizeInitialDefaultBytes, mapSizeMax);
     assert(Number.isSafeInteger(mapSizeMax) && mapSizeMax > 0, () => `mapSizeMax ${mapSizeMax} must be a positive integer`);
     const unsafe = options.durability === 'none';
-    const root = openLmdb<Buffer, string | number>({
-      path,
-      // `path` is always a directory, even when its name has a dot (lmdb-js would guess a file).
-      noSubdir: false,
-      encoding: 'binary',
-      mapSize: mapSizeInitial,
-      noSync: unsafe,
-      // Off: with overlappingSync a commit resolves before it is flushed; we want the commit
-      // promise itself to mean "on disk" (see docs/storage.md for the measurements).
-      overlappingSync: false,
-    });
+    const lock = DirectoryLock.acquire(path);
+    let root: RootDatabase<Buffer, string | number> | null = null;
+    let wal: WriteAheadLog | null = null;
     try {
+      root = openLmdb<Buffer, string | number>({
+        path,
+        // `path` is always a directory, even when its name has a dot (lmdb-js would guess a file).
+        noSubdir: false,
+        encoding: 'binary',
+        mapSize: mapSizeInitial,
+        noSync: unsafe,
+        // Off: a checkpoint's promise must mean "on disk" before WAL segments are recycled.
+        overlappingSync: false,
+      });
       const state = readState(root, path);
       verifyEntries(root, path, state, options.verifyOnOpen ?? 'tail', options.verifyTailEntries ?? verifyTailEntriesDefault);
-      return new LmdbLogStore(path, root, state, mapSizeMax);
+      const lmdbSeq = readCheckpointSeq(root, path);
+      const recovered = WriteAheadLog.recover(path, lmdbSeq, { segmentBytes: options.walSegmentBytes ?? walSegmentBytesDefault, sync: !unsafe, ...(options.walIo ? { io: options.walIo } : {}) });
+      wal = recovered.wal;
+      const store = new LmdbLogStore(
+        path,
+        root,
+        wal,
+        lock,
+        {
+          mapSizeMax,
+          checkpointBytes: options.checkpointBytes ?? checkpointBytesDefault,
+          checkpointIntervalMs: options.checkpointIntervalMs ?? checkpointIntervalMsDefault,
+          tailBytesMax: options.tailBytesMax ?? tailBytesMaxDefault,
+        },
+        lmdbSeq,
+        recovered.records.length,
+      );
+      for (const record of recovered.records) {
+        try {
+          applyOp(store.active, record.op);
+        } catch (error) {
+          if (!isRaftwireError(error) || error instanceof StorageCorruptionError) throw error;
+          throw new StorageCorruptionError('wal', null, `record seq ${record.seq} does not apply to the log: ${error.message}`, record.file, record.offset);
+        }
+        store.activeSeq = record.seq;
+        store.activeAddedBytes += opAddedBytes(record.op);
+      }
+      await store.checkpointAll();
+      wal.release(store.lmdbSeq);
+      return store;
     } catch (error) {
-      await root.close();
+      await wal?.close();
+      await root?.close();
+      lock.release();
       throw error;
     }
   }
 
   firstIndex(): number {
     this.checkOpen();
-    return this.state.bounds.prevIndex + 1;
+    return this.active.state.bounds.prevIndex + 1;
   }
 
   lastIndex(): number {
     this.checkOpen();
-    return this.state.bounds.lastIndex;
+    return this.active.state.bounds.lastIndex;
   }
 
   term(index: number): number {
     this.checkOpen();
-    const b = this.state.bounds;
+    const b = this.active.state.bounds;
     if (index === b.prevIndex) return b.prevTerm;
     if (index < b.prevIndex) throw new LogCompactedError(index, b.prevIndex + 1);
     if (index > b.lastIndex) throw new LogUnavailableError(index, b.lastIndex);
@@ -158,59 +224,69 @@ export class LmdbLogStore implements LogStore {
 
   entries(lo: number, hi: number, bytesMax = Number.POSITIVE_INFINITY): Entry[] {
     this.checkOpen();
-    const b = this.state.bounds;
+    const b = this.active.state.bounds;
     if (lo <= b.prevIndex) throw new LogCompactedError(lo, b.prevIndex + 1);
     if (hi > b.lastIndex + 1) throw new LogUnavailableError(hi - 1, b.lastIndex);
     const out: Entry[] = [];
     if (lo >= hi) return out;
     let bytes = 0;
     let expected = lo;
-    for (const { key, value } of this.root.getRange({ start: lo, end: hi })) {
-      if (key !== expected) throw new StorageCorruptionError('entry', expected, `entry missing (next stored key is ${String(key)})`, this.path);
-      const entry = decodeEntry(value, expected);
+    // Below the lowest index held in memory, every entry is LMDB's: one range read.
+    const memoryLo = Math.min(this.active.putsLo(), this.checkpointing?.plan.putsLo() ?? Number.POSITIVE_INFINITY);
+    const lmdbHi = Math.min(hi, memoryLo);
+    if (lo < lmdbHi) {
+      for (const { key, value } of this.root.getRange({ start: lo, end: lmdbHi })) {
+        if (key !== expected) throw new StorageCorruptionError('entry', expected, `entry missing (next stored key is ${String(key)})`, this.path);
+        const entry = decodeEntry(value, expected);
+        bytes += entry.data.length;
+        if (out.length > 0 && bytes > bytesMax) return out;
+        out.push(entry);
+        expected++;
+      }
+      if (expected < lmdbHi) throw new StorageCorruptionError('entry', expected, 'entry missing', this.path);
+    }
+    for (; expected < hi; expected++) {
+      const entry = this.readEntry(expected);
       bytes += entry.data.length;
       if (out.length > 0 && bytes > bytesMax) break;
-      out.push(entry);
-      expected++;
-    }
-    if (out.length === 0 || (expected < hi && bytes <= bytesMax)) {
-      throw new StorageCorruptionError('entry', expected, 'entry missing', this.path);
+      // Entries from memory are views into the WAL buffers: the caller gets its own copy.
+      out.push({ index: entry.index, term: entry.term, type: entry.type, data: entry.data.slice() });
     }
     return out;
   }
 
   hardState(): HardState {
     this.checkOpen();
-    return { ...this.state.hardState };
+    return { ...this.active.state.hardState };
   }
 
   snapshotMeta(): SnapshotMeta | null {
     this.checkOpen();
-    return this.state.snapshotMeta;
+    return this.active.state.snapshotMeta;
   }
 
   append(entries: readonly Entry[]): Promise<void> {
-    return this.enqueue((plan) => plan.apply({ entries }), entriesBytes(entries));
+    return this.enqueue({ kind: 'save', snapshotMeta: null, entries, hardState: null });
   }
 
   truncateSuffix(index: number): Promise<void> {
-    return this.enqueue((plan) => plan.truncateSuffix(index));
+    return this.enqueue({ kind: 'truncateSuffix', index });
   }
 
   compact(index: number): Promise<void> {
-    return this.enqueue((plan) => plan.compact(index));
+    return this.enqueue({ kind: 'compact', index });
   }
 
   setHardState(hardState: HardState): Promise<void> {
-    return this.enqueue((plan) => plan.apply({ hardState }));
+    return this.enqueue({ kind: 'save', snapshotMeta: null, entries: [], hardState });
   }
 
   setSnapshotMeta(meta: SnapshotMeta): Promise<void> {
-    return this.enqueue((plan) => plan.apply({ snapshotMeta: meta }));
+    return this.enqueue({ kind: 'save', snapshotMeta: meta, entries: [], hardState: null });
   }
 
   save(update: LogUpdate): Promise<void> {
-    return this.enqueue((plan) => plan.apply(update), entriesBytes(update.entries ?? []));
+    return this.enqueue({ kind: 'save', snapshotMeta: update.snapshotMeta ?? null, entries: update.entries ?? [], hardState: update.hardState ?? null });
   }
 
   /** Bytes the environment's B-tree uses now, by LMDB's page counts (what `mapSizeMax` bounds). */
@@ -219,22 +295,53 @@ export class LmdbLogStore implements LogStore {
     return (stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages) * stats.pageSize;
   }
 
+  /** WAL segment files in use, oldest first (for tests: segments go once LMDB holds them). */
+  walSegments(): string[] {
+    return this.wal.segmentNames();
+  }
+
+  /** Seq of the last WAL record LMDB durably holds. */
+  checkpointSeq(): number {
+    return this.lmdbSeq;
+  }
+
+  /**
+   * Applies every durable write to LMDB now (normally this happens in the background) and recycles
+   * the WAL segments it covers. Resolves when LMDB holds them durably.
+   */
+  async checkpoint(): Promise<void> {
+    this.checkOpen();
+    await this.checkpointAll();
+  }
+
+  /** Waits for writes in flight, checkpoints, then releases the store and its lock. Further calls throw `StorageClosedError`. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     while (this.writing !== null) await this.writing;
-    await this.root.close();
+    if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
+    try {
+      if (this.failure === null) await this.checkpointAll();
+    } catch {
+      // The WAL still holds everything acknowledged; the next open replays it.
+    } finally {
+      await this.wal.close();
+      await this.root.close();
+      this.lock.release();
+    }
   }
 
-  private enqueue(step: (plan: LogPlan) => void, addedBytes = 0): Promise<void> {
+  private readonly storedTerm = (index: number): number => this.readEntry(index).term;
+
+  private enqueue(op: WalOp): Promise<void> {
     if (this.closed) return Promise.reject(new StorageClosedError(`LmdbLogStore ${this.path}`));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ step, addedBytes, resolve, reject });
+      this.queue.push({ op, addedBytes: opAddedBytes(op), resolve, reject });
       if (this.writing === null) this.writing = this.drain();
     });
   }
 
-  /** The group-commit loop: one transaction per turn, taking every write queued meanwhile. */
+  /** The group-commit loop: one WAL write per turn, taking every write queued meanwhile. */
   private async drain(): Promise<void> {
     // Let the callers of this event-loop turn join the first group.
     await Promise.resolve();
@@ -245,8 +352,7 @@ export class LmdbLogStore implements LogStore {
         try {
           await this.commitGroup(group);
         } catch (error) {
-          // Only a bug or a closed environment gets here; no write may be left hanging.
-          // (Settling an already settled promise does nothing.)
+          // Only a bug gets here; no write may be left hanging. (Settling twice does nothing.)
           for (const request of group) request.reject(error);
         }
       }
@@ -256,58 +362,190 @@ export class LmdbLogStore implements LogStore {
   }
 
   private async commitGroup(group: WriteRequest[]): Promise<void> {
-    const plan = new LogPlan(this.state, (index) => this.readEntry(index).term);
+    await this.makeRoom(group);
+    if (this.failure !== null) {
+      for (const request of group) request.reject(this.failure);
+      return;
+    }
+    const prepared = this.prepareGroup(group);
+    if (prepared.length === 0) return;
+    let total = 0;
+    for (const p of prepared) total += p.prepared.recordBytes;
+    const bytes = Buffer.allocUnsafeSlow(total);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const plan = new LogPlan(this.active.state, this.storedTerm);
+    const firstSeq = this.wal.nextSeq;
     const accepted: WriteRequest[] = [];
-    const usedBytes = this.usedBytes();
+    let offset = 0;
+    let addedBytes = 0;
+    for (const { request, prepared: p } of prepared) {
+      const seq = firstSeq + accepted.length;
+      const owned = writeRecord(bytes, view, offset, p, seq, seq - firstSeq);
+      try {
+        // LogPlan checks a whole update before changing anything, so a refused write leaves the
+        // plan as the writes before it left it; its record is overwritten by the next one.
+        applyOp(plan, owned);
+      } catch (error) {
+        request.reject(error);
+        continue;
+      }
+      accepted.push(request);
+      offset += p.recordBytes;
+      addedBytes += request.addedBytes;
+    }
+    if (accepted.length === 0) return;
+    const lastSeq = firstSeq + accepted.length - 1;
+    try {
+      await this.wal.append(bytes, offset, firstSeq, lastSeq);
+    } catch (error) {
+      this.failure = error as Error;
+      for (const request of accepted) request.reject(error);
+      return;
+    }
+    this.active.absorb(plan);
+    this.activeSeq = lastSeq;
+    this.activeBytes += offset;
+    this.activeAddedBytes += addedBytes;
+    this.commitCount++;
+    for (const request of accepted) request.resolve();
+    this.maybeCheckpoint();
+  }
+
+  /** Gateway checks and the size limit, per write; refused writes are rejected here alone. */
+  private prepareGroup(group: WriteRequest[]): Array<{ request: WriteRequest; prepared: PreparedOp }> {
+    const out: Array<{ request: WriteRequest; prepared: PreparedOp }> = [];
     let addedBytes = 0;
     for (const request of group) {
       try {
         // Pages are at best half full after splits: count twice the bytes added. A write that
         // adds nothing (truncate, compact, hard state) always passes: it is how space is freed.
-        const projectedBytes = usedBytes + 2 * (addedBytes + request.addedBytes);
-        if (request.addedBytes > 0 && projectedBytes > this.mapSizeMax) {
-          throw new StorageFullError(usedBytes + 2 * addedBytes, this.mapSizeMax, `appending ${request.addedBytes} more bytes after index ${plan.state.bounds.lastIndex} would pass mapSizeMax`);
+        const pending = this.pendingAddedBytes() + addedBytes;
+        if (request.addedBytes > 0 && this.projectedBytes(pending + request.addedBytes) > this.options.mapSizeMax) {
+          throw new StorageFullError(this.projectedBytes(pending), this.options.mapSizeMax, `appending ${request.addedBytes} more bytes after index ${this.active.state.bounds.lastIndex} would pass mapSizeMax`);
         }
-        request.step(plan);
+        out.push({ request, prepared: prepareOp(request.op) });
         addedBytes += request.addedBytes;
-        accepted.push(request);
       } catch (error) {
-        // LogPlan checks a whole update before changing anything, so a refused write leaves
-        // the plan as the writes before it left it.
         request.reject(error);
       }
     }
-    if (accepted.length === 0) return;
-    try {
-      await this.commitPlan(plan);
-    } catch (error) {
-      const mapped = await mapWriteError(error, usedBytes, this.mapSizeMax);
-      for (const request of accepted) request.reject(mapped);
-      return;
-    }
-    this.state = cloneState(plan.state);
-    this.commitCount++;
-    for (const request of accepted) request.resolve();
+    return out;
   }
 
-  private async commitPlan(plan: LogPlan): Promise<void> {
+  /**
+   * Before a group: waits for a checkpoint when the memory tail is at its bound, and checkpoints
+   * everything when the size limit would refuse a write on an estimate that pending compactions
+   * or truncations may lower.
+   */
+  private async makeRoom(group: WriteRequest[]): Promise<void> {
+    try {
+      while (this.checkpointing !== null && this.activeBytes + this.checkpointing.bytes > this.options.tailBytesMax) await this.checkpointing.done;
+      let added = 0;
+      for (const request of group) added += request.addedBytes;
+      if (added > 0 && this.projectedBytes(this.pendingAddedBytes() + added) > this.options.mapSizeMax && this.activeSeq > this.lmdbSeq) {
+        await this.checkpointAll();
+      }
+    } catch {
+      // The failure is recorded; the group is refused with it.
+    }
+  }
+
+  private pendingAddedBytes(): number {
+    return this.activeAddedBytes + (this.checkpointing?.addedBytes ?? 0);
+  }
+
+  private projectedBytes(addedBytes: number): number {
+    return this.lmdbUsedBytes + 2 * addedBytes;
+  }
+
+  private maybeCheckpoint(): void {
+    if (this.closed || this.checkpointing !== null || this.activeSeq === this.lmdbSeq) return;
+    if (this.activeBytes >= this.options.checkpointBytes) {
+      this.startCheckpoint();
+      return;
+    }
+    if (this.checkpointTimer === null && Number.isFinite(this.options.checkpointIntervalMs)) {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointTimer = null;
+        if (!this.closed && this.checkpointing === null && this.failure === null) this.startCheckpoint();
+      }, this.options.checkpointIntervalMs);
+      this.checkpointTimer.unref();
+    }
+  }
+
+  /** Applies everything durable so far to LMDB; resolves when LMDB holds it durably. */
+  private async checkpointAll(): Promise<void> {
+    while (this.checkpointing !== null) await this.checkpointing.done;
+    if (this.failure !== null) throw this.failure;
+    if (this.activeSeq > this.lmdbSeq) {
+      this.startCheckpoint();
+      await this.checkpointing!.done;
+      if (this.failure !== null) throw this.failure;
+    }
+  }
+
+  /** Moves the active plan to LMDB in one synced transaction, in the background. */
+  private startCheckpoint(): void {
+    if (this.activeSeq === this.lmdbSeq || this.checkpointing !== null) return;
+    if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = null;
+    const plan = this.active;
+    const seq = this.activeSeq;
+    const checkpoint = { plan, seq, bytes: this.activeBytes, addedBytes: this.activeAddedBytes, done: Promise.resolve() };
+    this.active = new LogPlan(plan.state, this.storedTerm);
+    this.activeBytes = 0;
+    this.activeAddedBytes = 0;
+    this.checkpointing = checkpoint;
+    checkpoint.done = this.commitCheckpoint(plan, seq).then(
+      () => {
+        this.lmdbSeq = seq;
+        this.checkpointing = null;
+        this.checkpointCount++;
+        this.lmdbUsedBytes = this.usedBytes();
+        try {
+          this.wal.release(seq);
+        } catch {
+          // A segment not recycled now is recycled at the next checkpoint or open.
+        }
+        this.maybeCheckpoint();
+      },
+      async (error: unknown) => {
+        // LMDB aborted the transaction: it holds what it held. The overlay keeps serving reads
+        // (`checkpointing` stays), the WAL keeps every acknowledged write for the next open, and
+        // writes are refused from now on.
+        this.failure = (await mapWriteError(error, this.lmdbUsedBytes, this.options.mapSizeMax)) as Error;
+      },
+    );
+  }
+
+  private async commitCheckpoint(plan: LogPlan, seq: number): Promise<void> {
     const puts = plan.finalPuts();
-    const records = encodeEntries(puts);
     const removals = plan.removals();
     const root = this.root;
     const state = plan.state;
-    // One batch is one LMDB transaction, executed on lmdb-js's write thread; its promise resolves
-    // after the commit (and, with durability 'sync', the fsync) has returned.
+    if (puts.length > 0) {
+      // Every put is a view into its entry record (wal-record.ts, or recovery): check the ends.
+      for (const e of [puts[0]!, puts[puts.length - 1]!]) {
+        const record = entryRecordOf(e);
+        assert(readU64(new DataView(record.buffer, record.byteOffset, RECORD_HEADER_BYTES), 8) === e.index, () => `checkpoint put ${e.index} is not a view into its record`);
+      }
+    }
+    // One batch is one LMDB transaction on lmdb-js's write thread; its promise resolves after the
+    // commit (and, with durability 'sync', the sync) has returned.
     await root.batch(() => {
       for (const [lo, hi] of removals) for (let i = lo; i <= hi; i++) void root.remove(i);
-      for (let i = 0; i < puts.length; i++) void root.put(puts[i]!.index, records[i] as Buffer);
+      for (let i = 0; i < puts.length; i++) void root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer);
       if (plan.boundsChanged()) void root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer);
       if (plan.hardStateChanged) void root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer);
       if (plan.snapshotMetaChanged && state.snapshotMeta !== null) void root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer);
+      void root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer);
     });
   }
 
+  /** The entry at `index` of the durable log: from memory if not checkpointed yet, else LMDB. */
   private readEntry(index: number): Entry {
+    const held = this.active.put(index) ?? this.checkpointing?.plan.put(index);
+    if (held !== undefined) return held;
     const value = this.root.getBinary(index);
     if (value === undefined) throw new StorageCorruptionError('entry', index, 'entry missing', this.path);
     return decodeEntry(value, index);
@@ -318,56 +556,23 @@ export class LmdbLogStore implements LogStore {
   }
 }
 
-function entriesBytes(entries: readonly Entry[]): number {
+function applyOp(plan: LogPlan, op: WalOp): void {
+  switch (op.kind) {
+    case 'save':
+      plan.apply({ snapshotMeta: op.snapshotMeta, entries: op.entries, hardState: op.hardState });
+      return;
+    case 'truncateSuffix':
+      plan.truncateSuffix(op.index);
+      return;
+    case 'compact':
+      plan.compact(op.index);
+      return;
+  }
+}
+
+function opAddedBytes(op: WalOp): number {
+  if (op.kind !== 'save') return 0;
   let bytes = 0;
-  for (let i = 0; i < entries.length; i++) bytes += RECORD_HEADER_BYTES + (entries[i]!.data?.length ?? 0) + entryOverheadBytes;
+  for (let i = 0; i < op.entries.length; i++) bytes += RECORD_HEADER_BYTES + (op.entries[i]!.data?.length ?? 0) + entryOverheadBytes;
   return bytes;
-}
-
-function readState(root: RootDatabase<Buffer, string | number>, path: string): LogState {
-  const wrap = <T>(decode: () => T): T => {
-    try {
-      return decode();
-    } catch (error) {
-      throw error instanceof StorageCorruptionError ? error.withPath(path) : error;
-    }
-  };
-  const hardStateBytes = root.getBinary(KEY_HARD_STATE);
-  const boundsBytes = root.getBinary(KEY_LOG_BOUNDS);
-  const metaBytes = root.getBinary(KEY_SNAPSHOT_META);
-  const hardState = hardStateBytes === undefined ? emptyHardState() : wrap(() => decodeHardState(hardStateBytes));
-  const bounds = boundsBytes === undefined ? { prevIndex: 0, prevTerm: 0, lastIndex: 0 } : wrap(() => decodeLogBounds(boundsBytes));
-  const snapshotMeta = metaBytes === undefined ? null : wrap(() => decodeSnapshotMeta(metaBytes));
-  return { bounds, hardState, snapshotMeta };
-}
-
-function numericKeyAt(root: RootDatabase<Buffer, string | number>, reverse: boolean): number | null {
-  for (const key of root.getKeys(reverse ? { start: Number.MAX_SAFE_INTEGER, reverse: true, limit: 1 } : { start: 0, end: Number.MAX_SAFE_INTEGER, limit: 1 })) {
-    return typeof key === 'number' ? key : null;
-  }
-  return null;
-}
-
-function verifyEntries(root: RootDatabase<Buffer, string | number>, path: string, state: LogState, mode: 'tail' | 'all', tailEntries: number): void {
-  const { prevIndex, lastIndex } = state.bounds;
-  const firstKey = numericKeyAt(root, false);
-  const lastKey = numericKeyAt(root, true);
-  if (lastIndex === prevIndex) {
-    if (firstKey !== null) throw new StorageCorruptionError('logBounds', null, `the log is empty by its bounds but holds entries from index ${firstKey}`, path);
-    return;
-  }
-  if (firstKey !== prevIndex + 1) throw new StorageCorruptionError('entry', prevIndex + 1, `first stored index is ${firstKey}, expected ${prevIndex + 1}`, path);
-  if (lastKey !== lastIndex) throw new StorageCorruptionError('entry', lastIndex, `last stored index is ${lastKey}, expected ${lastIndex}`, path);
-  const lo = mode === 'all' ? prevIndex + 1 : Math.max(prevIndex + 1, lastIndex - tailEntries + 1);
-  let expected = lo;
-  for (const { key, value } of root.getRange({ start: lo, end: lastIndex + 1 })) {
-    if (key !== expected) throw new StorageCorruptionError('entry', expected, `entry missing (next stored key is ${String(key)})`, path);
-    try {
-      decodeEntry(value, expected);
-    } catch (error) {
-      throw error instanceof StorageCorruptionError ? error.withPath(path) : error;
-    }
-    expected++;
-  }
-  if (expected !== lastIndex + 1) throw new StorageCorruptionError('entry', expected, 'entry missing', path);
 }

@@ -92,6 +92,41 @@ export class LogPlan {
     for (const i of this.puts.keys()) if (i <= index) this.puts.delete(i);
   }
 
+  /** The entry this plan wrote at `index`, if it is still in the log. */
+  put(index: number): Entry | undefined {
+    return this.puts.get(index);
+  }
+
+  /**
+   * Lowest index this plan wrote (Infinity when none). Invariant: the plan's puts are exactly
+   * `[putsLo(), state.bounds.lastIndex]` when not empty (appends drop what they replace, truncation
+   * drops a suffix, compaction a prefix).
+   */
+  putsLo(): number {
+    for (const index of this.puts.keys()) return index;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  putCount(): number {
+    return this.puts.size;
+  }
+
+  /**
+   * Takes on the effect of `group`, a plan made on top of this plan's state (`group.before` equals
+   * `this.state`): afterwards this plan goes from its own `before` to `group.state`.
+   */
+  absorb(group: LogPlan): void {
+    const b = group.state.bounds;
+    const lo = group.putsLo();
+    for (const i of this.puts.keys()) if (i <= b.prevIndex || i > b.lastIndex || i >= lo) this.puts.delete(i);
+    for (const [i, e] of group.puts) this.puts.set(i, e);
+    this.state.bounds = { ...b };
+    this.state.hardState = { ...group.state.hardState };
+    this.state.snapshotMeta = group.state.snapshotMeta;
+    this.hardStateChanged ||= group.hardStateChanged;
+    this.snapshotMetaChanged ||= group.snapshotMetaChanged;
+  }
+
   /** Entries to write, in index order. */
   finalPuts(): Entry[] {
     // Map order is insertion order, and every path that inserts first drops the puts at and above

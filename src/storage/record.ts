@@ -13,6 +13,9 @@
  * 24     …    entry data          | vote (UTF-8)      | lastIndex (u64) | config (JSON)
  * ```
  *
+ * Kind 5 (WAL checkpoint) holds, at offset 8, the sequence number of the last write-ahead-log
+ * record applied to LMDB (wal.ts); its fields at 16 are zero.
+ *
  * The entry's own index is inside its checksummed bytes, so a record found under the wrong key
  * (a misdirected write) is corruption too, not a valid entry.
  *
@@ -31,6 +34,7 @@ const KIND_ENTRY = 1;
 const KIND_HARD_STATE = 2;
 const KIND_LOG_BOUNDS = 3;
 const KIND_SNAPSHOT_META = 4;
+const KIND_WAL_CHECKPOINT = 5;
 
 const U32 = 0x1_0000_0000;
 const textEncoder = new TextEncoder();
@@ -43,12 +47,12 @@ export interface LogBounds {
   lastIndex: number;
 }
 
-function writeU64(view: DataView, offset: number, value: number): void {
+export function writeU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset, value % U32, true);
   view.setUint32(offset + 4, Math.floor(value / U32), true);
 }
 
-function readU64(view: DataView, offset: number): number {
+export function readU64(view: DataView, offset: number): number {
   const lo = view.getUint32(offset, true);
   const hi = view.getUint32(offset + 4, true);
   // Above 2^53−1 cannot be a valid index or term: only corruption produces it.
@@ -70,7 +74,7 @@ function seal(bytes: Uint8Array, view: DataView): Uint8Array {
 }
 
 /** Checks checksum, format and kind; returns a view on the record or throws corruption. */
-function open(bytes: Uint8Array, kind: number, what: 'entry' | 'hardState' | 'logBounds' | 'snapshotMeta', index: number | null): DataView {
+function open(bytes: Uint8Array, kind: number, what: 'entry' | 'hardState' | 'logBounds' | 'snapshotMeta' | 'walCheckpoint', index: number | null): DataView {
   if (bytes.length < RECORD_HEADER_BYTES) {
     throw new StorageCorruptionError(what, index, `record is ${bytes.length} bytes, shorter than its ${RECORD_HEADER_BYTES}-byte header`);
   }
@@ -117,19 +121,57 @@ export function encodeEntries(entries: readonly Entry[]): Uint8Array[] {
   const records: Uint8Array[] = new Array(entries.length);
   let offset = 0;
   for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const end = offset + RECORD_HEADER_BYTES + entry.data.length;
-    view.setUint8(offset + 4, RECORD_FORMAT);
-    view.setUint8(offset + 5, KIND_ENTRY);
-    view.setUint16(offset + 6, entry.type === 'normal' ? 0 : 1, true);
-    writeU64(view, offset + 8, entry.index);
-    writeU64(view, offset + 16, entry.term);
-    bytes.set(entry.data, offset + RECORD_HEADER_BYTES);
-    view.setUint32(offset, crc32c(bytes, 0, offset + 4, end), true);
+    const end = encodeEntryInto(bytes, view, offset, entries[i]!);
     records[i] = bytes.subarray(offset, end);
     offset = end;
   }
   return records;
+}
+
+/**
+ * Writes the record of `entry` into `bytes` at `offset` (`view` spans all of `bytes`); returns the
+ * offset after it. The write-ahead log uses this to put entry records straight into its buffer.
+ */
+export function encodeEntryInto(bytes: Uint8Array, view: DataView, offset: number, entry: Entry): number {
+  const end = offset + RECORD_HEADER_BYTES + entry.data.length;
+  view.setUint8(offset + 4, RECORD_FORMAT);
+  view.setUint8(offset + 5, KIND_ENTRY);
+  view.setUint16(offset + 6, entry.type === 'normal' ? 0 : 1, true);
+  writeU64(view, offset + 8, entry.index);
+  writeU64(view, offset + 16, entry.term);
+  bytes.set(entry.data, offset + RECORD_HEADER_BYTES);
+  view.setUint32(offset, crc32c(bytes, 0, offset + 4, end), true);
+  return end;
+}
+
+/** The index an entry record claims to hold (unverified: {@link decodeEntry} checks it). */
+export function entryRecordIndex(bytes: Uint8Array): number {
+  if (bytes.length < RECORD_HEADER_BYTES) return -1;
+  return readU64(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8);
+}
+
+/**
+ * The entry record an owned entry's `data` is a view into: the stores keep entries as views into
+ * their records (header right before the data), so the record can be written to LMDB as is.
+ */
+export function entryRecordOf(entry: Entry): Uint8Array {
+  const data = entry.data;
+  return new Uint8Array(data.buffer, data.byteOffset - RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + data.length);
+}
+
+export function encodeWalCheckpoint(seq: number): Uint8Array {
+  const bytes = Buffer.alloc(RECORD_HEADER_BYTES);
+  const view = header(bytes, KIND_WAL_CHECKPOINT, 0);
+  writeU64(view, 8, seq);
+  writeU64(view, 16, 0);
+  return seal(bytes, view);
+}
+
+export function decodeWalCheckpoint(bytes: Uint8Array): number {
+  const view = open(bytes, KIND_WAL_CHECKPOINT, 'walCheckpoint', null);
+  const seq = readU64(view, 8);
+  if (bytes.length !== RECORD_HEADER_BYTES || seq < 0) throw new StorageCorruptionError('walCheckpoint', null, 'field out of range');
+  return seq;
 }
 
 /**
