@@ -439,7 +439,9 @@ export class LmdbLogStore implements LogStore {
    */
   private async makeRoom(group: WriteRequest[]): Promise<void> {
     try {
-      while (this.checkpointing !== null && this.activeBytes + this.checkpointing.bytes > this.options.tailBytesMax) await this.checkpointing.done;
+      // A failed checkpoint stays in `checkpointing` (its plan still serves reads): stop on failure.
+      while (this.failure === null && this.checkpointing !== null && this.activeBytes + this.checkpointing.bytes > this.options.tailBytesMax) await this.checkpointing.done;
+      if (this.failure === null && this.checkpointing === null && this.activeBytes > this.options.tailBytesMax) await this.checkpointAll();
       let added = 0;
       for (const request of group) added += request.addedBytes;
       if (added > 0 && this.projectedBytes(this.pendingAddedBytes() + added) > this.options.mapSizeMax && this.activeSeq > this.lmdbSeq) {
@@ -475,7 +477,10 @@ export class LmdbLogStore implements LogStore {
 
   /** Applies everything durable so far to LMDB; resolves when LMDB holds it durably. */
   private async checkpointAll(): Promise<void> {
-    while (this.checkpointing !== null) await this.checkpointing.done;
+    while (this.checkpointing !== null) {
+      await this.checkpointing.done;
+      if (this.failure !== null) throw this.failure;
+    }
     if (this.failure !== null) throw this.failure;
     if (this.activeSeq > this.lmdbSeq) {
       this.startCheckpoint();

@@ -234,10 +234,13 @@ export class WriteAheadLog {
       const name = segmentName(firstSeq);
       if (this.fd !== null) fs.closeSync(this.fd);
       this.fd = null;
-      fs.renameSync(join(this.dir, spare.name), join(this.dir, name));
-      if (this.options.sync) fsyncDir(this.dir);
+      await fs.promises.rename(join(this.dir, spare.name), join(this.dir, name));
+      // The name must be durable before a record in the file is acknowledged: recovery finds
+      // records by segment name.
+      if (this.options.sync) await fsyncDir(this.dir);
       const flags = fs.constants.O_RDWR | (this.options.sync ? fs.constants.O_DSYNC : 0);
-      this.fd = fs.openSync(join(this.dir, name), flags);
+      // A plain descriptor, not a FileHandle (which Node would close on garbage collection).
+      this.fd = await openFd(join(this.dir, name), flags);
       this.fdBytes = spare.bytes;
       this.writeOffset = 0;
       this.segments.push({ firstSeq, lastSeq: firstSeq - 1, name });
@@ -300,11 +303,15 @@ function checkTail(bytes: Uint8Array, view: DataView, offset: number, expected: 
   }
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+function openFd(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(path, flags, (error, fd) => (error === null ? resolve(fd) : reject(error))));
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
   try {
-    fs.fsyncSync(fd);
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }

@@ -3,6 +3,7 @@
 // per durable write the moment its promise resolves:
 //   "a <lastIndex>"  entries up to lastIndex are acknowledged (durable)
 //   "h <commit>"     a hard state with this commit index is acknowledged
+// The store writes a WAL and checkpoints it into LMDB in the background (settings below).
 // Some batches start below the last index and rewrite entries with identical contents, which
 // runs the truncate-and-append path without changing what an acknowledged index must hold.
 // stdout is a pipe, and pipe writes are synchronous on Linux: a printed line was really sent.
@@ -25,7 +26,13 @@ await new Promise<void>((resolve) => {
   });
 });
 process.stdin.pause();
-const store = await LmdbLogStore.open(path);
+// Checkpoint settings drawn per child, so kills land between a WAL write and the checkpoint that
+// takes it into LMDB, during checkpoints, and around segment rolls and recycling (64 KiB segments).
+const store = await LmdbLogStore.open(path, {
+  walSegmentBytes: 64 * 1024,
+  checkpointBytes: rand.pick([16 * 1024, 256 * 1024, 4 * 1024 * 1024]),
+  checkpointIntervalMs: rand.pick([5, 50, 200]),
+});
 let next = store.lastIndex() + 1;
 let inflight = 0;
 process.stdout.write(`ready ${next}\n`);

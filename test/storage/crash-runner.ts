@@ -21,6 +21,8 @@ export interface CrashRound {
   ackedIndex: number;
   ackedCommit: number;
   lastIndex: number;
+  /** WAL records the reopened store replayed: writes durable in the WAL but not yet in LMDB at the kill. */
+  replayed: number;
 }
 
 export interface CrashReport {
@@ -99,7 +101,7 @@ function startChild(dir: string, seed: number): StartedChild {
 }
 
 /** Checks the reopened log against what the child acknowledged; throws on any loss or damage. */
-async function checkLog(dir: string, ackedIndex: number, ackedCommit: number): Promise<number> {
+async function checkLog(dir: string, ackedIndex: number, ackedCommit: number): Promise<{ lastIndex: number; replayed: number }> {
   const store = await LmdbLogStore.open(dir, { verifyOnOpen: 'all' });
   try {
     const lastIndex = store.lastIndex();
@@ -118,7 +120,7 @@ async function checkLog(dir: string, ackedIndex: number, ackedCommit: number): P
     // The store takes appends again after the crash.
     await store.append([crashEntry(lastIndex + 1)]);
     if (store.lastIndex() !== lastIndex + 1) throw new Error('append after reopen did not land');
-    return lastIndex + 1;
+    return { lastIndex: lastIndex + 1, replayed: store.recoveredRecords };
   } finally {
     await store.close();
   }
@@ -151,10 +153,10 @@ export async function runCrashRounds(options: { rounds: number; seed: number; de
         throw new Error(`round ${round}: child ended by itself (code ${run.exit.code}, signal ${run.exit.signal}): ${run.stderr}`);
       }
       if (run.ackedIndex === 0) throw new Error(`round ${round}: child acknowledged nothing: ${run.stderr}`);
-      const lastIndex = await checkLog(dir.path, run.ackedIndex, run.ackedCommit).catch((error: Error) => {
+      const { lastIndex, replayed } = await checkLog(dir.path, run.ackedIndex, run.ackedCommit).catch((error: Error) => {
         throw new Error(`round ${round} (seed ${options.seed}): ${error.message}`, { cause: error });
       });
-      const result = { round, delayMs, ackedIndex: run.ackedIndex, ackedCommit: run.ackedCommit, lastIndex };
+      const result = { round, delayMs, ackedIndex: run.ackedIndex, ackedCommit: run.ackedCommit, lastIndex, replayed };
       report.rounds.push(result);
       options.onRound?.(result);
     }
