@@ -89,7 +89,7 @@ export class LogPlan {
     if (index > b.lastIndex) throw new LogUnavailableError(index, b.lastIndex);
     b.prevTerm = this.termOf(index);
     b.prevIndex = index;
-    for (const i of this.puts.keys()) if (i <= index) this.puts.delete(i);
+    if (this.puts.size > 0) for (let i = this.putsLo(); i <= index; i++) this.puts.delete(i);
   }
 
   /** The entry this plan wrote at `index`, if it is still in the log. */
@@ -103,8 +103,7 @@ export class LogPlan {
    * drops a suffix, compaction a prefix).
    */
   putsLo(): number {
-    for (const index of this.puts.keys()) return index;
-    return Number.POSITIVE_INFINITY;
+    return this.puts.size === 0 ? Number.POSITIVE_INFINITY : this.state.bounds.lastIndex - this.puts.size + 1;
   }
 
   putCount(): number {
@@ -117,10 +116,20 @@ export class LogPlan {
    */
   absorb(group: LogPlan): void {
     const b = group.state.bounds;
-    const lo = group.putsLo();
-    for (const i of this.puts.keys()) if (i <= b.prevIndex || i > b.lastIndex || i >= lo) this.puts.delete(i);
+    // By the invariant of putsLo, this plan's puts are [lo, hi]: drop the ends the group removed
+    // or replaced by index range (an append-only group drops nothing), not by a scan of all puts.
+    if (this.puts.size > 0) {
+      const lo = this.putsLo();
+      const hi = this.state.bounds.lastIndex;
+      const keepHi = Math.min(hi, b.lastIndex, group.putsLo() - 1);
+      for (let i = Math.max(lo, keepHi + 1); i <= hi; i++) this.puts.delete(i);
+      for (let i = lo; i <= Math.min(b.prevIndex, keepHi); i++) this.puts.delete(i);
+    }
     for (const [i, e] of group.puts) this.puts.set(i, e);
     this.state.bounds = { ...b };
+    if (this.puts.size > 0) {
+      assert(this.puts.has(b.lastIndex) && this.puts.has(this.putsLo()), () => `absorbed puts are not [putsLo, ${b.lastIndex}]`);
+    }
     this.state.hardState = { ...group.state.hardState };
     this.state.snapshotMeta = group.state.snapshotMeta;
     this.hardStateChanged ||= group.hardStateChanged;
@@ -212,7 +221,10 @@ export class LogPlan {
     b.lastIndex = last;
   }
 
+  /** Drops the puts at `index` and above (by range: the puts are `[putsLo, lastIndex]`). */
   private dropPutsFrom(index: number): void {
-    for (const i of this.puts.keys()) if (i >= index) this.puts.delete(i);
+    if (this.puts.size === 0) return;
+    const hi = this.state.bounds.lastIndex;
+    for (let i = Math.max(index, this.putsLo()); i <= hi; i++) this.puts.delete(i);
   }
 }

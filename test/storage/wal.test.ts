@@ -34,10 +34,14 @@ async function openStore(path: string, options: LmdbLogStoreOptions = {}): Promi
   return store;
 }
 
-/** The log directory as a kill -9 would leave it now (without the lock of the live store). */
+/**
+ * The log directory as a kill -9 would leave it now, without the live store's lock and without a
+ * spare being zero-filled in the background (`.tmp`: renamed under the copy's feet; open removes
+ * such files anyway).
+ */
 function crashCopy(path: string): string {
   const copy = newDir();
-  cpSync(path, copy, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE) });
+  cpSync(path, copy, { recursive: true, filter: (source) => !source.endsWith(LOCK_FILE) && !source.endsWith('.tmp') });
   return copy;
 }
 
