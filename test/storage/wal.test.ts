@@ -2,7 +2,8 @@
 // copy of the log directory taken while the store is open (checkpoints off, so the copy holds
 // writes that are in the WAL but not in LMDB), which is what a kill -9 leaves behind.
 import { closeSync, cpSync, openSync, readFileSync, readdirSync, write, writeFileSync, writeSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftwireError } from '../../src/core/errors.js';
@@ -260,6 +261,32 @@ describe('directory lock', () => {
     await store.close();
     const again = await openStore(path);
     expect(again.lastIndex()).toBe(0);
+  });
+
+  it('refuses an open while another process holds the log, and opens once that process is killed', async () => {
+    const path = newDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lock-child.ts', import.meta.url)), path], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    cleanups.push(async () => {
+      child.kill('SIGKILL');
+      await exited;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (text: Buffer) => text.toString().includes('open') && resolve());
+      child.on('close', (code) => reject(new Error(`lock child exited with ${code}`)));
+    });
+    const error = await openError(path);
+    expect(error).toBeInstanceOf(StorageLockedError);
+    expect((error as StorageLockedError).pid).toBe(child.pid);
+    // kill -9 leaves the lock file behind; the restart takes it over and finds the acknowledged write.
+    child.kill('SIGKILL');
+    await exited;
+    expect(readdirSync(path)).toContain(LOCK_FILE);
+    const store = await openStore(path);
+    expect(store.entries(1, 2)[0]!.data).toEqual(new Uint8Array([1, 2, 3]));
   });
 
   it('takes over a stale lock left by a dead process', async () => {
