@@ -25,7 +25,7 @@
  */
 import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
 import { checksum as crc32c } from './checksum.js';
-import { StorageCorruptionError } from './errors.js';
+import { StorageCorruptionError, StorageInvalidWriteError } from './errors.js';
 import { validateEntries, validateHardState, validateSnapshotMeta } from './log-store.js';
 import {
   RECORD_HEADER_BYTES,
@@ -92,6 +92,9 @@ export function prepareOp(op: WalOp): PreparedOp {
     }
     validateEntries(op.entries);
     for (let i = 0; i < op.entries.length; i++) bodyBytes += 4 + RECORD_HEADER_BYTES + op.entries[i]!.data.length;
+  }
+  if (bodyBytes > walRecordBodyBytesMax) {
+    throw new StorageInvalidWriteError(`one write of ${bodyBytes} bytes is more than a WAL record holds (${walRecordBodyBytesMax}); split the append`);
   }
   return { op, recordBytes: align8(WAL_RECORD_HEADER_BYTES + bodyBytes), bodyBytes, metaRecord, hardStateRecord };
 }

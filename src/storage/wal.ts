@@ -284,7 +284,8 @@ export class WriteAheadLog {
  * `offset` was acknowledged, so the damage at `offset` is in the middle of the log.
  */
 function checkTail(bytes: Uint8Array, view: DataView, offset: number, expected: number, file: string): void {
-  for (let at = offset + 8; at + WAL_RECORD_HEADER_BYTES <= bytes.length; at += 8) {
+  // From `offset` itself: a valid record there with a later seq means records before it are lost.
+  for (let at = offset; at + WAL_RECORD_HEADER_BYTES <= bytes.length; at += 8) {
     // Cheap filters first: most of a segment's tail is zeros or older records.
     if (view.getUint32(at + 12, true) > 0x1f_ffff) continue;
     const seq = view.getUint32(at + 8, true) + view.getUint32(at + 12, true) * 0x1_0000_0000;
