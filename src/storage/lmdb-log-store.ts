@@ -39,51 +39,16 @@ import { DirectoryLock } from './dir-lock.js';
 import { LogCompactedError, LogUnavailableError, StorageClosedError, StorageCorruptionError, StorageFullError } from './errors.js';
 import { mapSizeInitialDefaultBytes, mapSizeMaxDefaultBytes, verifyTailEntriesDefault } from './limits.js';
 import { mapWriteError } from './lmdb-errors.js';
-import { KEY_HARD_STATE, KEY_LOG_BOUNDS, KEY_SNAPSHOT_META, KEY_WAL_CHECKPOINT, readCheckpointSeq, readState, verifyEntries } from './lmdb-verify.js';
+import { applyOp, commitCheckpoint, opAddedBytes } from './lmdb-checkpoint.js';
+import type { LmdbLogStoreOptions } from './lmdb-options.js';
+import { checkpointBytesDefault, checkpointIntervalMsDefault, tailBytesMaxDefault } from './lmdb-options.js';
+import { readCheckpointSeq, readState, verifyEntries } from './lmdb-verify.js';
 import { LogPlan } from './log-plan.js';
 import type { LogStore, LogUpdate } from './log-store.js';
-import { RECORD_HEADER_BYTES, decodeEntry, encodeHardState, encodeLogBounds, encodeSnapshotMeta, encodeWalCheckpoint, entryRecordOf, readU64 } from './record.js';
-import type { WalIo } from './wal.js';
+import { decodeEntry } from './record.js';
 import { WriteAheadLog, walSegmentBytesDefault } from './wal.js';
 import type { PreparedOp, WalOp } from './wal-record.js';
 import { prepareOp, writeRecord } from './wal-record.js';
-
-/** Per-entry B-tree cost besides the record: node header and key, in bytes (an estimate). */
-const entryOverheadBytes = 24;
-/** Default WAL bytes between checkpoints. */
-const checkpointBytesDefault = 4 * 1024 * 1024;
-/** Default delay from a write to the checkpoint that takes it into LMDB, when no size threshold came first. */
-const checkpointIntervalMsDefault = 200;
-/** Default bound of the WAL bytes not in LMDB yet; writers wait for a checkpoint past it. */
-const tailBytesMaxDefault = 64 * 1024 * 1024;
-
-export interface LmdbLogStoreOptions {
-  /**
-   * `'sync'` (default): a write resolves only when it is on disk. `'none'`: UNSAFE, never syncs;
-   * a crash of the machine can lose acknowledged writes or damage the file. For benchmarks only.
-   */
-  durability?: 'sync' | 'none';
-  /** Size limit of the environment, in bytes; writes past it fail with `StorageFullError`. */
-  mapSizeMax?: number;
-  /** Initial map size, in bytes (lmdb-js grows it by itself, up to `mapSizeMax`). */
-  mapSizeInitial?: number;
-  /**
-   * What `open` checksums besides the small records: `'tail'` (default) the last
-   * `verifyTailEntries` entries, `'all'` every entry. Every read is checksummed either way.
-   */
-  verifyOnOpen?: 'tail' | 'all';
-  verifyTailEntries?: number;
-  /** Size of a WAL segment file, in bytes (default 16 MiB). */
-  walSegmentBytes?: number;
-  /** WAL bytes after which a checkpoint into LMDB starts (default 4 MiB). */
-  checkpointBytes?: number;
-  /** Delay from a write to its checkpoint when `checkpointBytes` is not reached (default 200 ms; Infinity: never by time). */
-  checkpointIntervalMs?: number;
-  /** WAL bytes not yet in LMDB past which writers wait for the checkpoint (default 64 MiB). */
-  tailBytesMax?: number;
-  /** @internal Test hook: the WAL's write function, to inject I/O failures. */
-  walIo?: WalIo;
-}
 
 interface WriteRequest {
   op: WalOp;
@@ -501,7 +466,7 @@ export class LmdbLogStore implements LogStore {
     this.activeBytes = 0;
     this.activeAddedBytes = 0;
     this.checkpointing = checkpoint;
-    checkpoint.done = this.commitCheckpoint(plan, seq).then(
+    checkpoint.done = commitCheckpoint(this.root, plan, seq).then(
       () => {
         this.lmdbSeq = seq;
         this.checkpointing = null;
@@ -523,30 +488,6 @@ export class LmdbLogStore implements LogStore {
     );
   }
 
-  private async commitCheckpoint(plan: LogPlan, seq: number): Promise<void> {
-    const puts = plan.finalPuts();
-    const removals = plan.removals();
-    const root = this.root;
-    const state = plan.state;
-    if (puts.length > 0) {
-      // Every put is a view into its entry record (wal-record.ts, or recovery): check the ends.
-      for (const e of [puts[0]!, puts[puts.length - 1]!]) {
-        const record = entryRecordOf(e);
-        assert(readU64(new DataView(record.buffer, record.byteOffset, RECORD_HEADER_BYTES), 8) === e.index, () => `checkpoint put ${e.index} is not a view into its record`);
-      }
-    }
-    // One batch is one LMDB transaction on lmdb-js's write thread; its promise resolves after the
-    // commit (and, with durability 'sync', the sync) has returned.
-    await root.batch(() => {
-      for (const [lo, hi] of removals) for (let i = lo; i <= hi; i++) void root.remove(i);
-      for (let i = 0; i < puts.length; i++) void root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer);
-      if (plan.boundsChanged()) void root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer);
-      if (plan.hardStateChanged) void root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer);
-      if (plan.snapshotMetaChanged && state.snapshotMeta !== null) void root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer);
-      void root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer);
-    });
-  }
-
   /** The entry at `index` of the durable log: from memory if not checkpointed yet, else LMDB. */
   private readEntry(index: number): Entry {
     const held = this.active.put(index) ?? this.checkpointing?.plan.put(index);
@@ -561,23 +502,4 @@ export class LmdbLogStore implements LogStore {
   }
 }
 
-function applyOp(plan: LogPlan, op: WalOp): void {
-  switch (op.kind) {
-    case 'save':
-      plan.apply({ snapshotMeta: op.snapshotMeta, entries: op.entries, hardState: op.hardState });
-      return;
-    case 'truncateSuffix':
-      plan.truncateSuffix(op.index);
-      return;
-    case 'compact':
-      plan.compact(op.index);
-      return;
-  }
-}
-
-function opAddedBytes(op: WalOp): number {
-  if (op.kind !== 'save') return 0;
-  let bytes = 0;
-  for (let i = 0; i < op.entries.length; i++) bytes += RECORD_HEADER_BYTES + (op.entries[i]!.data?.length ?? 0) + entryOverheadBytes;
-  return bytes;
-}
+export type { LmdbLogStoreOptions } from './lmdb-options.js';

@@ -1,0 +1,64 @@
+/**
+ * What a checkpoint writes to LMDB, and how a WAL op is applied to a `LogPlan` (live and at replay).
+ *
+ * @module
+ */
+import type { RootDatabase } from 'lmdb';
+import { assert } from '../core/errors.js';
+import { KEY_HARD_STATE, KEY_LOG_BOUNDS, KEY_SNAPSHOT_META, KEY_WAL_CHECKPOINT } from './lmdb-verify.js';
+import type { LogPlan } from './log-plan.js';
+import { RECORD_HEADER_BYTES, encodeHardState, encodeLogBounds, encodeSnapshotMeta, encodeWalCheckpoint, entryRecordOf, readU64 } from './record.js';
+import type { WalOp } from './wal-record.js';
+
+/** Per-entry B-tree cost besides the record: node header and key, in bytes (an estimate). */
+const entryOverheadBytes = 24;
+
+/**
+ * Writes `plan` (from LMDB's state to the state after WAL record `seq`) to LMDB as one synced
+ * transaction, with `seq` as the new `walCheckpoint`.
+ */
+export async function commitCheckpoint(root: RootDatabase<Buffer, string | number>, plan: LogPlan, seq: number): Promise<void> {
+  const puts = plan.finalPuts();
+  const removals = plan.removals();
+  const state = plan.state;
+  if (puts.length > 0) {
+    // Every put is a view into its entry record (wal-record.ts, or recovery): check the ends.
+    for (const e of [puts[0]!, puts[puts.length - 1]!]) {
+      const record = entryRecordOf(e);
+      assert(readU64(new DataView(record.buffer, record.byteOffset, RECORD_HEADER_BYTES), 8) === e.index, () => `checkpoint put ${e.index} is not a view into its record`);
+    }
+  }
+  // One batch is one LMDB transaction on lmdb-js's write thread; its promise resolves after the
+  // commit (and, with durability 'sync', the sync) has returned.
+  await root.batch(() => {
+    for (const [lo, hi] of removals) for (let i = lo; i <= hi; i++) void root.remove(i);
+    for (let i = 0; i < puts.length; i++) void root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer);
+    if (plan.boundsChanged()) void root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer);
+    if (plan.hardStateChanged) void root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer);
+    if (plan.snapshotMetaChanged && state.snapshotMeta !== null) void root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer);
+    void root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer);
+  });
+}
+
+/** Applies one WAL op to a plan: the same code for live writes and for replay at open. */
+export function applyOp(plan: LogPlan, op: WalOp): void {
+  switch (op.kind) {
+    case 'save':
+      plan.apply({ snapshotMeta: op.snapshotMeta, entries: op.entries, hardState: op.hardState });
+      return;
+    case 'truncateSuffix':
+      plan.truncateSuffix(op.index);
+      return;
+    case 'compact':
+      plan.compact(op.index);
+      return;
+  }
+}
+
+/** Upper bound of the bytes a write adds to LMDB (its entry records and their B-tree cost). */
+export function opAddedBytes(op: WalOp): number {
+  if (op.kind !== 'save') return 0;
+  let bytes = 0;
+  for (let i = 0; i < op.entries.length; i++) bytes += RECORD_HEADER_BYTES + (op.entries[i]!.data?.length ?? 0) + entryOverheadBytes;
+  return bytes;
+}
