@@ -30,7 +30,14 @@ import { open as openLmdb } from 'lmdb';
 import { Bench } from 'tinybench';
 import type { Entry } from '../src/core/types.js';
 import { LmdbLogStore, MemoryLogStore } from '../src/storage/index.js';
+import { exitWithHelpIfAsked } from './help.js';
 import { machineInfo } from './machine.js';
+
+exitWithHelpIfAsked(`npm run bench:storage
+
+Durable appends of 100-byte entries (batch 1, 16, 256) through LmdbLogStore beside a raw file
+(write+fdatasync, and O_DSYNC pwrite into a preallocated file), group commit, range reads.
+Environment: STORAGE_BENCH_ROUNDS (default 7). Writes bench/results/storage.json.`);
 
 const entryBytes = 100;
 const batchSizes = [1, 16, 256] as const;
