@@ -41,6 +41,12 @@ export interface RaftNodeOptions<Result> {
    * Raft and retries this often, restarting from its durable state (default 5000 ms).
    */
   storageFullRetryMs?: number;
+  /**
+   * Closes the log store and opens it again (its owner knows how), for the retry after a full
+   * disk: a store whose write failed may refuse writes until reopened. Without it the same store
+   * is retried. Resolves with the store to use from then on.
+   */
+  reopenLogStore?: () => Promise<LogStore>;
   logStore: LogStore;
   network: NetworkInterface;
   stateMachine: StateMachine<Result>;

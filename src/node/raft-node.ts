@@ -67,6 +67,8 @@ export class RaftNode<Result = unknown> {
   private readonly bridge = new RpcBridge();
   private readonly members: MemberTracker;
   private core: RawNode | undefined;
+  /** The log store in use: `options.logStore`, or the one `reopenLogStore` gave after a full disk. */
+  private logStore: LogStore;
   private running = false;
   /** Set while the node sits out a full disk: no ticks, no messages, proposals refused. */
   private storageFull: StorageFullError | undefined;
@@ -92,13 +94,14 @@ export class RaftNode<Result = unknown> {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
+    this.logStore = options.logStore;
     this.members = new MemberTracker(options.id, options.network, options.members, options.onRemoved);
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
   async start(): Promise<void> {
     assert(!this.running, `RaftNode ${this.id} started twice`);
-    const { logStore, stateMachine } = this.options;
+    const { logStore } = this;
     const snapshot = await this.snapshots.load();
     if (snapshot !== null) this.restoreSnapshotData(snapshot.data);
     const initialConfig = this.options.join ? { voters: [], learners: [] } : { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] };
@@ -129,7 +132,7 @@ export class RaftNode<Result = unknown> {
    * state machine already is (it is not handed those entries again).
    */
   private restoreCore(snapshot: Snapshot | null, config: ClusterConfig, applied: number): void {
-    const logStore = this.options.logStore;
+    const logStore = this.logStore;
     const entries = logStore.lastIndex() >= logStore.firstIndex() ? logStore.entries(logStore.firstIndex(), logStore.lastIndex() + 1) : [];
     // Members added by changes still in the log (committed or not) must be reachable at once.
     for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
@@ -164,6 +167,9 @@ export class RaftNode<Result = unknown> {
     this.storageFullTimer = undefined;
     if (!this.running || this.storageFull === undefined) return;
     try {
+      // A store that saw a write fail may refuse every later one until it is reopened (a retried
+      // sync can report success for data that is gone): reopening replays what is durable.
+      if (this.options.reopenLogStore) this.logStore = await this.options.reopenLogStore();
       const snapshot = await this.snapshots.load();
       // A snapshot received from the leader may be durable while the log write after it failed.
       let applied = this.appliedIndex;
@@ -420,7 +426,7 @@ export class RaftNode<Result = unknown> {
     }
     if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
     if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
-      await this.options.logStore.save({ snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState: ready.hardState });
+      await this.logStore.save({ snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState: ready.hardState });
     }
     for (const message of later) this.send(message);
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
@@ -529,12 +535,12 @@ export class RaftNode<Result = unknown> {
     const core = this.core!;
     const status = core.status();
     const index = this.appliedIndex;
-    const term = this.options.logStore.term(index);
+    const term = this.logStore.term(index);
     const data = this.members.toSnapshot(this.options.stateMachine.snapshot());
     const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: status.config }, data };
     // Durable snapshot first; only then may the log prefix it covers go.
     await this.snapshots.save(snapshot);
-    await this.options.logStore.setSnapshotMeta(snapshot.meta);
+    await this.logStore.setSnapshotMeta(snapshot.meta);
     core.snapshotTaken(snapshot);
   }
 

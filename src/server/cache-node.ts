@@ -99,7 +99,8 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
   const raftAddress = hostPort(options.id, self.raft);
   const clientAddress = hostPort(options.id, self.client);
   await mkdir(options.dataDir, { recursive: true });
-  const logStore = await LmdbLogStore.open(join(options.dataDir, 'log'));
+  const logPath = join(options.dataDir, 'log');
+  let logStore = await LmdbLogStore.open(logPath);
   const snapshotStore = await SnapshotStore.open(join(options.dataDir, 'snapshots'));
   const nodeAddresses = Object.fromEntries(Object.entries(options.peers).map(([id, p]) => [id, p.raft]));
   const network: NetworkInterface =
@@ -115,6 +116,11 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     members: options.peers,
     // Let answers in flight out first: the request that removed this node is one of them.
     onStorageFull: options.onStorageFull,
+    reopenLogStore: async () => {
+      await logStore.close().catch(() => undefined); // it may refuse to flush what it could not write
+      logStore = await LmdbLogStore.open(logPath);
+      return logStore;
+    },
     onRemoved: () => void drained(server, REMOVAL_DRAIN_MS_MAX).then(() => options.onRemoved?.()),
     logStore,
     snapshots: new DiskSnapshotPersistence(snapshotStore),
