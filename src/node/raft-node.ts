@@ -180,7 +180,9 @@ export class RaftNode<Result = unknown> {
       const previous = this.core!.status().config;
       this.restoreCore(snapshot, previous, applied);
     } catch (error) {
-      this.die(error);
+      // Still full (reopening replays the WAL into LMDB, which needs room): sit out again.
+      if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
+      else this.die(error);
       return;
     }
     this.storageFull = undefined;

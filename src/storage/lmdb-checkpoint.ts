@@ -10,6 +10,15 @@ import type { LogPlan } from './log-plan.js';
 import { RECORD_HEADER_BYTES, encodeHardState, encodeLogBounds, encodeSnapshotMeta, encodeWalCheckpoint, entryRecordOf, readU64 } from './record.js';
 import type { WalOp } from './wal-record.js';
 
+/**
+ * lmdb-js rejects every write of a failed batch with an error whose `commitError` promise rejects
+ * later with the LMDB error; only the batch's own rejection is used (lmdb-errors.ts), so these
+ * are silenced, `commitError` included, or they surface as unhandled rejections.
+ */
+const ignore = (error: unknown): void => {
+  (error as { commitError?: Promise<unknown> } | null)?.commitError?.catch(() => undefined);
+};
+
 /** Per-entry B-tree cost besides the record: node header and key, in bytes (an estimate). */
 const entryOverheadBytes = 24;
 
@@ -30,13 +39,15 @@ export async function commitCheckpoint(root: RootDatabase<Buffer, string | numbe
   }
   // One batch is one LMDB transaction on lmdb-js's write thread; its promise resolves after the
   // commit (and, with durability 'sync', the sync) has returned.
+  // Each put/remove inside a batch returns its own promise, rejected too when the commit fails;
+  // the batch's promise reports the failure, so theirs are only silenced (see `ignore`).
   await root.batch(() => {
-    for (const [lo, hi] of removals) for (let i = lo; i <= hi; i++) void root.remove(i);
-    for (let i = 0; i < puts.length; i++) void root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer);
-    if (plan.boundsChanged()) void root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer);
-    if (plan.hardStateChanged) void root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer);
-    if (plan.snapshotMetaChanged && state.snapshotMeta !== null) void root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer);
-    void root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer);
+    for (const [lo, hi] of removals) for (let i = lo; i <= hi; i++) root.remove(i).catch(ignore);
+    for (let i = 0; i < puts.length; i++) root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer).catch(ignore);
+    if (plan.boundsChanged()) root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer).catch(ignore);
+    if (plan.hardStateChanged) root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer).catch(ignore);
+    if (plan.snapshotMetaChanged && state.snapshotMeta !== null) root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer).catch(ignore);
+    root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer).catch(ignore);
   });
 }
 

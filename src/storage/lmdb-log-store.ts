@@ -127,6 +127,10 @@ export class LmdbLogStore implements LogStore {
         noSync: unsafe,
         // Off: a checkpoint's promise must mean "on disk" before WAL segments are recycled.
         overlappingSync: false,
+        // Off: checkpoints batch explicitly. lmdb-js's per-event-turn batch keeps a commit promise
+        // nobody holds; when that commit fails (a full disk) its rejection is unhandled and would
+        // bring the process down (seen on a full tmpfs).
+        eventTurnBatching: false,
       });
       const state = readState(root, path);
       verifyEntries(root, path, state, options.verifyOnOpen ?? 'tail', options.verifyTailEntries ?? verifyTailEntriesDefault);
@@ -483,7 +487,7 @@ export class LmdbLogStore implements LogStore {
         // LMDB aborted the transaction: it holds what it held. The overlay keeps serving reads
         // (`checkpointing` stays), the WAL keeps every acknowledged write for the next open, and
         // writes are refused from now on.
-        this.failure = (await mapWriteError(error, this.lmdbUsedBytes, this.options.mapSizeMax)) as Error;
+        this.failure = (await mapWriteError(error, this.lmdbUsedBytes, this.options.mapSizeMax, this.path)) as Error;
       },
     );
   }
