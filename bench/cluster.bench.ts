@@ -14,7 +14,7 @@
  * the load generator and anything else running.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -107,6 +107,24 @@ function fdatasyncPerSecond(dir: string, durationMs: number): number {
   return Math.round(count / ((performance.now() - started) / 1000));
 }
 
+/**
+ * CPU seconds the node processes have used (all their threads, /proc/<pid>/stat utime + stime).
+ * CPU per operation is steadier than ops/s on a machine others share: it does not drop when
+ * another process takes a core, so it shows whether a change made the nodes cheaper.
+ */
+function nodesCpuSeconds(cluster: BenchCluster): number {
+  let ticks = 0;
+  for (const child of cluster.processes.values()) {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      return NaN; // not Linux, or the process is gone
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 /** Issue #6's targets, checked against the measured rows. */
 function targets(rows: Record<string, unknown>[], failoverMedianMs: number | undefined): { target: string; measured: string; met: boolean }[] {
   const cell = (op: string, c: number, p: string) => (rows.find((r) => r.op === op && r.concurrency === c)?.[p] as (Run & { opsPerSecond: number }) | undefined);
@@ -154,9 +172,11 @@ async function main(): Promise<void> {
         const row: Record<string, unknown> = { op, concurrency };
         for (const protocol of protocols) {
           leader = await cluster.awaitLeader();
+          const cpuBefore = nodesCpuSeconds(cluster);
           const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
-          row[protocol] = { opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors };
-          process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}\n`);
+          const cpuUsPerOp = Math.round(((nodesCpuSeconds(cluster) - cpuBefore) * 1e6) / Math.max(1, run.ops));
+          row[protocol] = { opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp };
+          process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op\n`);
         }
         const h = row.http as { opsPerSecond: number } | undefined;
         const w = row.ws as { opsPerSecond: number } | undefined;
@@ -195,6 +215,8 @@ async function main(): Promise<void> {
           'ws ops/s': w?.opsPerSecond,
           'ws p50 ms': w?.p50Ms.toFixed(3),
           'ws p99 ms': w?.p99Ms.toFixed(3),
+          'cpu us/op http': (h as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
+          'cpu us/op ws': (w as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'ws/http': r.wsOverHttp,
           ...(r.op === 'write' ? { 'ws ops/fdatasync': (w?.opsPerSecond / diskFdatasyncPerSecond).toFixed(2) } : {}),
         };
