@@ -59,7 +59,7 @@ Options (npm run bench:cluster -- --option value):
 }
 const concurrencies = values.concurrency.split(',').map(Number);
 const protocols = values.protocols.split(',');
-const ops = values.ops.split(',');
+const ops = values.ops.split(',').filter(Boolean); // --ops '' measures failover only
 const durationMs = Number(values['duration-ms']);
 
 interface Run {

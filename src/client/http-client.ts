@@ -37,7 +37,7 @@ export interface RaftwireClientOptions {
   clientId?: string;
   /** First wait before retrying once every node was tried (or none has a leader), ms. Default 20. */
   retryDelayMs?: number;
-  /** Longest such wait, ms (the wait grows 1.5x per retry). Default 100. */
+  /** Longest such wait, ms (the wait grows 1.5x per retry). Default 50: an election ends at an unknown moment, and each step of backoff past it is latency added to the failover. */
   retryDelayMaxMs?: number;
 }
 
@@ -147,7 +147,7 @@ export class RaftwireClient {
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
     const retriesMax = this.options.maxRetries ?? 8;
     let delayMs = this.options.retryDelayMs ?? 20;
-    const delayMaxMs = this.options.retryDelayMaxMs ?? 100;
+    const delayMaxMs = this.options.retryDelayMaxMs ?? 50;
     let unreachableInARow = 0;
     for (let retry = 0; ; retry++) {
       try {
