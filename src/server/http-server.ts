@@ -94,6 +94,8 @@ interface Inflight {
 }
 
 const json = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({ status, body: JSON.stringify(value), contentType: 'application/json', headers });
+/** A successful set or cas: the same reply every time (replies are never mutated). */
+const OK_REPLY: Reply = Object.freeze({ status: 200, body: '{"ok":true}', contentType: 'application/json' });
 const errorReply = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => json(status, { code, message }, headers);
 
 export class HttpServer {
@@ -111,6 +113,7 @@ export class HttpServer {
   /** Prometheus label children by route (and status), so a request does not hash label objects. */
   private readonly requestSecondsByRoute = new Map<string, { observe(value: number): void }>();
   private readonly requestsByRouteStatus = new Map<string, { inc(): void }>();
+  private readonly proposalsByResult = new Map<string, { inc(): void }>();
   readonly metrics: ServerMetrics;
   private readonly bodyBytesMax: number;
   private readonly inflightRequestsMax: number;
@@ -166,6 +169,12 @@ export class HttpServer {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
+  }
+
+  private countProposal(result: string): void {
+    let counter = this.proposalsByResult.get(result);
+    if (counter === undefined) this.proposalsByResult.set(result, (counter = this.metrics.proposals.labels(result)));
+    counter.inc();
   }
 
   private countRequest(route: string, status: number, seconds: number): void {
@@ -250,12 +259,13 @@ export class HttpServer {
     }
     const session = info.clientId === '' ? { clientId: '', sequence: 0 } : { clientId: info.clientId, sequence, ackedThrough };
     const result = await this.options.kv.write(request, session);
-    this.metrics.proposals.inc({ result: result.ok ? 'ok' : result.code ?? 'error' });
+    this.countProposal(result.ok ? 'ok' : result.code ?? 'error');
+    if (result.ok && (request.op === 'set' || request.op === 'cas')) return OK_REPLY; // the common case, built once
     const value = result.value === null ? null : Buffer.from(result.value).toString('utf8');
     if (!result.ok) return json(statusOfResult(result), { code: result.code, message: `${request.op} refused: ${result.code}`, value });
     if (request.op === 'delete') return json(200, { ok: true, deleted: result.value !== null });
     if (request.op === 'increment') return json(200, { ok: true, value: Number(value) });
-    return json(200, { ok: true });
+    return OK_REPLY;
   }
 
   /** `POST /v1/cluster/members {"id", "raft", "client"?}`: learner, catch up, voter (see RaftNode.addNode). */
