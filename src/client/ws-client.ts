@@ -106,10 +106,15 @@ export class RaftwireWsClient {
 
   private call(fields: Omit<ClientRequest, 'type' | 'clientId' | 'sequence'>): Promise<ClientReply> {
     const isWrite = fields.op !== 'get';
-    const request: ClientRequest = { type: 'ClientRequest', ...fields, clientId: isWrite ? this.clientId : '', sequence: isWrite ? ++this.sequence : 0 };
-    return new Promise<ClientReply>((resolve, reject) => this.enqueue({ request, resolve, reject, hops: 0, deadlineMs: 0 })).then((reply) => {
-      if (reply.status === 'ok' || reply.status === 'notFound' || reply.status === 'conflict') return reply;
-      throw new RaftwireClientError(reply.code || 'CLIENT_ERR_FAILED', `${fields.op} ${fields.key}: ${reply.status} ${reply.code}`, 0, reply.status === 'notLeader');
+    const request: ClientRequest = { type: 'ClientRequest', op: fields.op, key: fields.key, value: fields.value, expected: fields.expected, ttlMs: fields.ttlMs, clientId: isWrite ? this.clientId : '', sequence: isWrite ? ++this.sequence : 0 };
+    // One promise per request, settled straight from the reply (no second `.then` layer: on a
+    // single connection every microtask is latency).
+    return new Promise<ClientReply>((resolve, reject) => {
+      const settle = (reply: ClientReply) => {
+        if (reply.status === 'ok' || reply.status === 'notFound' || reply.status === 'conflict') resolve(reply);
+        else reject(new RaftwireClientError(reply.code || 'CLIENT_ERR_FAILED', `${fields.op} ${fields.key}: ${reply.status} ${reply.code}`, 0, reply.status === 'notLeader'));
+      };
+      this.enqueue({ request, resolve: settle, reject, hops: 0, deadlineMs: 0 });
     });
   }
 
