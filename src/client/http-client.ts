@@ -5,8 +5,8 @@
  *
  * Failover is quick on purpose: a node that refuses or drops the connection is dead or restarting,
  * so the client tries the next known node at once, without backing off, until every node has been
- * tried; only then, or on a 503 (no leader elected yet), does it wait, and the wait is short
- * (`retryDelayMs`, growing to at most `retryDelayMaxMs`) because an election takes one election
+ * tried; only then, or on a 503 (no leader elected yet), does it wait, and the first waits are
+ * short (`retryDelayMs`, doubling up to `retryDelayMaxMs`) because an election takes one election
  * timeout (150-300 ms by default), not seconds.
  *
  * @example
@@ -29,15 +29,22 @@ export interface RaftwireClientOptions {
   endpoints: string[];
   /** Per-request timeout, ms. Default 5000. */
   timeoutMs?: number;
-  /** Retries of a transient failure (503, connection refused, timeout). Default 8. */
+  /**
+   * Waits before giving up on a transient failure (503, every node unreachable, timeouts). Moving
+   * on from an unreachable node to the next one does not count. Default 8.
+   */
   maxRetries?: number;
   /** Bearer token, if the servers require one. */
   authToken?: string;
   /** This client's id for exactly-once writes. Default: random. */
   clientId?: string;
-  /** First wait before retrying once every node was tried (or none has a leader), ms. Default 20. */
+  /** First wait before retrying once every node was tried (or none has a leader), ms; doubles per wait. Default 25. */
   retryDelayMs?: number;
-  /** Longest such wait, ms (the wait grows 1.5x per retry). Default 50: an election ends at an unknown moment, and each step of backoff past it is latency added to the failover. */
+  /**
+   * Longest such wait, ms. Default 1000. The first waits are short because an election ends
+   * after about one election timeout (150-300 ms by default): 25, 50, 100, 200 ms finds the new
+   * leader soon after; the later, longer ones ride out a cluster without quorum.
+   */
   retryDelayMaxMs?: number;
 }
 
@@ -142,24 +149,27 @@ export class RaftwireClient {
 
   /**
    * Retries transient failures. An unreachable node moves on to the next one at once while some
-   * node has not been tried since the last wait; otherwise it waits (short, growing) first.
+   * node has not been tried since the last wait; otherwise it waits first. `maxRetries` counts the
+   * waits, not those free moves, so a client keeps its patience (about 3.6 s over the default 8
+   * waits) however many nodes it knows.
    */
   private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-    const retriesMax = this.options.maxRetries ?? 8;
-    let delayMs = this.options.retryDelayMs ?? 20;
-    const delayMaxMs = this.options.retryDelayMaxMs ?? 50;
+    const waitsMax = this.options.maxRetries ?? 8;
+    let delayMs = this.options.retryDelayMs ?? 25;
+    const delayMaxMs = this.options.retryDelayMaxMs ?? 1000;
     let unreachableInARow = 0;
-    for (let retry = 0; ; retry++) {
+    for (let waits = 0; ; ) {
       try {
         return await attempt();
       } catch (error) {
-        if (!(error instanceof RaftwireClientError) || !error.transient || retry >= retriesMax) throw error;
+        if (!(error instanceof RaftwireClientError) || !error.transient) throw error;
         unreachableInARow = error instanceof UnreachableError ? unreachableInARow + 1 : 0;
         // One pass over the known nodes without waiting; a remembered leader counts as one more.
         if (unreachableInARow > 0 && unreachableInARow <= this.endpoints.length) continue;
+        if (waits++ >= waitsMax) throw error;
         unreachableInARow = 0;
         await sleep(delayMs);
-        delayMs = Math.min(delayMaxMs, delayMs * 1.5);
+        delayMs = Math.min(delayMaxMs, delayMs * 2);
       }
     }
   }
