@@ -8,17 +8,18 @@
  * RaftwireWsClient in bench/cluster-loadgen.ts. Then failover: the leader is
  * killed with SIGKILL and the time to the first acknowledged write is measured.
  *
- * Run: `npm run bench:cluster` (options: `-- --concurrency 1,16,64,256 --duration-ms 3000
- * --protocols http,ws --ops write,linearizable,lease --failovers 3`). Writes bench/results/cluster.json.
- * Everything shares this machine's cores: the nodes, the load generator and anything else running.
+ * Run: `npm run bench:cluster` (`-- --help` lists the options). Writes bench/results/cluster.json
+ * (not with `--unsafe-no-fsync`, `--cpu-prof` or a subset of ops, which are for finding out, not
+ * for the record: then `--out` names the file). Everything shares this machine's cores: the nodes,
+ * the load generator and anything else running.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RaftwireClient } from '../src/client/index.js';
-import { ProcessCluster } from '../test/cluster/process-cluster.js';
+import { BenchCluster } from './cluster-process.js';
 import { ensureWrk, runWrk } from './cluster-wrk.js';
 import { machineInfo } from './machine.js';
 
@@ -30,11 +31,37 @@ const { values } = parseArgs({
     ops: { type: 'string', default: 'write,linearizable,lease' },
     failovers: { type: 'string', default: '3' },
     'http-client': { type: 'string', default: 'wrk' },
+    'election-timeout': { type: 'string' },
+    'repeats-single': { type: 'string', default: '3' },
+    heartbeat: { type: 'string' },
+    'unsafe-no-fsync': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
+if (values.help) {
+  console.log(`bench:cluster: 3 node processes, durable LMDB, wrk (HTTP) and RaftwireWsClient (WebSocket)
+
+Options (npm run bench:cluster -- --option value):
+  --concurrency <list>      closed-loop clients per run                    [1,16,64,256]
+  --duration-ms <ms>        length of each run                             [3000]
+  --protocols <list>        http,ws                                        [http,ws]
+  --ops <list>              write,linearizable,lease                       [all three]
+  --failovers <n>           leader SIGKILLs, time to first acknowledged write  [3]
+  --election-timeout <a-b>  nodes' election timeout, ms                    [the default, 150-300]
+  --heartbeat <ms>          nodes' heartbeat interval                      [the default, 50]
+  --http-client <c>         wrk or node                                    [wrk]
+  --repeats-single <n>      runs per protocol at 1 client, taking turns; the median is kept  [3]
+  --unsafe-no-fsync         UNSAFE: the nodes' logs never fsync; shows the ceiling of all that is
+                            not the disk. Results go to --out, never to cluster.json
+  --cpu-prof <dir>          nodes write V8 CPU profiles (.cpuprofile) to <dir> when they stop
+  --out <file>              results file                    [bench/results/cluster.json]`);
+  process.exit(0);
+}
 const concurrencies = values.concurrency.split(',').map(Number);
 const protocols = values.protocols.split(',');
-const ops = values.ops.split(',');
+const ops = values.ops.split(',').filter(Boolean); // --ops '' measures failover only
 const durationMs = Number(values['duration-ms']);
 
 interface Run {
@@ -58,11 +85,85 @@ function loadgen(url: string, protocol: string, op: string, concurrency: number)
   });
 }
 
+/**
+ * The disk's raw rate of small synced appends (write 128 bytes + fdatasync, one at a time) in the
+ * nodes' data directory, for `durationMs`: a durable write can be acknowledged no faster than its
+ * leader and one follower can each sync once, so this is the ceiling of unbatched durable writes.
+ */
+function fdatasyncPerSecond(dir: string, durationMs: number): number {
+  const path = join(dir, 'fdatasync-probe');
+  const fd = openSync(path, 'w');
+  const record = Buffer.alloc(128, 1);
+  let count = 0;
+  const started = performance.now();
+  try {
+    while (performance.now() - started < durationMs) {
+      writeSync(fd, record);
+      fdatasyncSync(fd);
+      count++;
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
+/**
+ * CPU seconds the node processes have used (all their threads, /proc/<pid>/stat utime + stime).
+ * CPU per operation is steadier than ops/s on a machine others share: it does not drop when
+ * another process takes a core, so it shows whether a change made the nodes cheaper.
+ */
+function nodesCpuSeconds(cluster: BenchCluster): number {
+  let ticks = 0;
+  for (const child of cluster.processes.values()) {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      return NaN; // not Linux, or the process is gone
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
+/** Issue #6's targets, checked against the measured rows. */
+function targets(rows: Record<string, unknown>[], failoverMedianMs: number | undefined): { target: string; measured: string; met: boolean }[] {
+  const cell = (op: string, c: number, p: string) => (rows.find((r) => r.op === op && r.concurrency === c)?.[p] as (Run & { opsPerSecond: number }) | undefined);
+  const out: { target: string; measured: string; met: boolean }[] = [];
+  const add = (target: string, value: number | undefined, goal: number, better: 'higher' | 'lower', unit: string) => {
+    if (value === undefined || Number.isNaN(value)) return;
+    out.push({ target, measured: `${Number(value.toFixed(3))} ${unit} (${(value / goal).toFixed(2)}x of target)`, met: better === 'higher' ? value >= goal : value < goal });
+  };
+  for (const p of protocols) {
+    add(`${p}: durable writes, 64 clients >= 40,000/s`, cell('write', 64, p)?.opsPerSecond, 40_000, 'higher', 'ops/s');
+    add(`${p}: linearizable reads, 64 clients >= 100,000/s`, cell('linearizable', 64, p)?.opsPerSecond, 100_000, 'higher', 'ops/s');
+    add(`${p}: writes, 64 clients, p99 < 10 ms`, cell('write', 64, p)?.p99Ms, 10, 'lower', 'ms');
+    add(`${p}: linearizable reads, 64 clients, p99 < 10 ms`, cell('linearizable', 64, p)?.p99Ms, 10, 'lower', 'ms');
+    add(`${p}: write, 1 client, p50 < 0.4 ms`, cell('write', 1, p)?.p50Ms, 0.4, 'lower', 'ms');
+    add(`${p}: linearizable read, 1 client, p50 < 0.4 ms`, cell('linearizable', 1, p)?.p50Ms, 0.4, 'lower', 'ms');
+  }
+  for (const r of rows) {
+    const h = r.http as { opsPerSecond: number } | undefined;
+    const w = r.ws as { opsPerSecond: number } | undefined;
+    if (h && w) out.push({ target: `WebSocket beats HTTP: ${r.op}, ${r.concurrency} clients`, measured: `ws/http ${(w.opsPerSecond / h.opsPerSecond).toFixed(2)}x`, met: w.opsPerSecond > h.opsPerSecond });
+  }
+  add(`failover (default timeouts) < 1 s`, failoverMedianMs, 1000, 'lower', 'ms');
+  return out;
+}
+
 async function main(): Promise<void> {
-  const cluster = new ProcessCluster(['n1', 'n2', 'n3'], ['--election-timeout', '300-600', '--heartbeat', '50']);
+  const nodeArgs: string[] = [];
+  if (values['election-timeout']) nodeArgs.push('--election-timeout', values['election-timeout']);
+  if (values.heartbeat) nodeArgs.push('--heartbeat', values.heartbeat);
+  const cluster = new BenchCluster(['n1', 'n2', 'n3'], nodeArgs, { unsafeNoFsync: values['unsafe-no-fsync'], cpuProfDir: values['cpu-prof'] });
   await cluster.init();
   cluster.startAll();
   const rows: Record<string, unknown>[] = [];
+  const electionTimeoutMs = values['election-timeout'] ?? '150-300 (default)';
+  const storage = values['unsafe-no-fsync'] ? 'LmdbLogStore, UNSAFE: no fsync (--unsafe-no-fsync)' : 'LmdbLogStore, durable (fsync per commit)';
+  const diskFdatasyncPerSecond = fdatasyncPerSecond(cluster.dataRoot, 1000);
+  process.stderr.write(`disk: ${diskFdatasyncPerSecond} fdatasync/s (128-byte appends, one at a time)\n`);
   try {
     let leader = await cluster.awaitLeader();
     const client = cluster.client();
@@ -71,11 +172,23 @@ async function main(): Promise<void> {
     for (const op of ops) {
       for (const concurrency of concurrencies) {
         const row: Record<string, unknown> = { op, concurrency };
-        for (const protocol of protocols) {
-          leader = await cluster.awaitLeader();
-          const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
-          row[protocol] = { opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors };
-          process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}\n`);
+        // Protocols take turns, `repeats` times each, and each keeps its median run: one client's
+        // figures swing 2x from run to run with where the OS places the processes on two cores.
+        const repeats = concurrency === 1 ? Number(values['repeats-single']) : 1;
+        const runs: Record<string, { opsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; nodesCpuUsPerOp: number }[]> = {};
+        for (let r = 0; r < repeats; r++) {
+          for (const protocol of protocols) {
+            leader = await cluster.awaitLeader();
+            const cpuBefore = nodesCpuSeconds(cluster);
+            const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
+            const cpuUsPerOp = Math.round(((nodesCpuSeconds(cluster) - cpuBefore) * 1e6) / Math.max(1, run.ops));
+            (runs[protocol] ??= []).push({ opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp });
+            process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op\n`);
+          }
+        }
+        for (const [protocol, list] of Object.entries(runs)) {
+          list.sort((a, b) => a.opsPerSecond - b.opsPerSecond);
+          row[protocol] = { ...list[Math.floor(list.length / 2)]!, ...(list.length > 1 ? { runsOpsPerSecond: list.map((x) => x.opsPerSecond) } : {}) };
         }
         const h = row.http as { opsPerSecond: number } | undefined;
         const w = row.ws as { opsPerSecond: number } | undefined;
@@ -87,8 +200,11 @@ async function main(): Promise<void> {
     const failovers: number[] = [];
     for (let i = 0; i < Number(values.failovers); i++) {
       leader = await cluster.awaitLeader(cluster.ids);
-      const survivors = cluster.ids.filter((id) => id !== leader);
-      const writer = new RaftwireClient({ endpoints: survivors.map((id) => cluster.peers[id]!.client), timeoutMs: 1000, maxRetries: 1000 });
+      // The writer knows every node and talks to the leader, as a client does when the leader dies:
+      // it must notice the refused connection and find the new leader by itself.
+      const order = [leader, ...cluster.ids.filter((id) => id !== leader)];
+      const writer = new RaftwireClient({ endpoints: order.map((id) => cluster.peers[id]!.client), timeoutMs: 1000, maxRetries: 1000 });
+      await writer.put('failover', 'before');
       const killedAt = performance.now();
       await cluster.kill(leader);
       await writer.put('failover', String(i));
@@ -111,30 +227,45 @@ async function main(): Promise<void> {
           'ws ops/s': w?.opsPerSecond,
           'ws p50 ms': w?.p50Ms.toFixed(3),
           'ws p99 ms': w?.p99Ms.toFixed(3),
+          'cpu us/op http': (h as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
+          'cpu us/op ws': (w as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'ws/http': r.wsOverHttp,
+          ...(r.op === 'write' ? { 'ws ops/fdatasync': (w?.opsPerSecond / diskFdatasyncPerSecond).toFixed(2) } : {}),
         };
       }),
     );
     const failoverMedianMs = failovers[Math.floor(failovers.length / 2)];
-    console.log(`failover (leader SIGKILL → first acknowledged write): median ${failoverMedianMs?.toFixed(0)} ms over ${failovers.length} (${failovers.map((f) => f.toFixed(0)).join(', ')} ms)`);
+    console.log(`storage: ${storage}; disk: ${diskFdatasyncPerSecond} fdatasync/s measured in this run (writes/s beside it in 'ws ops/fdatasync')`);
+    console.log(`failover (leader SIGKILL → first acknowledged write, election timeout ${electionTimeoutMs} ms): median ${failoverMedianMs?.toFixed(0)} ms over ${failovers.length} (${failovers.map((f) => f.toFixed(0)).join(', ')} ms)`);
+    const checked = targets(rows, failoverMedianMs);
+    console.log(`issue #6 targets: ${checked.filter((t) => t.met).length} of ${checked.length} met`);
+    console.table(checked);
+    const record = !values['unsafe-no-fsync'] && !values['cpu-prof'];
+    const outPath = values.out ?? (record ? join(import.meta.dirname, 'results', 'cluster.json') : undefined);
+    if (outPath === undefined) {
+      console.log('not written to bench/results/cluster.json (unsafe or profiled run); pass --out to keep it');
+      return;
+    }
     mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
     writeFileSync(
-      join(import.meta.dirname, 'results', 'cluster.json'),
+      outPath,
       `${JSON.stringify(
         {
           benchmark: 'cluster',
           date: new Date().toISOString(),
           node: process.version,
           machine: machineInfo(),
-          setup: { httpClient, wsClient: 'RaftwireWsClient, one pipelined connection (bench/cluster-loadgen.ts)', nodes: 3, storage: 'LmdbLogStore, durable (fsync per commit)', transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs: '300-600' },
+          setup: { httpClient, wsClient: 'RaftwireWsClient, one pipelined connection (bench/cluster-loadgen.ts)', nodes: 3, storage, diskFdatasyncPerSecond, transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs, heartbeatMs: values.heartbeat ?? '50 (default)' },
           rows,
           failoverMs: { median: failoverMedianMs, runs: failovers },
+          targets: checked,
         },
         null,
         2,
       )}\n`,
     );
   } finally {
+    if (values['cpu-prof']) await cluster.stopGracefully();
     await cluster.stopAll();
   }
 }

@@ -3,12 +3,10 @@
  * encodings. Every read checks the remaining length first, so a truncated or hostile input is a
  * `CacheError`, never an out-of-range read or a huge allocation.
  */
+import { readUtf8, utf8Length, writeUtf8 } from '../codec/utf8.js';
 import { CacheError } from './errors.js';
 
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-
-export { utf8Length } from '../codec/utf8.js';
+export { utf8Length };
 
 export class ByteWriter {
   private buffer: Uint8Array;
@@ -55,9 +53,12 @@ export class ByteWriter {
     this.length += value.length;
   }
 
+  /** `u32 length` + UTF-8; keys and client ids are short ASCII, written without an encoder call. */
   string(value: string): void {
-    const encoded = utf8Encoder.encode(value);
-    this.bytes(encoded);
+    const bytes = utf8Length(value);
+    this.u32(bytes);
+    this.reserve(bytes);
+    this.length = writeUtf8(value, bytes, this.buffer, this.length);
   }
 
   /** The written bytes (a view; the writer must not be used afterwards). */
@@ -116,7 +117,7 @@ export class ByteReader {
   string(bytesMax: number, field: string): string {
     const raw = this.bytes(bytesMax, field);
     try {
-      return utf8Decoder.decode(raw);
+      return readUtf8(raw, 0, raw.length);
     } catch {
       throw new CacheError(this.code, `${this.what}: ${field} is not valid UTF-8`);
     }

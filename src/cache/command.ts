@@ -169,35 +169,36 @@ export function decodeCacheCommand(data: Uint8Array, limits: CacheLimits = DEFAU
     throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', 'bad session stamps');
   }
   const key = reader.string(limits.keyBytesMax, 'key');
-  const session = { nowMs, clientId, sequence, ackedThrough };
-  let command: CacheCommand;
+  // Each op builds its whole object at once (no spread of a session object): this runs for every
+  // applied write on every replica.
+  let command: DecodedCacheCommand;
   switch (op) {
     case 'tick':
-      command = { op };
+      command = { op, nowMs, clientId, sequence, ackedThrough };
       break;
     case 'set': {
       const expiresAtMs = readExpiry(reader);
-      command = { op, key, expiresAtMs, value: reader.bytes(limits.valueBytesMax, 'value') };
+      command = { op, key, expiresAtMs, value: reader.bytes(limits.valueBytesMax, 'value'), nowMs, clientId, sequence, ackedThrough };
       break;
     }
     case 'delete':
-      command = { op, key };
+      command = { op, key, nowMs, clientId, sequence, ackedThrough };
       break;
     case 'cas': {
       const hasExpected = reader.u8();
       const expected = hasExpected ? reader.bytes(limits.valueBytesMax, 'expected value') : null;
       const expiresAtMs = readExpiry(reader);
-      command = { op, key, expected, expiresAtMs, value: reader.bytes(limits.valueBytesMax, 'value') };
+      command = { op, key, expected, expiresAtMs, value: reader.bytes(limits.valueBytesMax, 'value'), nowMs, clientId, sequence, ackedThrough };
       break;
     }
     case 'increment': {
       const delta = reader.f64();
       if (!Number.isSafeInteger(delta)) throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', `bad delta ${delta}`);
-      command = { op, key, delta, expiresAtMs: readExpiry(reader) };
+      command = { op, key, delta, expiresAtMs: readExpiry(reader), nowMs, clientId, sequence, ackedThrough };
       break;
     }
   }
   if (op !== 'tick' && key.length === 0) throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', 'empty key');
   reader.end();
-  return { ...command, ...session };
+  return command;
 }

@@ -1,8 +1,13 @@
 /**
  * `RaftwireClient`: talks to a raftwire cluster's HTTP API. It finds the leader by following
- * redirects, retries transient failures (no leader yet, a node down) with backoff, sends a client
- * id and a sequence number with each write so a retried write is applied once, and gives every
- * request a timeout.
+ * redirects (and remembers it), retries transient failures, sends a client id and a sequence
+ * number with each write so a retried write is applied once, and gives every request a timeout.
+ *
+ * Failover is quick on purpose: a node that refuses or drops the connection is dead or restarting,
+ * so the client tries the next known node at once, without backing off, until every node has been
+ * tried; only then, or on a 503 (no leader elected yet), does it wait, and the first waits are
+ * short (`retryDelayMs`, doubling up to `retryDelayMaxMs`) because an election takes one election
+ * timeout (150-300 ms by default), not seconds.
  *
  * @example
  * ```ts
@@ -13,7 +18,6 @@
  * ```
  */
 import { RaftwireError } from '../core/errors.js';
-import { RetryExecutor } from '../resilience/index.js';
 
 /** Redirects followed for one attempt before giving up (a leader change mid-request can bounce once or twice). */
 const REDIRECTS_MAX = 4;
@@ -25,12 +29,23 @@ export interface RaftwireClientOptions {
   endpoints: string[];
   /** Per-request timeout, ms. Default 5000. */
   timeoutMs?: number;
-  /** Retries of a transient failure (503, connection refused, timeout). Default 8. */
+  /**
+   * Waits before giving up on a transient failure (503, every node unreachable, timeouts). Moving
+   * on from an unreachable node to the next one does not count. Default 8.
+   */
   maxRetries?: number;
   /** Bearer token, if the servers require one. */
   authToken?: string;
   /** This client's id for exactly-once writes. Default: random. */
   clientId?: string;
+  /** First wait before retrying once every node was tried (or none has a leader), ms; doubles per wait. Default 25. */
+  retryDelayMs?: number;
+  /**
+   * Longest such wait, ms. Default 1000. The first waits are short because an election ends
+   * after about one election timeout (150-300 ms by default): 25, 50, 100, 200 ms finds the new
+   * leader soon after; the later, longer ones ride out a cluster without quorum.
+   */
+  retryDelayMaxMs?: number;
 }
 
 /** A request the cluster refused; `code` is the server's stable code (e.g. `CACHE_ERR_CAS_MISMATCH`). */
@@ -45,9 +60,20 @@ export class RaftwireClientError extends RaftwireError {
   }
 }
 
+/** The node could not be reached (refused, reset, timed out): another node is worth a try at once. */
+class UnreachableError extends RaftwireClientError {
+  constructor(message: string) {
+    super('CLIENT_ERR_UNREACHABLE', message, 0, true);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export class RaftwireClient {
   private readonly endpoints: string[];
   private preferred = 0;
+  /** The leader's client URL as the last redirect named it, when it is not among `endpoints`. */
+  private leaderUrl: string | undefined;
   private sequence = 0;
   /**
    * Sequences of writes not answered yet; the lowest bounds what the cluster must remember. They
@@ -55,18 +81,11 @@ export class RaftwireClient {
    */
   private readonly unanswered = new Set<number>();
   readonly clientId: string;
-  private readonly retry: RetryExecutor;
 
   constructor(private readonly options: RaftwireClientOptions) {
     if (options.endpoints.length === 0) throw new RaftwireClientError('CLIENT_ERR_NO_ENDPOINTS', 'at least one endpoint is needed', 0, false);
     this.endpoints = options.endpoints.map((e) => e.replace(/\/$/, ''));
     this.clientId = options.clientId ?? `client-${Math.random().toString(36).slice(2, 12)}`;
-    this.retry = new RetryExecutor({
-      maxRetries: options.maxRetries ?? 8,
-      initialDelayMs: 50,
-      maxDelayMs: 1000,
-      retryableErrors: (error: unknown) => error instanceof RaftwireClientError && error.transient,
-    });
   }
 
   async get(key: string, consistency: ReadConsistency = 'linearizable'): Promise<Uint8Array | undefined> {
@@ -122,15 +141,41 @@ export class RaftwireClient {
     const sequence = isWrite ? ++this.sequence : 0;
     if (isWrite) this.unanswered.add(sequence);
     try {
-      const { value } = await this.retry.execute(() => this.attempt(method, path, body, sequence, notFoundIsUndefined));
-      return value;
+      return await this.withRetries(() => this.attempt(method, path, body, sequence, notFoundIsUndefined));
     } finally {
       this.unanswered.delete(sequence);
     }
   }
 
+  /**
+   * Retries transient failures. An unreachable node moves on to the next one at once while some
+   * node has not been tried since the last wait; otherwise it waits first. `maxRetries` counts the
+   * waits, not those free moves, so a client keeps its patience (about 3.6 s over the default 8
+   * waits) however many nodes it knows.
+   */
+  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    const waitsMax = this.options.maxRetries ?? 8;
+    let delayMs = this.options.retryDelayMs ?? 25;
+    const delayMaxMs = this.options.retryDelayMaxMs ?? 1000;
+    let unreachableInARow = 0;
+    for (let waits = 0; ; ) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof RaftwireClientError) || !error.transient) throw error;
+        unreachableInARow = error instanceof UnreachableError ? unreachableInARow + 1 : 0;
+        // One pass over the known nodes without waiting; a remembered leader counts as one more.
+        if (unreachableInARow > 0 && unreachableInARow <= this.endpoints.length) continue;
+        if (waits++ >= waitsMax) throw error;
+        unreachableInARow = 0;
+        await sleep(delayMs);
+        delayMs = Math.min(delayMaxMs, delayMs * 2);
+      }
+    }
+  }
+
   private async attempt(method: string, path: string, body: Uint8Array | string | undefined, sequence: number, notFoundIsUndefined: boolean): Promise<Response | undefined> {
-    const endpoint = this.endpoints[this.preferred % this.endpoints.length]!;
+    const endpoint = this.leaderUrl ?? this.endpoints[this.preferred % this.endpoints.length]!;
     const headers: Record<string, string> = {};
     if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
     if (sequence > 0) {
@@ -147,16 +192,14 @@ export class RaftwireClient {
       try {
         response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
       } catch (error) {
-        this.preferred++; // try the next node
-        throw new RaftwireClientError('CLIENT_ERR_UNREACHABLE', `${url}: ${error instanceof Error ? error.message : String(error)}`, 0, true);
+        this.moveOn(); // try the next node
+        throw new UnreachableError(`${url}: ${error instanceof Error ? error.message : String(error)}`);
       }
       const location = response.status === 307 || response.status === 308 ? response.headers.get('location') : null;
       if (location === null) break;
       if (hop >= REDIRECTS_MAX) throw new RaftwireClientError('CLIENT_ERR_REDIRECT_LOOP', `more than ${REDIRECTS_MAX} redirects from ${endpoint}`, response.status, true);
       url = location;
-      // Remember the leader for the next request.
-      const leader = this.endpoints.findIndex((e) => location.startsWith(e));
-      if (leader >= 0) this.preferred = leader;
+      this.rememberLeader(location);
     }
     if (response.ok) return response;
     if (response.status === 404 && notFoundIsUndefined) {
@@ -165,7 +208,26 @@ export class RaftwireClient {
     }
     const payload = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
     const transient = response.status === 503 || response.status === 504;
-    if (transient) this.preferred++;
+    if (transient) this.moveOn();
     throw new RaftwireClientError(payload.code ?? `HTTP_${response.status}`, payload.message ?? response.statusText, response.status, transient);
+  }
+
+  /** Remembers the leader a redirect named, for the next request: one of ours, or a URL of its own. */
+  private rememberLeader(location: string): void {
+    const leader = this.endpoints.findIndex((e) => location.startsWith(`${e}/`));
+    if (leader >= 0) {
+      this.preferred = leader;
+      this.leaderUrl = undefined;
+      return;
+    }
+    // The server answers `<leader's client URL><request path>`: keep the part before the path.
+    const at = location.indexOf('/v1/');
+    if (at > 0) this.leaderUrl = location.slice(0, at);
+  }
+
+  /** Gives up on the node just tried: a remembered leader first, then the next known node. */
+  private moveOn(): void {
+    if (this.leaderUrl !== undefined) this.leaderUrl = undefined;
+    else this.preferred++;
   }
 }

@@ -84,6 +84,12 @@ export class RaftNode<Result = unknown> {
   private appliedIndex = 0;
   private leaderChanges = 0;
   private readonly proposals = new Map<number, ProposalWaiter<Result>>();
+  /**
+   * The core's term, or -1 when unknown. Only `step` and `tick` change the term, and both go
+   * through this class, which resets it; `propose` then needs no `status()` (a fresh object with
+   * the whole progress map) per proposal.
+   */
+  private termCache = -1;
   private readSequence = 0;
   private readonly reads = new Map<number, ReadWaiter>();
   /** Confirmed reads waiting for the state machine to catch up to their index. */
@@ -137,6 +143,7 @@ export class RaftNode<Result = unknown> {
     // Members added by changes still in the log (committed or not) must be reachable at once.
     for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
     this.members.syncTransport();
+    this.termCache = -1;
     this.core = new RawNode(
       { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState: logStore.hardState(), snapshot, entries, config, applied },
@@ -208,7 +215,7 @@ export class RaftNode<Result = unknown> {
     const bytesMax = this.options.proposalBytesMax ?? PROPOSAL_BYTES_MAX_DEFAULT;
     if (data.length > bytesMax) throw new ProposalTooLargeError(data.length, bytesMax);
     const index = core.propose(data); // throws NotLeaderError / ProposalDroppedError
-    return this.awaitApplied(index, core.status().term);
+    return this.awaitApplied(index, this.currentTerm(core));
   }
 
   /** Proposes one membership change as is (no catch-up, no retry; see {@link addNode}); resolves once it is applied. */
@@ -331,6 +338,11 @@ export class RaftNode<Result = unknown> {
     return this.requireCore();
   }
 
+  private currentTerm(core: RawNode): number {
+    if (this.termCache < 0) this.termCache = core.status().term;
+    return this.termCache;
+  }
+
   private awaitApplied(index: number, term: number): Promise<Result> {
     const promise = new Promise<Result>((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
     this.scheduleProcessing();
@@ -364,12 +376,14 @@ export class RaftNode<Result = unknown> {
     const electionTimeoutMaxTicks = Math.ceil((this.options.raft?.electionTimeoutMaxMs ?? 300) / tickMs);
     const ticks = Math.min(due, Math.max(TICKS_CATCH_UP_MIN, 2 * electionTimeoutMaxTicks));
     const core = this.requireCore();
+    this.termCache = -1;
     for (let i = 0; i < ticks; i++) core.tick();
     this.scheduleProcessing();
   }
 
   private step(message: Message): void {
     if (!this.running || this.storageFull !== undefined) return;
+    this.termCache = -1;
     this.requireCore().step(message);
     this.scheduleProcessing();
   }

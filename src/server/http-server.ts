@@ -61,7 +61,9 @@ interface Reply {
 interface RequestInfo {
   method: string;
   url: string;
-  query: URLSearchParams;
+  /** The raw query string ('' when none); parsed on first use by {@link queryOf}. */
+  rawQuery: string;
+  parsedQuery: URLSearchParams | undefined;
   route: string;
   params: string[];
   authorization: string;
@@ -76,13 +78,42 @@ const STATUS_TEXT: Record<number, string> = {
   500: '500 Internal Server Error', 503: '503 Service Unavailable', 504: '504 Gateway Timeout', 507: '507 Insufficient Storage',
 };
 
+const EMPTY_QUERY = new URLSearchParams();
+const EMPTY_BODY = new Uint8Array(0);
+
+/** The request's query, parsed once and only if a handler asks (most requests have none). */
+function queryOf(info: RequestInfo): URLSearchParams {
+  if (info.parsedQuery === undefined) info.parsedQuery = info.rawQuery === '' ? EMPTY_QUERY : new URLSearchParams(info.rawQuery);
+  return info.parsedQuery;
+}
+
+/** One request being served, for the timeout sweep. */
+interface Inflight {
+  deadlineMs: number;
+  timeOut(): void;
+}
+
 const json = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({ status, body: JSON.stringify(value), contentType: 'application/json', headers });
+/** A successful set or cas: the same reply every time (replies are never mutated). */
+const OK_REPLY: Reply = Object.freeze({ status: 200, body: '{"ok":true}', contentType: 'application/json' });
 const errorReply = (status: number, code: string, message: string, headers?: Record<string, string>): Reply => json(status, { code, message }, headers);
 
 export class HttpServer {
   private readonly app: uWS.TemplatedApp;
   private listenSocket: uWS.us_listen_socket | null = null;
   private inflight = 0;
+  /**
+   * Requests being served, oldest first (all share one timeout, so this is deadline order too).
+   * One sweep timer for all of them instead of a timer per request.
+   */
+  private readonly inflightByRequestId = new Map<number, Inflight>();
+  private nextRequestId = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly sweepIntervalMs: number;
+  /** Prometheus label children by route (and status), so a request does not hash label objects. */
+  private readonly requestSecondsByRoute = new Map<string, { observe(value: number): void }>();
+  private readonly requestsByRouteStatus = new Map<string, { inc(): void }>();
+  private readonly proposalsByResult = new Map<string, { inc(): void }>();
   readonly metrics: ServerMetrics;
   private readonly bodyBytesMax: number;
   private readonly inflightRequestsMax: number;
@@ -99,7 +130,9 @@ export class HttpServer {
     this.bodyBytesMax = options.bodyBytesMax ?? 1024 * 1024 + 4096;
     this.inflightRequestsMax = options.inflightRequestsMax ?? 10_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.sweepIntervalMs = Math.max(1, Math.min(1000, Math.floor(this.requestTimeoutMs / 10)));
     this.metrics = options.metrics ?? new ServerMetrics(options.kv.node, { nodeId: options.kv.node.id });
+    this.metrics.inflightSource = () => this.inflight;
     this.app = uWS.App();
     attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax });
     this.routes();
@@ -121,6 +154,37 @@ export class HttpServer {
   close(): void {
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /** Answers 504 to every request past its deadline; runs while requests are in flight. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const request of this.inflightByRequestId.values()) {
+      if (request.deadlineMs > now) break;
+      request.timeOut(); // removes it from the map
+    }
+    if (this.inflightByRequestId.size === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  private countProposal(result: string): void {
+    let counter = this.proposalsByResult.get(result);
+    if (counter === undefined) this.proposalsByResult.set(result, (counter = this.metrics.proposals.labels(result)));
+    counter.inc();
+  }
+
+  private countRequest(route: string, status: number, seconds: number): void {
+    let histogram = this.requestSecondsByRoute.get(route);
+    if (histogram === undefined) this.requestSecondsByRoute.set(route, (histogram = this.metrics.requestSeconds.labels(route)));
+    histogram.observe(seconds);
+    const key = `${route} ${status}`;
+    let counter = this.requestsByRouteStatus.get(key);
+    if (counter === undefined) this.requestsByRouteStatus.set(key, (counter = this.metrics.requests.labels(route, String(status))));
+    counter.inc();
   }
 
   private routes(): void {
@@ -144,7 +208,7 @@ export class HttpServer {
     this.app.get('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.get', false, (info) => this.get(info)));
     this.app.put('/v1/kv/:key', (res, req) =>
       this.serve(res, req, 'kv.put', true, (info, body) => {
-        const ttlMs = this.number(info.query.get('ttl'), 'ttl');
+        const ttlMs = this.number(queryOf(info).get('ttl'), 'ttl');
         return this.write(info, { op: 'set', key: this.key(info), value: body, ttlMs });
       }),
     );
@@ -177,7 +241,7 @@ export class HttpServer {
   }
 
   private async get(info: RequestInfo): Promise<Reply> {
-    const consistency = (info.query.get('consistency') ?? 'linearizable') as Consistency;
+    const consistency = (queryOf(info).get('consistency') ?? 'linearizable') as Consistency;
     if (!CONSISTENCIES.includes(consistency)) {
       throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `consistency must be one of ${CONSISTENCIES.join(', ')}`);
     }
@@ -195,12 +259,13 @@ export class HttpServer {
     }
     const session = info.clientId === '' ? { clientId: '', sequence: 0 } : { clientId: info.clientId, sequence, ackedThrough };
     const result = await this.options.kv.write(request, session);
-    this.metrics.proposals.inc({ result: result.ok ? 'ok' : result.code ?? 'error' });
+    this.countProposal(result.ok ? 'ok' : result.code ?? 'error');
+    if (result.ok && (request.op === 'set' || request.op === 'cas')) return OK_REPLY; // the common case, built once
     const value = result.value === null ? null : Buffer.from(result.value).toString('utf8');
     if (!result.ok) return json(statusOfResult(result), { code: result.code, message: `${request.op} refused: ${result.code}`, value });
     if (request.op === 'delete') return json(200, { ok: true, deleted: result.value !== null });
     if (request.op === 'increment') return json(200, { ok: true, value: Number(value) });
-    return json(200, { ok: true });
+    return OK_REPLY;
   }
 
   /** `POST /v1/cluster/members {"id", "raft", "client"?}`: learner, catch up, voter (see RaftNode.addNode). */
@@ -208,7 +273,7 @@ export class HttpServer {
     const input = this.jsonBody(body) as { id?: unknown; raft?: unknown; client?: unknown };
     if (typeof input.id !== 'string' || input.id.length === 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'id must be a non-empty string');
     const endpoints = validateEndpoints(input.id, { raft: input.raft, client: input.client });
-    const timeoutMs = this.number(info.query.get('timeoutMs'), 'timeoutMs');
+    const timeoutMs = this.number(queryOf(info).get('timeoutMs'), 'timeoutMs');
     const config = await this.options.kv.node.addNode(input.id, endpoints, { timeoutMs });
     return json(200, { ok: true, config });
   }
@@ -216,7 +281,7 @@ export class HttpServer {
   /** `DELETE /v1/cluster/members/:id`. */
   private async removeMember(info: RequestInfo): Promise<Reply> {
     const id = this.key(info);
-    const timeoutMs = this.number(info.query.get('timeoutMs'), 'timeoutMs');
+    const timeoutMs = this.number(queryOf(info).get('timeoutMs'), 'timeoutMs');
     const config = await this.options.kv.node.removeNode(id, { timeoutMs });
     return json(200, { ok: true, config });
   }
@@ -255,7 +320,8 @@ export class HttpServer {
     const info: RequestInfo = {
       method: req.getMethod(),
       url: req.getUrl(),
-      query: new URLSearchParams(req.getQuery() ?? ''),
+      rawQuery: req.getQuery() ?? '',
+      parsedQuery: undefined,
       route,
       params: route.startsWith('kv.') || route === 'members.remove' ? [req.getParameter(0) ?? ''] : [],
       authorization: req.getHeader('authorization'),
@@ -263,13 +329,14 @@ export class HttpServer {
       sequence: req.getHeader('x-raftwire-sequence'),
       ackedThrough: req.getHeader('x-raftwire-acked-through'),
     };
+    const id = this.nextRequestId++;
     let done = false;
+    let aborted = false;
     const finish = (reply: Reply) => {
       if (done) return;
       done = true;
       this.inflight--;
-      this.metrics.inflightRequests.set(this.inflight);
-      clearTimeout(timer);
+      this.inflightByRequestId.delete(id);
       if (aborted) return;
       res.cork(() => {
         res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
@@ -279,20 +346,18 @@ export class HttpServer {
           res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-raftwire-client-id, x-raftwire-sequence, x-raftwire-acked-through');
           res.writeHeader('access-control-allow-methods', 'GET, PUT, POST, DELETE, OPTIONS');
         }
-        for (const [name, value] of Object.entries(reply.headers ?? {})) res.writeHeader(name, value);
+        if (reply.headers !== undefined) for (const name in reply.headers) res.writeHeader(name, reply.headers[name]!);
         res.end(reply.body);
       });
-      this.metrics.requests.inc({ route, status: String(reply.status) });
-      this.metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+      this.countRequest(route, reply.status, (performance.now() - started) / 1000);
     };
-    let aborted = false;
     res.onAborted(() => {
       aborted = true;
       finish({ status: 499, body: '' }); // the client left: only its own request is lost
     });
     this.inflight++;
-    this.metrics.inflightRequests.set(this.inflight);
-    const timer = setTimeout(() => finish(errorReply(504, 'HTTP_ERR_TIMEOUT', `no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+    this.inflightByRequestId.set(id, { deadlineMs: started + this.requestTimeoutMs, timeOut: () => finish(errorReply(504, 'HTTP_ERR_TIMEOUT', `no answer within ${this.requestTimeoutMs} ms`)) });
+    this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepIntervalMs);
 
     const refusal = this.admit(info);
     if (refusal) {
@@ -301,9 +366,15 @@ export class HttpServer {
     }
     const run = (body: Uint8Array) => {
       // A handler may throw before its first await; both ways end in an error reply.
-      new Promise<Reply>((resolve) => resolve(handler(info, body))).then(finish, (error: unknown) => finish(this.errorToReply(error, info)));
+      let reply: Promise<Reply>;
+      try {
+        reply = handler(info, body);
+      } catch (error) {
+        return finish(this.errorToReply(error, info));
+      }
+      reply.then(finish, (error: unknown) => finish(this.errorToReply(error, info)));
     };
-    if (!readBody) return run(new Uint8Array(0));
+    if (!readBody) return run(EMPTY_BODY);
     this.readBody(res, (body) => (body === null ? finish(errorReply(413, 'HTTP_ERR_BODY_TOO_LARGE', `the body is over ${this.bodyBytesMax} bytes (bodyBytesMax)`)) : run(body)));
   }
 
@@ -346,7 +417,7 @@ export class HttpServer {
     if (error instanceof NotLeaderError) {
       const url = error.leaderId === null ? undefined : this.options.leaderUrl?.(error.leaderId);
       if (url !== undefined) {
-        const query = info.query.toString();
+        const query = info.rawQuery;
         return json(307, { code: error.code, message: error.message, leaderId: error.leaderId }, { location: `${url}${info.url}${query ? `?${query}` : ''}` });
       }
       return json(503, { code: error.code, message: error.message, leaderId: error.leaderId }, { 'retry-after': '1' });

@@ -41,7 +41,7 @@ export class KvService {
   /** Proposes a write; resolves with the state machine's result once applied on this node. */
   async write(request: CacheRequest, session: WriteSession = { clientId: '', sequence: 0 }): Promise<CacheResult> {
     if (!this.node.isLeader()) throw new NotLeaderError(this.node.getLeader());
-    const data = encodeCacheCommand(request, { nowMs: this.wallClock(), ...session });
+    const data = encodeCacheCommand(request, { nowMs: this.wallClock(), clientId: session.clientId, sequence: session.sequence, ackedThrough: session.ackedThrough });
     return this.node.propose(data);
   }
 }

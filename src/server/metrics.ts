@@ -13,6 +13,8 @@ export class ServerMetrics {
   readonly proposals: Counter<'result'>;
   readonly inflightRequests: Gauge;
   readonly rateLimited: Counter;
+  /** Where `raftwire_http_inflight_requests` is read from at scrape time (the HTTP server sets it). */
+  inflightSource: (() => number) | undefined;
 
   constructor(node: RaftNode<unknown>, labels: { nodeId: string }) {
     const registers = [this.registry];
@@ -43,7 +45,16 @@ export class ServerMetrics {
       registers,
     });
     this.proposals = new Counter({ name: 'raftwire_proposals_total', help: 'Writes proposed through Raft, by outcome', labelNames: ['result'], registers });
-    this.inflightRequests = new Gauge({ name: 'raftwire_http_inflight_requests', help: 'Client requests being served (queue depth)', registers });
+    // Read at scrape time (see inflightSource), not set on every request.
+    const metrics = this;
+    this.inflightRequests = new Gauge({
+      name: 'raftwire_http_inflight_requests',
+      help: 'Client requests being served (queue depth)',
+      registers,
+      collect() {
+        if (metrics.inflightSource !== undefined) this.set(metrics.inflightSource());
+      },
+    });
     this.rateLimited = new Counter({ name: 'raftwire_http_rate_limited_total', help: 'Requests answered 429', registers });
   }
 }

@@ -2,7 +2,7 @@
  * The binary client protocol over WebSocket (`/v1/ws`), for pipelined clients: each binary message
  * carries one or more codec frames (`ClientRequest`, docs/wire-format.md), answered by
  * `ClientReply` frames with the same `requestId`, in completion order. Many requests may be in
- * flight on one connection; replies finishing in the same event-loop turn go out as one message.
+ * flight on one connection; replies finishing together (in one microtask pass) go out as one message.
  *
  * Reads use the consistency named at connect time (`/v1/ws?consistency=lease`; linearizable by
  * default). On a follower, writes and non-stale reads answer `notLeader` with `leaderHint` set to
@@ -99,7 +99,10 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
           state.outgoing.push({ reply, requestId });
           if (!state.flushScheduled) {
             state.flushScheduled = true;
-            setImmediate(() => flush(ws, state));
+            // A microtask, not setImmediate: replies resolved together (one Ready's reads or
+            // applied writes) reach this point in the same microtask pass, so they still go out as
+            // one message, and a lone reply does not wait for the rest of the event-loop turn.
+            queueMicrotask(() => flush(ws, state));
           }
         });
       }
