@@ -1,6 +1,17 @@
 // npm run crash:storage -- --rounds N [--seed S] [--delay-max MS]
 // Long kill -9 soak of LmdbLogStore; prints one line per round and the seed to replay.
+import { exitWithHelpIfAsked } from '../../bench/help.js';
 import { runCrashRounds } from './crash-runner.js';
+
+exitWithHelpIfAsked(`
+npm run crash:storage -- [--rounds 100] [--seed S] [--delay-max 300]
+kill -9 soak of LmdbLogStore: a child appends batches and reports each acknowledged index; it is
+killed at a random moment each round, the store is reopened and every acknowledged entry checked
+(exact bytes, nothing torn) and appended to again.
+  --rounds N       rounds                                        [100]
+  --seed S         replay a run                                  [random]
+  --delay-max MS   longest wait before the kill in a round        [300]
+`);
 
 function flag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
