@@ -1,5 +1,5 @@
 export { RaftNode } from './raft-node.js';
-export type { RaftNodeOptions } from './raft-node-options.js';
+export type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 export type { StateMachine } from './state-machine.js';
 export { DiskSnapshotPersistence, MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 export { MembershipTimeoutError, NodeFatalError, NodeStoppedError, NoResponseError, ProposalTooLargeError } from './errors.js';

@@ -67,3 +67,13 @@ export interface RaftNodeOptions<Result> {
   /** Called once if the node stops on a fatal error (e.g. its disk failed). */
   onFatal?: (error: NodeFatalError) => void;
 }
+
+/** What a {@link RaftNode} reports for metrics (see `RaftNode.observe`). Called on the hot path: keep it cheap. */
+export interface RaftNodeObserver {
+  /** One durable log write (one Ready's entries and hard state): how long it took, how many entries. */
+  logSaved?(seconds: number, entries: number): void;
+  /** A Raft RPC this node sent was answered (`ok`) or failed, after `seconds`. */
+  rpcCompleted?(type: 'RequestVote' | 'AppendEntries' | 'InstallSnapshot' | 'TimeoutNow', seconds: number, ok: boolean): void;
+  /** Committed entries handed to the state machine in one batch. */
+  applied?(entries: number): void;
+}

@@ -33,7 +33,7 @@ import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
 import { addMember, type MembershipOptions, removeMember } from './membership.js';
 import { MemberTracker } from './member-tracker.js';
-import type { RaftNodeOptions } from './raft-node-options.js';
+import type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 import type { MemberEndpoints } from './members.js';
 import { RpcBridge } from './rpc-bridge.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
@@ -66,6 +66,7 @@ export class RaftNode<Result = unknown> {
   private readonly snapshots: SnapshotPersistence;
   private readonly bridge = new RpcBridge();
   private readonly members: MemberTracker;
+  private observer: RaftNodeObserver | undefined;
   private core: RawNode | undefined;
   /** The log store in use: `options.logStore`, or the one `reopenLogStore` gave after a full disk. */
   private logStore: LogStore;
@@ -258,6 +259,14 @@ export class RaftNode<Result = unknown> {
     return this.members.endpoints(nodeId);
   }
 
+  /**
+   * Reports durable log writes, RPC round trips and apply batches to `observer` (the server's
+   * Prometheus histograms). One observer; a later call replaces it.
+   */
+  observe(observer: RaftNodeObserver): void {
+    this.observer = observer;
+  }
+
   /** True once this node has applied its own removal. */
   isRemoved(): boolean {
     return this.members.removed;
@@ -442,8 +451,11 @@ export class RaftNode<Result = unknown> {
     }
     if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
     if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
+      const started = this.observer === undefined ? 0 : performance.now();
       await this.logStore.save({ snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState: ready.hardState });
+      this.observer?.logSaved?.((performance.now() - started) / 1000, ready.entries.length);
     }
+    if (ready.committedEntries.length > 0) this.observer?.applied?.(ready.committedEntries.length);
     for (const message of later) this.send(message);
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.apply(entry);
@@ -490,11 +502,15 @@ export class RaftNode<Result = unknown> {
       default:
         return;
     }
+    const observer = this.observer;
+    const started = observer === undefined ? 0 : performance.now();
     reply.then(
       (response) => {
+        observer?.rpcCompleted?.(message.type, (performance.now() - started) / 1000, true);
         if (response) this.step(response);
       },
       () => {
+        observer?.rpcCompleted?.(message.type, (performance.now() - started) / 1000, false);
         // Unreachable or refused: the core probes this peer again from its match index.
         if (this.running) this.core?.reportUnreachable(target);
       },

@@ -56,5 +56,29 @@ export class ServerMetrics {
       },
     });
     this.rateLimited = new Counter({ name: 'raftwire_http_rate_limited_total', help: 'Requests answered 429', registers });
+
+    // From the node itself: fsync latency and batch sizes, RPC round trips, apply batches.
+    const latencyBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
+    const sizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+    const logSaveSeconds = new Histogram({ name: 'raft_log_save_seconds', help: 'Durable log writes (one Ready: entries and hard state, fsync included)', buckets: latencyBuckets, registers });
+    const logSaveEntries = new Histogram({ name: 'raft_log_save_entries', help: 'Entries per durable log write (batch size)', buckets: sizeBuckets, registers });
+    const applyEntries = new Histogram({ name: 'raft_apply_batch_entries', help: 'Committed entries applied per batch', buckets: sizeBuckets, registers });
+    const rpcSeconds = new Histogram({ name: 'raft_rpc_seconds', help: 'Raft RPC round trips this node sent, by type and outcome', labelNames: ['type', 'outcome'], buckets: latencyBuckets, registers });
+    // Label children looked up once, not per RPC.
+    const rpcChildren = new Map<string, { observe(value: number): void }>();
+    const rpcChild = (type: string, ok: boolean) => {
+      const key = ok ? type : `${type}!`;
+      let child = rpcChildren.get(key);
+      if (child === undefined) rpcChildren.set(key, (child = rpcSeconds.labels(type, ok ? 'ok' : 'error')));
+      return child;
+    };
+    node.observe({
+      logSaved: (seconds, entries) => {
+        logSaveSeconds.observe(seconds);
+        logSaveEntries.observe(entries);
+      },
+      rpcCompleted: (type, seconds, ok) => rpcChild(type, ok).observe(seconds),
+      applied: (entries) => applyEntries.observe(entries),
+    });
   }
 }

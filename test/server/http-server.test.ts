@@ -181,6 +181,12 @@ describe('client HTTP API refuses bad input with typed errors and keeps serving'
     expect(metrics).toMatch(/^raft_is_leader\{node="n\d"\} 1$/m);
     expect(metrics).toMatch(/^raft_commit_index\{node="n\d"\} \d+$/m);
     expect(metrics).toContain('raftwire_http_request_seconds_bucket');
+    // From the node: fsync latency and batch sizes, RPC round trips, apply batches (earlier tests wrote).
+    const count = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? 0);
+    expect(count(/^raft_log_save_seconds_count\{node="n\d"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(count(/^raft_log_save_entries_count\{node="n\d"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(count(/^raft_rpc_seconds_count\{node="n\d",type="AppendEntries",outcome="ok"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(count(/^raft_apply_batch_entries_count\{node="n\d"\} (\d+)$/m)).toBeGreaterThan(0);
   });
 });
 
