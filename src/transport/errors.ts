@@ -48,11 +48,15 @@ export class NoAddressError extends TransportError {
   }
 }
 
-/** The target is not known to the network (not registered, or stopped). Permanent for this call. */
+/**
+ * The target cannot be reached now. From `InMemoryNetwork` (not registered, or stopped) it is
+ * permanent for this call; from `UwsNetwork` (no connection to a peer that dials us) it is
+ * transient: the peer may connect a moment later.
+ */
 export class TargetUnavailableError extends TransportError {
   readonly nodeId: NodeId;
-  constructor(nodeId: NodeId) {
-    super('TRANSPORT_ERR_TARGET_UNAVAILABLE', `Target node ${nodeId} not available`, false);
+  constructor(nodeId: NodeId, transient = false) {
+    super('TRANSPORT_ERR_TARGET_UNAVAILABLE', `Target node ${nodeId} not available`, transient);
     this.nodeId = nodeId;
   }
 }

@@ -18,6 +18,8 @@ export interface ConformanceHarness {
   create(ids: string[], options: { timeoutMs: number; withoutAddresses?: Record<string, string[]> }): Promise<NetworkInterface[]>;
   /** The address `id` listens at (after `create`), as `setNodeAddress` takes it. */
   addressOf(id: string): PeerAddress;
+  /** Resolves once `n` has a connection to `peer`, for transports that connect (absent: nothing to wait for). */
+  waitConnected?(n: NetworkInterface, peer: string): Promise<void>;
   /** True when the transport accepts and ignores addresses (in-memory: nodes are reached by id). */
   ignoresAddresses?: boolean;
   /** A fresh network for `id` at the address it had in the last `create` (not started). */
@@ -227,6 +229,7 @@ export function describeConformance(name: string, harness: ConformanceHarness, t
       const again = harness.recreate('n1', { timeoutMs });
       again.registerHandlers(echoHandlers(seen));
       await again.start();
+      await harness.waitConnected?.(b!, 'n1');
       const res = await b!.sendRequestVote('n1', { term: 5, candidateId: 'n2', lastLogIndex: 2, lastLogTerm: 1 });
       expect(res).toMatchObject({ from: 'n1', to: 'n2', voteGranted: true });
       await again.stop();

@@ -17,8 +17,18 @@ export async function freePort(): Promise<number> {
 
 type Factory = (id: string, port: number, addresses: Record<string, string>, timeoutMs: number) => NetworkInterface;
 
-/** A harness for a transport that listens on a port and reaches peers by address. */
-export function socketHarness(factory: Factory, deadPeerCodes: string[]): ConformanceHarness {
+/** Resolves once `condition()` holds (checked every few ms): for connection set-up, not for timing. */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
+/**
+ * A harness for a transport that listens on a port and reaches peers by address. `connected(a, b)`,
+ * when given, says whether `a` has its connection to `b`; `create` waits until every pair that
+ * knows each other's address is connected (UwsNetwork: only the lower id dials, and until it has,
+ * the higher id's requests fail fast).
+ */
+export function socketHarness(factory: Factory, deadPeerCodes: string[], connected?: (a: NetworkInterface, b: string) => boolean): ConformanceHarness {
   let created: NetworkInterface[] = [];
   let ports = new Map<string, number>();
   let addresses: Record<string, string> = {};
@@ -31,8 +41,13 @@ export function socketHarness(factory: Factory, deadPeerCodes: string[]): Confor
         Object.fromEntries(Object.entries(addresses).filter(([peer]) => !(withoutAddresses[id] ?? []).includes(peer)));
       created = ids.map((id) => factory(id, ports.get(id)!, known(id), timeoutMs));
       for (const n of created) await n.start();
+      if (connected !== undefined) {
+        const pairs = ids.flatMap((id, i) => ids.filter((peer) => peer !== id && peer in known(id) && id in known(peer)).map((peer) => [created[i]!, peer] as const));
+        await until(() => pairs.every(([n, peer]) => connected(n, peer)));
+      }
       return created;
     },
+    ...(connected !== undefined ? { waitConnected: (n: NetworkInterface, peer: string) => until(() => connected(n, peer)) } : {}),
     addressOf(id) {
       return addresses[id]!;
     },

@@ -16,5 +16,6 @@ describeConformance(
         retryDelay: 20,
       }),
     ['TRANSPORT_ERR_RETRY_EXHAUSTED'],
+    (n, peer) => ((n as ReliableNetwork).inner as UwsNetwork).isConnected(peer),
   ),
 );

@@ -9,5 +9,6 @@ describeConformance(
   socketHarness(
     (id, port, nodeAddresses, timeout) => new UwsNetwork(id, { port, nodeAddresses, timeout, clusterSecret }),
     ['TRANSPORT_ERR_CONNECTION_LOST', 'TRANSPORT_ERR_TIMEOUT'],
+    (n, peer) => (n as UwsNetwork).isConnected(peer),
   ),
 );

@@ -7,12 +7,13 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/codec/index.js';
 import type { Entry } from '../../src/core/types.js';
+import { TargetUnavailableError } from '../../src/transport/errors.js';
 import { authHeaders } from '../../src/transport/uws/auth.js';
 import { UwsNetwork } from '../../src/transport/uws/network.js';
 import type { UwsNetworkOptions } from '../../src/transport/uws/options.js';
 import type { RaftRpcHandlers } from '../../src/transport/types.js';
 import { patternBytes } from './conformance.js';
-import { freePort } from './harness.js';
+import { freePort, until } from './harness.js';
 
 const secret = 'uws-test-secret-0123456789abcdef';
 const vote = { term: 1, candidateId: 'n1', lastLogIndex: 0, lastLogTerm: 0 };
@@ -134,16 +135,41 @@ describe('UwsNetwork', () => {
   });
 
   it('bounds the per-peer queue with TRANSPORT_ERR_QUEUE_FULL, and queued requests still settle', async () => {
-    // n2 does not dial n1 (the lower id dials), and n1 is not running: n2's requests wait in its queue.
-    const port = await freePort();
-    const b = new UwsNetwork('n2', { port: 0, nodeAddresses: { n1: `127.0.0.1:${port}` }, timeout: 300, queueMessagesMax: 3, clusterSecret: secret });
-    nets.push(b);
-    await b.start();
-    const calls = Array.from({ length: 5 }, () => b.sendRequestVote('n1', { ...vote, candidateId: 'n2' }));
+    // n1 dials a "peer" that accepts TCP and never answers the upgrade: n1's requests wait in its queue.
+    const accepted = new Set<net.Socket>();
+    const blackhole = net.createServer((socket) => accepted.add(socket.on('error', () => {})));
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => { for (const s of accepted) s.destroy(); blackhole.close(() => r()); }));
+    const a = new UwsNetwork('n1', { port: 0, nodeAddresses: { n2: `127.0.0.1:${(blackhole.address() as net.AddressInfo).port}` }, timeout: 300, queueMessagesMax: 3, clusterSecret: secret });
+    nets.push(a);
+    await a.start();
+    const calls = Array.from({ length: 5 }, () => a.sendRequestVote('n2', vote));
     const { ok, codes } = await settleAll(calls);
     expect(ok).toBe(0);
     expect(codes.get('TRANSPORT_ERR_QUEUE_FULL')).toBe(2);
-    expect(codes.get('TRANSPORT_ERR_TIMEOUT')).toBe(3);
+    // The three queued ones end by their timeout or by the dial's handshake timeout (the same 300 ms).
+    expect((codes.get('TRANSPORT_ERR_TIMEOUT') ?? 0) + (codes.get('TRANSPORT_ERR_CONNECTION_LOST') ?? 0)).toBe(3);
+  });
+
+  it('the higher id, with no connection from the lower one (down, or not there yet), fails at once with a transient error', async () => {
+    const [a, b] = await pair({ timeout: 60_000 });
+    await until(() => b.isConnected('n1'));
+    expect((await b.sendRequestVote('n1', { ...vote, candidateId: 'n2' })).voteGranted).toBe(true);
+    const port = a.port;
+    await a.stop();
+    await until(() => !b.isConnected('n1'));
+    // With a 60 s timeout, waiting for it would fail this test by the test runner's own timeout.
+    const error = await b.sendRequestVote('n1', { ...vote, candidateId: 'n2' }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(TargetUnavailableError);
+    expect((error as TargetUnavailableError).transient).toBe(true);
+    expect((error as Error).message).toBe('Target node n1 not available');
+    // n1 comes back, dials n2, and n2's requests go through again.
+    const again = new UwsNetwork('n1', { port, nodeAddresses: { n2: `127.0.0.1:${b.port}` }, timeout: 3000, clusterSecret: secret });
+    nets.push(again);
+    again.registerHandlers(handlers);
+    await again.start();
+    await until(() => b.isConnected('n1'));
+    expect((await b.sendRequestVote('n1', { ...vote, candidateId: 'n2' })).voteGranted).toBe(true);
   });
 
   it('a connection cut mid-batch fails what was in flight at once, then reconnects', async () => {

@@ -2,6 +2,10 @@
  * `UwsNetwork`: the fast transport. uWebSockets.js serves; `ws` dials. Between two nodes there is
  * one WebSocket, used in both directions: the node whose id sorts lower dials (and redials with
  * backoff and jitter while running), the other answers and sends on the accepted connection.
+ * The higher id cannot dial, so while it has no connection to a peer (the peer is down, or has
+ * not reached it yet) its requests to that peer fail at once with the transient
+ * "Target node X not available" (`TRANSPORT_ERR_TARGET_UNAVAILABLE`) instead of waiting for
+ * their timeout; Raft's next heartbeat or election, or a `ReliableNetwork` retry, tries again.
  * Every WebSocket message is one or more codec frames; a frame's `requestId` pairs an answer with
  * its request, so any number of requests share the connection (see {@link PeerChannel}).
  *
@@ -35,7 +39,7 @@ import { NODE_ID_BYTES_MAX, type NodeId } from '../../core/types.js';
 import { computeRetryDelay } from '../../resilience/index.js';
 import { resolveAddress, resolveAddresses, type PeerAddress, type ResolvedAddress } from '../addresses.js';
 import { dispatchRequestFast, errorCode, errorMessage } from '../dispatch.js';
-import { ConnectionLostError, NetworkStoppedError, NoAddressError, RemoteHandlerError, TransportError } from '../errors.js';
+import { ConnectionLostError, NetworkStoppedError, NoAddressError, RemoteHandlerError, TargetUnavailableError, TransportError } from '../errors.js';
 import {
   toAppendEntries,
   toInstallSnapshot,
@@ -241,6 +245,11 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     await this.call(target, toTimeoutNow(target, req));
   }
 
+  /** Whether a connection to `peerId` is open (either side may have dialed it). */
+  isConnected(peerId: NodeId): boolean {
+    return this.channels.get(peerId)?.socket !== undefined;
+  }
+
   /** Batches (WebSocket messages) and frames sent to `peerId` over this network's life (for metrics and tests). */
   sendStats(peerId: NodeId): { batchesSent: number; framesSent: number } {
     const stats = this.channels.get(peerId)?.stats;
@@ -257,6 +266,9 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     // Requests go only to peers with an address (one that dials us without one is only answered).
     if (!this.addresses.has(target)) return Promise.reject(new NoAddressError(target));
     const channel = this.channel(target);
+    // A peer that dials us and is not connected is down (or has not reached us yet): fail now, and
+    // transiently, rather than hold the request for its whole timeout.
+    if (channel.socket === undefined && !this.dialsTo(target)) return Promise.reject(new TargetUnavailableError(target, true));
     const requestId = this.nextRequestId;
     this.nextRequestId = requestId >= 0xffff_ffff ? 1 : requestId + 1;
     const answer = new Promise<WireMessage>((resolve, reject) => {
