@@ -101,11 +101,44 @@ function getU64(): number {
   pos += 8;
   return hi * 0x1_0000_0000 + lo;
 }
+// Node ids repeat in nearly every frame of a link (from, to, leader): each distinct id of up to
+// NODE_ID_CACHE_BYTES_MAX bytes is decoded once, then found again by its bytes, so decoding a
+// frame allocates no id strings. A slot is filled only after its bytes decoded as valid UTF-8, and
+// holds a copy of them: an entry maps exact bytes to the string they decode to, nothing else.
+const NODE_ID_CACHE_SLOTS = 64; // a power of two
+const NODE_ID_CACHE_BYTES_MAX = 32;
+const nodeIdCacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(NODE_ID_CACHE_SLOTS).fill(undefined);
+const nodeIdCacheText: string[] = new Array<string>(NODE_ID_CACHE_SLOTS).fill('');
+
 function getNode(): NodeId {
   const bytes = getU8();
   if (bytes === 0) throw new CodecError(CodecErrorCode.malformed, `empty node id at byte ${pos - 1}`);
   need(bytes, 'node id');
+  if (bytes > NODE_ID_CACHE_BYTES_MAX) {
+    const text = readUtf8(src, pos, pos + bytes);
+    pos += bytes;
+    return text;
+  }
+  let hash = bytes;
+  for (let i = pos; i < pos + bytes; i++) hash = (Math.imul(hash, 31) + src[i]!) | 0;
+  const slot = hash & (NODE_ID_CACHE_SLOTS - 1);
+  const cached = nodeIdCacheBytes[slot];
+  if (cached !== undefined && cached.length === bytes) {
+    let same = true;
+    for (let i = 0; i < bytes; i++) {
+      if (cached[i] !== src[pos + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      pos += bytes;
+      return nodeIdCacheText[slot]!;
+    }
+  }
   const text = readUtf8(src, pos, pos + bytes);
+  nodeIdCacheBytes[slot] = src.slice(pos, pos + bytes);
+  nodeIdCacheText[slot] = text;
   pos += bytes;
   return text;
 }

@@ -130,6 +130,22 @@ export function describeConformance(name: string, harness: ConformanceHarness, t
       expect(seen.appends[1]!.entries).toEqual([]);
     });
 
+    it('full core messages (what RaftNode sends) arrive as they were sent; a wrong `to` is set to the target', async () => {
+      const [a, b] = await harness.create(['n1', 'n2'], { timeoutMs });
+      const seen = newSeen();
+      b!.registerHandlers(echoHandlers(seen));
+      const append: AppendEntriesRequest = { type: 'AppendEntries', from: 'n1', to: 'n2', term: 5, leaderId: 'n1', prevLogIndex: 9, prevLogTerm: 4, entries: entriesOf(3, 10, 10), leaderCommit: 8, context: 3 };
+      await a!.sendAppendEntries('n2', append);
+      expect(seen.appends[0]).toEqual(append);
+      await a!.sendAppendEntries('n2', { ...append, to: 'elsewhere' });
+      expect(seen.appends[1]!.to).toBe('n2');
+      const vote: RequestVoteRequest = { type: 'RequestVote', from: 'n1', to: 'n2', term: 6, candidateId: 'n1', lastLogIndex: 12, lastLogTerm: 5, preVote: true, leadershipTransfer: true };
+      await a!.sendRequestVote('n2', vote);
+      expect(seen.votes[0]).toEqual(vote);
+      await a!.sendRequestVote('n2', { ...vote, to: 'elsewhere' });
+      expect(seen.votes[1]!.to).toBe('n2');
+    });
+
     it('InstallSnapshot carries empty and 4 MiB chunks with their bytes intact', async () => {
       const [a, b] = await harness.create(['n1', 'n2'], { timeoutMs });
       const seen = newSeen();

@@ -46,6 +46,7 @@ import {
   toRequestVote,
   toTimeoutNow,
   type AppendEntriesParams,
+  type AppendEntriesRequest,
   type AppendEntriesResponse,
   type InstallSnapshotParams,
   type InstallSnapshotResponse,
@@ -53,6 +54,7 @@ import {
   type PeerAddressBook,
   type RaftRpcHandlers,
   type RequestVoteParams,
+  type RequestVoteRequest,
   type RequestVoteResponse,
   type RpcRequest,
   type RpcResponse,
@@ -79,6 +81,35 @@ import {
 
 export { raftWsPath } from './protocol.js';
 
+/**
+ * The masking key of every frame we send as a client: all zeros, which `ws` recognises and then
+ * skips masking (a copy and an XOR pass over every batch). RFC 6455 masks client frames so that a
+ * browser's script cannot steer the bytes an intermediary proxy sees; a node-to-node link carries
+ * no script-chosen bytes, and uWS unmasks a zero key as any other.
+ */
+const zeroMask = (mask: Uint8Array): void => {
+  mask.fill(0);
+};
+
+/**
+ * True when `req` already is a full core AppendEntries for `target` (what RaftNode sends), which is
+ * then encoded as it is instead of copied field by field. Safe: the frame is encoded before the
+ * send returns, and the object is not kept.
+ */
+function isFullAppendEntries(target: NodeId, req: AppendEntriesParams): req is AppendEntriesRequest {
+  const full = req as Partial<AppendEntriesRequest>;
+  if (full.type !== 'AppendEntries' || full.to !== target || full.from === undefined || full.context === undefined) return false;
+  const entries = req.entries;
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.type === undefined) return false;
+  return true;
+}
+
+/**
+ * Request ids run in [1, requestIdMax] and wrap: below 2^30 they are small integers to V8 (no heap
+ * number per id, cheaper map keys); the wire field is u32, so the bound is ours, not the format's.
+ */
+const requestIdMax = 0x3fff_ffff;
+
 interface DialState {
   attempt: number;
   timer: NodeJS.Timeout | undefined;
@@ -100,7 +131,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
   private listenPort: number;
   private started = false;
   private epoch = 0;
-  private nextRequestId = randomInt(1, 0x7fff_ffff);
+  private nextRequestId = randomInt(1, requestIdMax);
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly tlsCa: Buffer | undefined;
 
@@ -230,11 +261,16 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
   }
 
   sendRequestVote(target: NodeId, req: RequestVoteParams): Promise<RequestVoteResponse> {
-    return this.call(target, toRequestVote(target, req)) as Promise<RequestVoteResponse>;
+    const full = req as Partial<RequestVoteRequest>;
+    // Already a full core message for `target` (what RaftNode sends): encode it as it is.
+    const message = full.type === 'RequestVote' && full.to === target && full.from !== undefined && full.preVote !== undefined && full.leadershipTransfer !== undefined
+      ? (req as RequestVoteRequest)
+      : toRequestVote(target, req);
+    return this.call(target, message) as Promise<RequestVoteResponse>;
   }
 
   sendAppendEntries(target: NodeId, req: AppendEntriesParams): Promise<AppendEntriesResponse> {
-    return this.call(target, toAppendEntries(target, req)) as Promise<AppendEntriesResponse>;
+    return this.call(target, isFullAppendEntries(target, req) ? req : toAppendEntries(target, req)) as Promise<AppendEntriesResponse>;
   }
 
   sendInstallSnapshot(target: NodeId, req: InstallSnapshotParams): Promise<InstallSnapshotResponse> {
@@ -270,7 +306,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     // transiently, rather than hold the request for its whole timeout.
     if (channel.socket === undefined && !this.dialsTo(target)) return Promise.reject(new TargetUnavailableError(target, true));
     const requestId = this.nextRequestId;
-    this.nextRequestId = requestId >= 0xffff_ffff ? 1 : requestId + 1;
+    this.nextRequestId = requestId >= requestIdMax ? 1 : requestId + 1;
     const answer = new Promise<WireMessage>((resolve, reject) => {
       const pending: Pending = { answerType: answerTypeOf[req.type], deadline: performance.now() + this.options.timeoutMs, sentEpoch: 0, resolve, reject };
       channel.request(req, requestId, pending);
@@ -457,6 +493,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     return new WebSocket(url, {
       headers: authHeaders(this.options.clusterSecret, this.nodeId, peerId),
       perMessageDeflate: false,
+      generateMask: zeroMask,
       maxPayload: this.options.payloadBytesMax,
       handshakeTimeout: this.options.timeoutMs,
       skipUTF8Validation: true,
