@@ -33,7 +33,7 @@ export { CodecError, CodecErrorCode, type CodecErrorCodeValue } from './errors.j
 export { type CodecLimits, DEFAULT_CODEC_LIMITS, FRAME_VERSION, HEADER_BYTES } from './layout.js';
 export type { WireMessage, DecodeResult };
 export { tsCodec, type FrameCodec } from './ts-codec.js';
-export { encodeFrame, encodeFrameInto, encodedFrameSize } from './ts-encode.js';
+export { encodeFrame, encodeFrameInto, encodeFrameWith, encodedFrameSize } from './ts-encode.js';
 export { decodeFrame } from './ts-decode.js';
 export { loadWasmCodec, wasmCodecPath, type WasmCodec } from './wasm.js';
 

@@ -6,7 +6,7 @@
  */
 import type { ClusterConfig, Entry, Message } from '../core/types.js';
 import { NODE_ID_BYTES_MAX } from '../core/types.js';
-import { assert, assertNever } from '../core/errors.js';
+import { AssertionError, assert, assertNever } from '../core/errors.js';
 import type { ClientReply, ClientRequest } from './client-types.js';
 import type { ResultEnvelope, TaskEnvelope } from './task-types.js';
 import { crc32c } from './crc32c.js';
@@ -302,6 +302,20 @@ function writeFrame(message: WireMessage, requestId: number, target: Uint8Array,
   target[offset + 14] = (crc >>> 16) & 0xff; target[offset + 15] = crc >>> 24;
 }
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Like {@link encodeFrame}, but the frame's memory comes from `alloc(size)`, which must return a
+ * view of exactly `size` bytes (the caller's own slab, say, so that frames encoded in a row lie
+ * back to back and a batch of them is sent without copying). The bytes are those of encodeFrame.
+ */
+export function encodeFrameWith(message: WireMessage, requestId: number, alloc: (size: number) => Uint8Array): Uint8Array {
+  checkRequestId(requestId);
+  const size = encodedFrameSize(message);
+  const frame = alloc(size);
+  if (frame.length !== size) throw new AssertionError(`encodeFrameWith: alloc(${size}) returned ${frame.length} bytes`);
+  writeFrame(message, requestId, frame, 0, size);
+  return frame;
+}
 
 /**
  * One whole frame for `message`, tagged with `requestId` (a u32; 0 when unused). Small frames are

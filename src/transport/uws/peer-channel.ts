@@ -12,7 +12,7 @@
  * by `failInflight()` when the connection it went out on drops, or by `failAll()` on stop.
  * @module
  */
-import { encodeFrame, type WireMessage } from '../../codec/index.js';
+import { encodeFrameWith, type WireMessage } from '../../codec/index.js';
 import type { BufferPool } from '../../codec/buffer-pool.js';
 import type { NodeId } from '../../core/types.js';
 import { NetworkTimeoutError, ProtocolError, QueueFullError, type TransportError } from '../errors.js';
@@ -54,6 +54,16 @@ interface Outgoing {
 
 const noRelease = (): void => {};
 
+/**
+ * Frames a channel queues are carved back to back from its own slab of this many bytes (a few
+ * batches' worth), so a batch of frames queued in a row is one contiguous range and goes out
+ * without being copied into a batch buffer. A slab is never written twice: a socket that keeps
+ * the range until it is written (`ws`) sees it unchanged, and it is garbage once no frame or write
+ * holds it. Frames over a quarter of the slab get their own memory.
+ */
+export const channelSlabBytes = 1024 * 1024;
+const slabFrameBytesMax = channelSlabBytes / 4;
+
 export class PeerChannel {
   readonly peerId: NodeId;
   socket: PeerSocket | undefined;
@@ -65,6 +75,9 @@ export class PeerChannel {
   /** WebSocket messages sent (each one coalesced batch) and frames in them, since creation. */
   readonly stats = { batchesSent: 0, framesSent: 0 };
   private readonly flushBound = (): void => this.flush();
+  private slab = new ArrayBuffer(0);
+  private slabUsed = 0;
+  private readonly carveBound = (size: number): Uint8Array => this.carve(size);
 
   constructor(
     peerId: NodeId,
@@ -102,7 +115,7 @@ export class PeerChannel {
     if (this.queuedMessages >= queueMessagesMax) return new QueueFullError(this.peerId, 'queueMessagesMax', queueMessagesMax);
     let frame: Uint8Array;
     try {
-      frame = encodeFrame(message, requestId);
+      frame = encodeFrameWith(message, requestId, this.carveBound);
     } catch (error) {
       return new ProtocolError(`cannot encode ${message.type} for node ${this.peerId}: ${(error as Error).message}`, { cause: error });
     }
@@ -132,9 +145,12 @@ export class PeerChannel {
       let count = 0;
       let bytes = 0;
       let index = this.queueHead;
+      const firstBuffer = this.queue[index]!.frame.buffer;
       for (; index < this.queue.length && count < batchMessagesMax; index++) {
         const item = this.queue[index]!;
         if (count > 0 && bytes + item.frame.length > batchBytesMax) break;
+        // A batch ends where the channel's slab does, so that it stays one range sent without a copy.
+        if (count > 0 && item.frame.buffer !== firstBuffer && item.frame.length <= slabFrameBytesMax) break;
         if (!item.isRequest || this.pending.has(item.requestId)) {
           bytes += item.frame.length;
           count++;
@@ -150,8 +166,44 @@ export class PeerChannel {
     this.queueBytes = 0;
   }
 
+  /** `size` bytes for one frame: the next ones of this channel's slab (see {@link channelSlabBytes}). */
+  private carve(size: number): Uint8Array {
+    if (size > slabFrameBytesMax) return new Uint8Array(size);
+    if (this.slabUsed + size > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(channelSlabBytes);
+      this.slabUsed = 0;
+    }
+    const frame = new Uint8Array(this.slab, this.slabUsed, size);
+    this.slabUsed += size;
+    return frame;
+  }
+
+  /**
+   * The frames queued in [start, end) as one view, when they lie back to back in one slab and none
+   * is skipped (a request that timed out while queued); otherwise undefined.
+   */
+  private contiguous(start: number, end: number, bytes: number): Uint8Array | undefined {
+    const first = this.queue[start]!.frame;
+    let next = first.byteOffset + first.length;
+    for (let i = start + 1; i < end; i++) {
+      const frame = this.queue[i]!.frame;
+      if (frame.buffer !== first.buffer || frame.byteOffset !== next) return undefined;
+      next += frame.length;
+    }
+    return next - first.byteOffset === bytes ? new Uint8Array(first.buffer, first.byteOffset, bytes) : undefined;
+  }
+
   private sendBatch(socket: PeerSocket, start: number, end: number, bytes: number, count: number): void {
     const epoch = socket.epoch;
+    const whole = count > 1 ? this.contiguous(start, end, bytes) : undefined;
+    if (whole !== undefined) {
+      // Several frames, back to back in the slab: one WebSocket message, no copy.
+      for (let i = start; i < end; i++) this.markSent(this.queue[i]!, epoch);
+      this.stats.framesSent += count;
+      this.stats.batchesSent++;
+      socket.send(whole, noRelease);
+      return;
+    }
     if (count === 1) {
       // One frame: send it as it is, no copy.
       for (let i = start; i < end; i++) {
