@@ -19,11 +19,17 @@ export class MemberTracker {
   /** The commit index the node (re)started with: changes up to it are replayed, not news. */
   commitIndexAtStart = 0;
 
+  /**
+   * @param forgetLater runs `fn` once the leader has stopped talking to a removed member: its
+   * heartbeats carry the news of the removal for an election timeout after it commits (the core's
+   * retirees), so the transport must keep the member's address until then.
+   */
   constructor(
     private readonly selfId: NodeId,
     network: NetworkInterface,
     members: Record<NodeId, MemberEndpoints> | undefined,
     private readonly onRemoved: (() => void) | undefined,
+    private readonly forgetLater: (fn: () => void) => void = (fn) => fn(),
   ) {
     this.directory = new MemberDirectory(members);
     this.peerAddresses = new PeerAddresses(selfId, network, members);
@@ -70,17 +76,21 @@ export class MemberTracker {
    * newest configuration `current`: a later change in the log may already have added it back
    * (changes take effect on append, they are applied later).
    */
-  onApplied(entry: Entry, current: ClusterConfig): void {
+  onApplied(entry: Entry, current: () => ClusterConfig): void {
     const change = decodeConfChange(entry.data);
     if (change.type !== 'removeNode') {
       this.onAppended(entry);
       if (change.nodeId === this.selfId) this.removed = false; // added back
       return;
     }
-    if (current.voters.includes(change.nodeId) || current.learners.includes(change.nodeId)) return;
+    const isMember = (config: ClusterConfig) => config.voters.includes(change.nodeId) || config.learners.includes(change.nodeId);
+    if (isMember(current())) return;
     if (change.nodeId !== this.selfId) {
-      // Kept in the directory (a stale redirect target is harmless); the transport drops it.
-      this.peerAddresses.remove(change.nodeId);
+      // Kept in the directory (a stale redirect target is harmless); the transport drops it once
+      // the removed node has had time to hear of its removal, unless it was added back meanwhile.
+      this.forgetLater(() => {
+        if (!isMember(current())) this.peerAddresses.remove(change.nodeId);
+      });
       return;
     }
     this.removed = true;

@@ -23,6 +23,7 @@
  */
 import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
 import type { ReadState, Ready } from '../core/ready.js';
+import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
 import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
@@ -102,7 +103,13 @@ export class RaftNode<Result = unknown> {
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
     this.logStore = options.logStore;
-    this.members = new MemberTracker(options.id, options.network, options.members, options.onRemoved);
+    // Twice the longest election timeout: the core keeps heartbeating a removed member for one.
+    const forgetAfterMs = 2 * (options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs);
+    this.members = new MemberTracker(options.id, options.network, options.members, options.onRemoved, (fn) => {
+      this.clock.setTimeout(() => {
+        if (this.running) fn();
+      }, forgetAfterMs);
+    });
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
@@ -538,7 +545,7 @@ export class RaftNode<Result = unknown> {
   private apply(entry: Entry): void {
     assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     this.appliedIndex = entry.index;
-    if (entry.type === 'confChange') this.members.onApplied(entry, this.core!.status().config);
+    if (entry.type === 'confChange') this.members.onApplied(entry, () => this.requireCore().status().config);
     const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
     const waiter = this.proposals.get(entry.index);
     if (waiter === undefined) return;

@@ -7,6 +7,7 @@ import { CacheStateMachine, encodeCacheCommand, type CacheRequest, type CacheRes
 import { MemorySnapshotPersistence, RaftNode, type RaftNodeOptions } from '../../src/node/index.js';
 import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { InMemoryHub, InMemoryNetwork } from '../../src/transport/in-memory.js';
+import type { NetworkInterface } from '../../src/transport/types.js';
 import { type Clock, type TimerHandle, VirtualClock } from '../../src/util/clock.js';
 import { Prng } from '../../src/util/prng.js';
 
@@ -62,6 +63,8 @@ export class TestCluster {
   readonly clocks = new Map<string, PausableClock>();
   private readonly rand: Prng;
   private sequence = 0;
+  /** Wraps each node's network as it starts (tests that need a transport with more behaviour). */
+  wrapNetwork: ((id: string, network: InMemoryNetwork) => NetworkInterface) | undefined;
 
   constructor(
     readonly ids: string[],
@@ -92,7 +95,7 @@ export class TestCluster {
       voters: this.ids,
       logStore,
       snapshots,
-      network,
+      network: this.wrapNetwork?.(id, network) ?? network,
       stateMachine: cache,
       clock: this.clockOf(id),
       random: () => random.next(),

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../src/core/errors.js';
 import { MembershipTimeoutError } from '../../src/node/index.js';
+import { NoAddressError } from '../../src/transport/errors.js';
+import type { InMemoryNetwork } from '../../src/transport/in-memory.js';
+import type { PeerAddress } from '../../src/transport/addresses.js';
+import type { NetworkInterface, PeerAddressBook } from '../../src/transport/types.js';
 import { TestCluster } from './cluster-harness.js';
 
 const endpointsOf = (id: string) => ({ raft: `mem-${id}:7000`, client: `http://${id}:8000` });
@@ -97,4 +101,58 @@ describe('RaftNode membership changes', () => {
     expect(cluster.node('n5').getMemberEndpoints('n4')).toEqual(endpointsOf('n4'));
     expect(cluster.node('n5').getState().config.voters.sort()).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
   });
+
+  it('a removed follower that missed the commit still hears of its removal before the leader forgets its address', async () => {
+    // A transport that really forgets removed peers (the in-memory one reaches nodes by id), and
+    // can hold back what one node sends to another, as a slow link would.
+    const held = new Set<string>();
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 7);
+    cluster.wrapNetwork = (id, network) => new AddressedNetwork(id, network, held);
+    for (const id of cluster.ids) await cluster.start(id, { members: membersOf(cluster.ids) });
+    const leader = await cluster.awaitLeader();
+    await cluster.write(leader, { op: 'set', key: 'before', value: Buffer.from('1') });
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const removal = cluster.node(leader).removeNode(follower);
+    // The follower gets the removal entry; the messages that would tell it the entry committed
+    // are held back until after the leader applied it.
+    const removalIndex = cluster.node(leader).getState().lastIndex;
+    await cluster.runUntil(() => cluster.node(follower).getState().lastIndex >= removalIndex, 1_000, 'the follower to get the entry');
+    held.add(`${leader}>${follower}`);
+    await cluster.settleWith(removal, 2_000);
+    await cluster.run(100);
+    expect(cluster.node(follower).isRemoved()).toBe(false);
+    held.clear();
+    await cluster.runUntil(() => cluster.node(follower).isRemoved(), 1_000, 'the removed follower to hear of its removal');
+  });
 });
+
+class AddressedNetwork implements NetworkInterface, PeerAddressBook {
+  private readonly forgotten = new Set<string>();
+
+  constructor(
+    private readonly id: string,
+    private readonly inner: InMemoryNetwork,
+    private readonly held: Set<string>,
+  ) {}
+
+  setNodeAddress(nodeId: string, _address: PeerAddress): void {
+    this.forgotten.delete(nodeId);
+  }
+
+  removeNodeAddress(nodeId: string): void {
+    this.forgotten.add(nodeId);
+  }
+
+  private check(target: string): void {
+    if (this.forgotten.has(target)) throw new NoAddressError(target);
+    if (this.held.has(`${this.id}>${target}`)) throw new NoAddressError(target);
+  }
+
+  sendRequestVote: NetworkInterface['sendRequestVote'] = async (target, req) => (this.check(target), this.inner.sendRequestVote(target, req));
+  sendAppendEntries: NetworkInterface['sendAppendEntries'] = async (target, req) => (this.check(target), this.inner.sendAppendEntries(target, req));
+  sendInstallSnapshot: NetworkInterface['sendInstallSnapshot'] = async (target, req) => (this.check(target), this.inner.sendInstallSnapshot(target, req));
+  sendTimeoutNow: NetworkInterface['sendTimeoutNow'] = async (target, req) => (this.check(target), this.inner.sendTimeoutNow(target, req));
+  registerHandlers: NetworkInterface['registerHandlers'] = (handlers) => this.inner.registerHandlers(handlers);
+  start = () => this.inner.start();
+  stop = () => this.inner.stop();
+}
