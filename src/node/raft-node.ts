@@ -572,11 +572,12 @@ export class RaftNode<Result = unknown> {
 
   private async takeSnapshot(): Promise<void> {
     const core = this.core!;
-    const status = core.status();
     const index = this.appliedIndex;
     const term = this.logStore.term(index);
     const data = this.members.toSnapshot(this.options.stateMachine.snapshot());
-    const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: status.config }, data };
+    // The configuration as of the snapshot's index, not the newest: a change appended after it
+    // (in force, not yet applied) belongs to the log that follows the snapshot.
+    const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: core.configAt(index) }, data };
     // Durable snapshot first; only then may the log prefix it covers go.
     await this.snapshots.save(snapshot);
     await this.logStore.setSnapshotMeta(snapshot.meta);

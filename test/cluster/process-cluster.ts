@@ -19,6 +19,9 @@ export class ProcessCluster {
   readonly processes = new Map<string, ChildProcess>();
   readonly output = new Map<string, string[]>();
 
+  /** Called when a node's process ends by itself (not through `kill`), with its last output. */
+  onExit: ((id: string, code: number | null, signal: NodeJS.Signals | null, lastOutput: string) => void) | undefined;
+
   /** How node `id` sees the cluster; by default everyone sees `peers` (tests route through proxies here). */
   peersFor: (id: string) => Record<string, PeerEndpoints> = () => this.peers;
 
@@ -54,6 +57,10 @@ export class ProcessCluster {
     this.output.set(id, lines);
     child.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
     child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
+    child.once('exit', (code, signal) => {
+      // Still in the map: nobody killed it on purpose (kill() removes it first).
+      if (this.processes.get(id) === child) this.onExit?.(id, code, signal, lines.slice(-20).join(''));
+    });
     this.processes.set(id, child);
   }
 

@@ -67,6 +67,8 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
   const nemeses = options.nemeses ?? NEMESIS_KINDS;
   const cluster = new ProcessCluster(ids, ['--election-timeout', '300-600', '--heartbeat', '50', '--snapshot-threshold', '200']);
   await cluster.init();
+  // A node leaving by itself is news: removed (exit 0, expected under the membership nemesis) or not.
+  cluster.onExit = (id, code, signal, lastOutput) => log(`${id} exited by itself (code ${code}, signal ${signal}); last output:\n${lastOutput}`);
 
   // A proxy for every ordered pair: node a reaches node b's raft port through proxy (a→b).
   const proxies = new Map<string, PartitionProxy>();

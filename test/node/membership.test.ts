@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeCacheCommand } from '../../src/cache/index.js';
 import { NotLeaderError } from '../../src/core/errors.js';
 import { MembershipTimeoutError } from '../../src/node/index.js';
 import { NoAddressError } from '../../src/transport/errors.js';
@@ -86,6 +87,30 @@ describe('RaftNode membership changes', () => {
     const next = await cluster.awaitLeader([leader]);
     expect(cluster.node(next).getState().config.voters).not.toContain(leader);
     await cluster.write(next, { op: 'set', key: 'new-leader', value: Buffer.from('z') });
+  });
+
+  it('snapshots taken while a change is appended but not applied record the configuration at their index', async () => {
+    // A snapshot after every entry. A write goes out, then a change right behind it: followers
+    // append the change (in force at once) before they learn the write committed, and snapshot
+    // at the write's index. Found by the jepsen membership nemesis (the node stopped, fatal).
+    const leader = await startThree({ snapshotThreshold: 1 });
+    await join('n4');
+    let sequence = 0;
+    for (let round = 0; round < 4; round++) {
+      for (const change of ['add', 'remove'] as const) {
+        const data = encodeCacheCommand({ op: 'set', key: `${change}${round}`, value: Buffer.from('1') }, { nowMs: cluster.clock.now(), clientId: 'snap', sequence: ++sequence });
+        const write = cluster.node(leader).propose(data);
+        await cluster.run(round % 3);
+        const changed = change === 'add' ? cluster.node(leader).addNode('n4', endpointsOf('n4')) : cluster.node(leader).removeNode('n4');
+        await cluster.settleWith(Promise.all([write, changed]), 5_000);
+      }
+    }
+    for (const id of ['n1', 'n2', 'n3']) {
+      const state = cluster.node(id).getState();
+      expect(state.running, `${id} is still running`).toBe(true);
+      expect(state.firstIndex, id).toBeGreaterThan(10); // snapshots were taken and compacted
+    }
+    await cluster.runUntil(() => cluster.cache('n2').get('remove3', 0) !== undefined && cluster.cache('n3').get('remove3', 0) !== undefined, 2_000, 'every voter to apply the last write');
   });
 
   it('a node that catches up through a snapshot learns the endpoints of members added before it', async () => {
