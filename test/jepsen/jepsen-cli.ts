@@ -37,6 +37,10 @@ const report = await runJepsen({
 const faults = Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
 console.log(`\n${report.operations} operations (${report.okOperations} completed, ${report.unknownOperations} unknown outcome, ${report.acknowledgedWrites} acknowledged writes) under faults: ${faults}`);
 console.log(`history: ${report.historyFile}`);
+if (report.failedNodes.length > 0) {
+  console.log(`nodes that stopped on an error: ${report.failedNodes.join(', ')} (see the log above)`);
+  process.exitCode = 1;
+}
 if (report.verdict.ok) {
   console.log(`verdict: linearizable (${report.verdict.keys.length} keys checked)`);
 } else if (report.verdict.unknown) {

@@ -9,6 +9,7 @@ it('a 3-node cluster under kill -9, SIGSTOP, partitions, leader kills and member
   const faults = Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
   console.log(`jepsen: ${report.operations} operations (${report.acknowledgedWrites} acknowledged writes, ${report.unknownOperations} unknown) under ${faults}; history ${report.historyFile}`);
   if (!report.verdict.ok) console.log(report.verdict.failures.map(describeFailure).join('\n'));
+  expect(report.failedNodes, 'nodes that stopped on an error').toEqual([]);
   expect(report.verdict.unknown).toBe(false);
   expect(report.verdict.ok).toBe(true);
   expect(report.acknowledgedWrites).toBeGreaterThan(50);

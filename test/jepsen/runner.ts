@@ -46,6 +46,8 @@ export interface JepsenReport {
   unknownOperations: number;
   acknowledgedWrites: number;
   faults: Record<NemesisKind, number>;
+  /** Nodes whose process ended by itself with an error (a node that was removed exits 0). */
+  failedNodes: string[];
   historyFile: string;
   timelineFile: string | null;
 }
@@ -67,8 +69,14 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
   const nemeses = options.nemeses ?? NEMESIS_KINDS;
   const cluster = new ProcessCluster(ids, ['--election-timeout', '300-600', '--heartbeat', '50', '--snapshot-threshold', '200']);
   await cluster.init();
-  // A node leaving by itself is news: removed (exit 0, expected under the membership nemesis) or not.
-  cluster.onExit = (id, code, signal, lastOutput) => log(`${id} exited by itself (code ${code}, signal ${signal}); last output:\n${lastOutput}`);
+  // A node leaving by itself is news: removed (exit 0, expected under the membership nemesis) or
+  // failed (anything else: a bug, counted in the report).
+  const failedNodes: string[] = [];
+  cluster.onExit = (id, code, signal, lastOutput) => {
+    if (code === 0) return;
+    failedNodes.push(`${id} (code ${code}, signal ${signal})`);
+    log(`${id} exited by itself (code ${code}, signal ${signal}); last output:\n${lastOutput}`);
+  };
 
   // A proxy for every ordered pair: node a reaches node b's raft port through proxy (a→b).
   const proxies = new Map<string, PartitionProxy>();
@@ -136,6 +144,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     unknownOperations: history.filter((op) => op.output === undefined).length,
     acknowledgedWrites: history.filter((op) => isWrite(op) && op.output !== undefined).length,
     faults,
+    failedNodes,
     historyFile,
     timelineFile,
   };
