@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry, EntryType } from '../../src/core/types.js';
+import { LmdbLogStore, type LmdbLogStoreOptions } from '../../src/storage/index.js';
 
 /** A payload determined by (index, term): any torn or misplaced byte shows. */
 export function payload(index: number, term: number, length = 8 + ((index * 7919 + term * 31) % 57)): Uint8Array {
@@ -29,4 +30,15 @@ export function entries(lo: number, hi: number, term: number): Entry[] {
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `raftwire-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** The error `LmdbLogStore.open` refuses with, or null when it opens (the store is closed again). */
+export async function openError(path: string, options: LmdbLogStoreOptions = {}): Promise<unknown> {
+  try {
+    const store = await LmdbLogStore.open(path, options);
+    await store.close();
+  } catch (error) {
+    return error;
+  }
+  return null;
 }

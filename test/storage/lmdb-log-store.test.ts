@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRaftwireError } from '../../src/core/errors.js';
 import type { Entry } from '../../src/core/types.js';
 import { LmdbLogStore, StorageCorruptionError, StorageFullError } from '../../src/storage/index.js';
-import { entries, tempDir } from './helpers.js';
+import { entries, openError, tempDir } from './helpers.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -40,16 +40,6 @@ function flipMarker(path: string, marker: string, offsetInMarker = 8): number {
   }
   writeFileSync(file, bytes);
   return found;
-}
-
-async function openError(path: string, options: Parameters<typeof LmdbLogStore.open>[1] = {}): Promise<unknown> {
-  try {
-    const store = await LmdbLogStore.open(path, options);
-    await store.close();
-  } catch (error) {
-    return error;
-  }
-  return null;
 }
 
 describe('LmdbLogStore corruption', () => {

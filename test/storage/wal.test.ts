@@ -12,7 +12,7 @@ import type { LmdbLogStoreOptions } from '../../src/storage/index.js';
 import { LOCK_FILE } from '../../src/storage/dir-lock.js';
 import { checkRecordAt } from '../../src/storage/wal-record.js';
 import type { WalIo } from '../../src/storage/wal.js';
-import { entries, entry, tempDir } from './helpers.js';
+import { entries, entry, openError, tempDir } from './helpers.js';
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -69,16 +69,6 @@ function damage(file: string, offset: number): void {
   byte[0] = readFileSync(file)[offset]! ^ 0x5a;
   writeSync(fd, byte, 0, 1, offset);
   closeSync(fd);
-}
-
-async function openError(path: string, options: LmdbLogStoreOptions = {}): Promise<unknown> {
-  try {
-    const store = await LmdbLogStore.open(path, options);
-    await store.close();
-  } catch (error) {
-    return error;
-  }
-  return null;
 }
 
 describe('WAL recovery', () => {
