@@ -22,7 +22,7 @@
  * ```
  */
 import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
-import type { ReadState, Ready } from '../core/ready.js';
+import type { Ready } from '../core/ready.js';
 import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
@@ -36,6 +36,7 @@ import { addMember, type MembershipOptions, removeMember } from './membership.js
 import { MemberTracker } from './member-tracker.js';
 import type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 import type { MemberEndpoints } from './members.js';
+import { ReadQueue } from './read-queue.js';
 import { RpcBridge } from './rpc-bridge.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
@@ -44,11 +45,6 @@ import type { StateMachine } from './state-machine.js';
 interface ProposalWaiter<Result> {
   term: number;
   resolve(result: Result): void;
-  reject(error: Error): void;
-}
-
-interface ReadWaiter {
-  resolve(index: number): void;
   reject(error: Error): void;
 }
 
@@ -92,10 +88,7 @@ export class RaftNode<Result = unknown> {
    * the whole progress map) per proposal.
    */
   private termCache = -1;
-  private readSequence = 0;
-  private readonly reads = new Map<number, ReadWaiter>();
-  /** Confirmed reads waiting for the state machine to catch up to their index. */
-  private readonly readsAwaitingApply: { index: number; waiter: ReadWaiter }[] = [];
+  private readonly reads = new ReadQueue();
 
   constructor(options: RaftNodeOptions<Result>) {
     this.id = options.id;
@@ -301,14 +294,14 @@ export class RaftNode<Result = unknown> {
    */
   readIndex(options: { lease?: boolean } = {}): Promise<number> {
     const core = this.requireRunning();
-    const context = ++this.readSequence;
+    const context = this.reads.nextContext();
     // A lease is only as good as the node's sense of time: tick for any time lost first.
     if (options.lease) {
       this.catchUpTicks();
       core.leaseRead(context);
     }
     else core.readIndex(context);
-    const promise = new Promise<number>((resolve, reject) => this.reads.set(context, { resolve, reject }));
+    const promise = this.reads.add(context);
     this.scheduleProcessing();
     return promise;
   }
@@ -339,7 +332,7 @@ export class RaftNode<Result = unknown> {
 
   /** Counters for metrics: how often this node saw a new leader. */
   getStats(): { leaderChanges: number; pendingProposals: number; pendingReads: number } {
-    return { leaderChanges: this.leaderChanges, pendingProposals: this.proposals.size, pendingReads: this.reads.size + this.readsAwaitingApply.length };
+    return { leaderChanges: this.leaderChanges, pendingProposals: this.proposals.size, pendingReads: this.reads.size };
   }
 
   private requireCore(): RawNode {
@@ -466,8 +459,8 @@ export class RaftNode<Result = unknown> {
     for (const message of later) this.send(message);
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.apply(entry);
-    for (const readState of ready.readStates) this.confirmRead(readState);
-    this.releaseReads();
+    for (const readState of ready.readStates) this.reads.confirm(readState);
+    this.reads.release(this.appliedIndex);
     core.advance();
     if (core.snapshotDue()) await this.takeSnapshot();
   }
@@ -479,9 +472,7 @@ export class RaftNode<Result = unknown> {
     this.leaderId = leaderId;
     if (wasLeader && role !== 'leader') {
       // Reads in flight were confirmed by a leadership this node no longer has.
-      const error = new NotLeaderError(leaderId);
-      for (const waiter of this.reads.values()) waiter.reject(error);
-      this.reads.clear();
+      this.reads.rejectUnconfirmed(new NotLeaderError(leaderId));
     }
   }
 
@@ -490,34 +481,20 @@ export class RaftNode<Result = unknown> {
       this.bridge.deliver(message);
       return;
     }
-    const network = this.options.network;
     const target = message.to;
-    let reply: Promise<Message | void>;
-    switch (message.type) {
-      case 'RequestVote':
-        reply = network.sendRequestVote(target, message);
-        break;
-      case 'AppendEntries':
-        reply = network.sendAppendEntries(target, message);
-        break;
-      case 'InstallSnapshot':
-        reply = network.sendInstallSnapshot(target, message);
-        break;
-      case 'TimeoutNow':
-        reply = network.sendTimeoutNow(target, message);
-        break;
-      default:
-        return;
-    }
+    const reply = sendRpc(this.options.network, message);
+    if (reply === undefined) return;
+    // sendRpc sent it, so it is a request type.
+    const type = message.type as 'RequestVote' | 'AppendEntries' | 'InstallSnapshot' | 'TimeoutNow';
     const observer = this.observer;
     const started = observer === undefined ? 0 : performance.now();
     reply.then(
       (response) => {
-        observer?.rpcCompleted?.(message.type, (performance.now() - started) / 1000, true);
+        observer?.rpcCompleted?.(type, (performance.now() - started) / 1000, true);
         if (response) this.step(response);
       },
       () => {
-        observer?.rpcCompleted?.(message.type, (performance.now() - started) / 1000, false);
+        observer?.rpcCompleted?.(type, (performance.now() - started) / 1000, false);
         // Unreachable or refused: the core probes this peer again from its match index.
         if (this.running) this.core?.reportUnreachable(target);
       },
@@ -554,22 +531,6 @@ export class RaftNode<Result = unknown> {
     else waiter.reject(new ProposalDroppedError(`entry ${entry.index} was replaced by a leader of term ${entry.term}; the proposal was not applied`));
   }
 
-  private confirmRead(readState: ReadState): void {
-    const waiter = this.reads.get(readState.context);
-    if (waiter === undefined) return;
-    this.reads.delete(readState.context);
-    this.readsAwaitingApply.push({ index: readState.index, waiter });
-  }
-
-  private releaseReads(): void {
-    let kept = 0;
-    for (const pending of this.readsAwaitingApply) {
-      if (pending.index <= this.appliedIndex) pending.waiter.resolve(pending.index);
-      else this.readsAwaitingApply[kept++] = pending;
-    }
-    this.readsAwaitingApply.length = kept;
-  }
-
   private async takeSnapshot(): Promise<void> {
     const core = this.core!;
     const index = this.appliedIndex;
@@ -597,10 +558,23 @@ export class RaftNode<Result = unknown> {
   private failPending(error: Error): void {
     for (const waiter of this.proposals.values()) waiter.reject(error);
     this.proposals.clear();
-    for (const waiter of this.reads.values()) waiter.reject(error);
-    this.reads.clear();
-    for (const pending of this.readsAwaitingApply) pending.waiter.reject(error);
-    this.readsAwaitingApply.length = 0;
+    this.reads.rejectAll(error);
     this.bridge.failAll(error);
+  }
+}
+
+/** Sends a request message through the transport; undefined for anything that is not a request. */
+function sendRpc(network: NetworkInterface, message: Message): Promise<Message | void> | undefined {
+  switch (message.type) {
+    case 'RequestVote':
+      return network.sendRequestVote(message.to, message);
+    case 'AppendEntries':
+      return network.sendAppendEntries(message.to, message);
+    case 'InstallSnapshot':
+      return network.sendInstallSnapshot(message.to, message);
+    case 'TimeoutNow':
+      return network.sendTimeoutNow(message.to, message);
+    default:
+      return undefined;
   }
 }
