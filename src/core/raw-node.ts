@@ -200,6 +200,11 @@ export class RawNode {
     if (pr !== undefined && pr.state === 'replicate') becomeProbe(this.raft, pr);
   }
 
+  /** The current term, without building the whole {@link RawNode.status} (proposals read it). */
+  get term(): number {
+    return this.raft.term;
+  }
+
   /** True when {@link RawNode.ready} has something to do. */
   hasReady(): boolean {
     const raft = this.raft;

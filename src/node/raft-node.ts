@@ -54,7 +54,6 @@ const STORAGE_FULL_RETRY_MS_DEFAULT = 5_000;
 /** Ticks replayed at once after a pause, at least (and at least two election timeouts' worth). */
 const TICKS_CATCH_UP_MIN = 64;
 
-const RESPONSE_TYPES = new Set(['RequestVoteResponse', 'AppendEntriesResponse', 'InstallSnapshotResponse']);
 
 export class RaftNode<Result = unknown> {
   readonly id: NodeId;
@@ -82,12 +81,6 @@ export class RaftNode<Result = unknown> {
   private appliedIndex = 0;
   private leaderChanges = 0;
   private readonly proposals = new Map<number, ProposalWaiter<Result>>();
-  /**
-   * The core's term, or -1 when unknown. Only `step` and `tick` change the term, and both go
-   * through this class, which resets it; `propose` then needs no `status()` (a fresh object with
-   * the whole progress map) per proposal.
-   */
-  private termCache = -1;
   private readonly reads = new ReadQueue();
 
   constructor(options: RaftNodeOptions<Result>) {
@@ -144,7 +137,6 @@ export class RaftNode<Result = unknown> {
     // Members added by changes still in the log (committed or not) must be reachable at once.
     for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
     this.members.syncTransport();
-    this.termCache = -1;
     this.core = new RawNode(
       { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState: logStore.hardState(), snapshot, entries, config, applied },
@@ -216,14 +208,14 @@ export class RaftNode<Result = unknown> {
     const bytesMax = this.options.proposalBytesMax ?? PROPOSAL_BYTES_MAX_DEFAULT;
     if (data.length > bytesMax) throw new ProposalTooLargeError(data.length, bytesMax);
     const index = core.propose(data); // throws NotLeaderError / ProposalDroppedError
-    return this.awaitApplied(index, this.currentTerm(core));
+    return this.awaitApplied(index, core.term);
   }
 
   /** Proposes one membership change as is (no catch-up, no retry; see {@link addNode}); resolves once it is applied. */
   proposeConfChange(change: ConfChange): Promise<Result> {
     const core = this.requireRunning();
     const index = core.proposeConfChange(change);
-    return this.awaitApplied(index, core.status().term);
+    return this.awaitApplied(index, core.term);
   }
 
   /**
@@ -347,11 +339,6 @@ export class RaftNode<Result = unknown> {
     return this.requireCore();
   }
 
-  private currentTerm(core: RawNode): number {
-    if (this.termCache < 0) this.termCache = core.status().term;
-    return this.termCache;
-  }
-
   private awaitApplied(index: number, term: number): Promise<Result> {
     const promise = new Promise<Result>((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
     this.scheduleProcessing();
@@ -385,14 +372,12 @@ export class RaftNode<Result = unknown> {
     const electionTimeoutMaxTicks = Math.ceil((this.options.raft?.electionTimeoutMaxMs ?? 300) / tickMs);
     const ticks = Math.min(due, Math.max(TICKS_CATCH_UP_MIN, 2 * electionTimeoutMaxTicks));
     const core = this.requireCore();
-    this.termCache = -1;
     for (let i = 0; i < ticks; i++) core.tick();
     this.scheduleProcessing();
   }
 
   private step(message: Message): void {
     if (!this.running || this.storageFull !== undefined) return;
-    this.termCache = -1;
     this.requireCore().step(message);
     this.scheduleProcessing();
   }
@@ -477,13 +462,13 @@ export class RaftNode<Result = unknown> {
   }
 
   private send(message: Message): void {
-    if (RESPONSE_TYPES.has(message.type)) {
+    const target = message.to;
+    const reply = sendRpc(this.options.network, message);
+    if (reply === undefined) {
+      // A response: it answers a request parked in the bridge.
       this.bridge.deliver(message);
       return;
     }
-    const target = message.to;
-    const reply = sendRpc(this.options.network, message);
-    if (reply === undefined) return;
     // sendRpc sent it, so it is a request type.
     const type = message.type as 'RequestVote' | 'AppendEntries' | 'InstallSnapshot' | 'TimeoutNow';
     const observer = this.observer;
@@ -563,7 +548,7 @@ export class RaftNode<Result = unknown> {
   }
 }
 
-/** Sends a request message through the transport; undefined for anything that is not a request. */
+/** Sends a request message through the transport; undefined for a response (nothing sent). */
 function sendRpc(network: NetworkInterface, message: Message): Promise<Message | void> | undefined {
   switch (message.type) {
     case 'RequestVote':

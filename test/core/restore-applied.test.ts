@@ -9,6 +9,7 @@ describe('restoring with an applied index (a state machine that survived)', () =
   it('hands out only the committed entries after it', () => {
     const node = restore(3);
     expect(node.status().appliedIndex).toBe(3);
+    expect(node.term).toBe(node.status().term);
     expect(node.ready().committedEntries.map((e) => e.index)).toEqual([4, 5]);
   });
 
