@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { RaftwireClient } from '../client/index.js';
 
 export const MEMBER_HELP = `raftwire member: list, add and remove cluster members
 
@@ -41,59 +42,35 @@ export async function memberCommand(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const timeoutMs = Number(values.timeout);
-  const endpoints = (values.endpoints ?? DEFAULT_ENDPOINTS).split(',');
-  const token = values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN;
-  let request: { method: string; path: string; body?: string };
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    console.error(`raftwire member: --timeout must be a positive number of milliseconds`);
+    return 2;
+  }
+  // The client finds the leader, follows redirects and retries (both changes are idempotent).
+  const client = new RaftwireClient({ endpoints: (values.endpoints ?? DEFAULT_ENDPOINTS).split(','), authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN });
+  let reply: unknown;
   switch (verb) {
     case 'list':
-      request = { method: 'GET', path: '/v1/cluster/members' };
+      reply = await client.members();
       break;
     case 'add':
       if (!id || !values.raft) {
         console.error(`raftwire member add: an id and --raft are needed\n\n${MEMBER_HELP}`);
         return 2;
       }
-      request = { method: 'POST', path: `/v1/cluster/members?timeoutMs=${timeoutMs}`, body: JSON.stringify({ id, raft: values.raft, client: values.client }) };
+      reply = { ok: true, config: await client.addMember(id, { raft: values.raft, ...(values.client ? { client: values.client } : {}) }, { timeoutMs }) };
       break;
     case 'remove':
       if (!id) {
         console.error(`raftwire member remove: an id is needed\n\n${MEMBER_HELP}`);
         return 2;
       }
-      request = { method: 'DELETE', path: `/v1/cluster/members/${encodeURIComponent(id)}?timeoutMs=${timeoutMs}` };
+      reply = { ok: true, config: await client.removeMember(id, { timeoutMs }) };
       break;
     default:
       console.error(`raftwire member: unknown action '${verb}'\n\n${MEMBER_HELP}`);
       return 2;
   }
-  const reply = await send(endpoints, request, token, timeoutMs);
-  console.log(JSON.stringify(reply.body, null, 2));
-  return reply.status === 200 ? 0 : 1;
-}
-
-/**
- * Sends to the first member that answers, following redirects to the leader (fetch keeps the method
- * and body on a 307). A node that is down, or has no leader yet (503), is skipped for the next one.
- */
-async function send(endpoints: string[], request: { method: string; path: string; body?: string }, token: string | undefined, timeoutMs: number): Promise<{ status: number; body: unknown }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: { status: number; body: unknown } = { status: 0, body: { code: 'CLI_ERR_UNREACHABLE', message: `no member answered at ${endpoints.join(', ')}` } };
-  for (let attempt = 0; Date.now() < deadline; attempt++) {
-    const base = endpoints[attempt % endpoints.length]!.replace(/\/$/, '');
-    try {
-      const response = await fetch(`${base}${request.path}`, {
-        method: request.method,
-        body: request.body,
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
-      });
-      const text = await response.text();
-      last = { status: response.status, body: text ? (JSON.parse(text) as unknown) : null };
-      if (response.status !== 503) return last;
-    } catch (error) {
-      last = { status: 0, body: { code: 'CLI_ERR_UNREACHABLE', message: `${base}: ${error instanceof Error ? error.message : String(error)}` } };
-    }
-    if (attempt % endpoints.length === endpoints.length - 1) await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return last;
+  console.log(JSON.stringify(reply, null, 2));
+  return 0;
 }

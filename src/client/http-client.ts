@@ -49,6 +49,9 @@ export interface RaftwireClientOptions {
 }
 
 /** A request the cluster refused; `code` is the server's stable code (e.g. `CACHE_ERR_CAS_MISMATCH`). */
+/** How long a membership change may wait on the leader by default (the server's default too). */
+const MEMBERSHIP_TIMEOUT_MS_DEFAULT = 60_000;
+
 export class RaftwireClientError extends RaftwireError {
   constructor(
     code: string,
@@ -131,17 +134,45 @@ export class RaftwireClient {
     return response!.json();
   }
 
+  /** The members with their roles and endpoints, and the leader, as one node sees them. */
+  async members(): Promise<{ leaderId: string | null; members: { id: string; role: 'voter' | 'learner'; endpoints: { raft: string; client?: string } | null }[] }> {
+    const response = await this.request('GET', '/v1/cluster/members');
+    return (await response!.json()) as never;
+  }
+
+  /**
+   * Adds a node started with `--join` (learner, catch-up, voter; docs/membership.md). Idempotent,
+   * so it is retried like a write. `timeoutMs` bounds the wait on the leader (default 60 s).
+   *
+   * @example
+   * ```ts
+   * await client.addMember('n4', { raft: '10.0.0.4:7001', client: 'http://10.0.0.4:8001' });
+   * ```
+   */
+  async addMember(id: string, endpoints: { raft: string; client?: string }, options: { timeoutMs?: number } = {}): Promise<{ voters: string[]; learners: string[] }> {
+    const timeoutMs = options.timeoutMs ?? MEMBERSHIP_TIMEOUT_MS_DEFAULT;
+    const response = await this.request('POST', `/v1/cluster/members?timeoutMs=${timeoutMs}`, JSON.stringify({ id, ...endpoints }), false, timeoutMs + 5_000);
+    return ((await response!.json()) as { config: { voters: string[]; learners: string[] } }).config;
+  }
+
+  /** Removes a member (it stops by itself once it has heard). Idempotent. */
+  async removeMember(id: string, options: { timeoutMs?: number } = {}): Promise<{ voters: string[]; learners: string[] }> {
+    const timeoutMs = options.timeoutMs ?? MEMBERSHIP_TIMEOUT_MS_DEFAULT;
+    const response = await this.request('DELETE', `/v1/cluster/members/${encodeURIComponent(id)}?timeoutMs=${timeoutMs}`, undefined, false, timeoutMs + 5_000);
+    return ((await response!.json()) as { config: { voters: string[]; learners: string[] } }).config;
+  }
+
   /**
    * One request with retries. Writes carry `X-Raftwire-Client-Id` and one sequence number for all
    * their attempts, so the cluster applies a retried write once. Returns undefined for a 404 when
    * `notFoundIsUndefined`.
    */
-  private async request(method: string, path: string, body?: Uint8Array | string, notFoundIsUndefined = false): Promise<Response | undefined> {
+  private async request(method: string, path: string, body?: Uint8Array | string, notFoundIsUndefined = false, timeoutMs = this.options.timeoutMs ?? 5000): Promise<Response | undefined> {
     const isWrite = method !== 'GET';
     const sequence = isWrite ? ++this.sequence : 0;
     if (isWrite) this.unanswered.add(sequence);
     try {
-      return await this.withRetries(() => this.attempt(method, path, body, sequence, notFoundIsUndefined));
+      return await this.withRetries(() => this.attempt(method, path, body, sequence, notFoundIsUndefined, timeoutMs));
     } finally {
       this.unanswered.delete(sequence);
     }
@@ -174,7 +205,7 @@ export class RaftwireClient {
     }
   }
 
-  private async attempt(method: string, path: string, body: Uint8Array | string | undefined, sequence: number, notFoundIsUndefined: boolean): Promise<Response | undefined> {
+  private async attempt(method: string, path: string, body: Uint8Array | string | undefined, sequence: number, notFoundIsUndefined: boolean, timeoutMs: number): Promise<Response | undefined> {
     const endpoint = this.leaderUrl ?? this.endpoints[this.preferred % this.endpoints.length]!;
     const headers: Record<string, string> = {};
     if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
@@ -190,7 +221,7 @@ export class RaftwireClient {
     // header on a redirect to another origin, and another port is another origin.
     for (let hop = 0; ; hop++) {
       try {
-        response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000) });
+        response = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
         this.moveOn(); // try the next node
         throw new UnreachableError(`${url}: ${error instanceof Error ? error.message : String(error)}`);
@@ -207,7 +238,8 @@ export class RaftwireClient {
       if (payload.code === 'KV_ERR_NOT_FOUND') return undefined;
     }
     const payload = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
-    const transient = response.status === 503 || response.status === 504;
+    // A membership change that timed out on the leader already waited as long as it was allowed.
+    const transient = (response.status === 503 || response.status === 504) && payload.code !== 'RAFT_ERR_MEMBERSHIP_TIMEOUT';
     if (transient) this.moveOn();
     throw new RaftwireClientError(payload.code ?? `HTTP_${response.status}`, payload.message ?? response.statusText, response.status, transient);
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RaftwireClient, RaftwireClientError } from '../../src/client/index.js';
 import { type CacheNodeHandle, type PeerEndpoints, startCacheNode } from '../../src/server/index.js';
 import { freePorts } from '../support/ports.js';
 
@@ -93,6 +94,18 @@ for (const transport of ['uws', 'http'] as const) {
       for (let i = 0; i < 200 && !removed; i++) await new Promise((r) => setTimeout(r, 25));
       expect(removed).toBe(true);
       expect(n4.node.isRemoved()).toBe(true);
+    });
+
+    it('RaftwireClient lists members, removes idempotently, and reports a timed-out add once, typed', async () => {
+      const client = new RaftwireClient({ endpoints: [peers[follower.id]!.client], timeoutMs: 2_000 });
+      const listed = await client.members();
+      expect(listed.leaderId).toBe(leader.id);
+      expect(listed.members.map((m) => m.id).sort()).toEqual(['n1', 'n2', 'n3']);
+      expect((await client.removeMember('n9')).voters.sort()).toEqual(['n1', 'n2', 'n3']);
+      const failed = await client.addMember('n5', { raft: peers.n5!.raft }, { timeoutMs: 300 }).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(RaftwireClientError);
+      expect(failed).toMatchObject({ code: 'RAFT_ERR_MEMBERSHIP_TIMEOUT', status: 504, transient: false }); // not retried: the leader already waited
+      expect((await client.removeMember('n5')).learners).toEqual([]);
     });
 
     it('a node that never answers: 504 with RAFT_ERR_MEMBERSHIP_TIMEOUT; it stays a learner until removed', async () => {
