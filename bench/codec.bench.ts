@@ -22,6 +22,7 @@ import { decodeFrame, encodeFrame, tsCodec, wasmCodec, type FrameCodec, type Wir
 import { crc32cTs } from '../src/codec/crc32c-ts.js';
 import { loadNative } from '../src/codec/native.js';
 import { loadWasmCodec } from '../src/codec/wasm.js';
+import { appendEntriesRequest } from './fixtures.js';
 import { machineInfo } from './machine.js';
 import { exitWithHelpIfAsked } from './help.js';
 
@@ -37,16 +38,6 @@ const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: 
 const timeMs = Number(values['time-ms']);
 /** The suite runs this many times; each figure is the median over rounds of the per-round median. */
 const rounds = Number(values.rounds);
-
-function appendEntries(count: number): AppendEntriesRequest {
-  const entries: Entry[] = [];
-  for (let i = 0; i < count; i++) {
-    const data = new Uint8Array(100);
-    for (let k = 0; k < data.length; k++) data[k] = (i * 31 + k * 7) & 0xff;
-    entries.push({ index: 1_000_000 + i, term: 42, type: 'normal', data });
-  }
-  return { type: 'AppendEntries', from: 'node-1', to: 'node-2', term: 42, leaderId: 'node-1', prevLogIndex: 999_999, prevLogTerm: 42, entries, leaderCommit: 999_990, context: 0 };
-}
 
 // JSON + base64: the HTTP/JSON transport's body.
 function jsonEncode(m: AppendEntriesRequest): Uint8Array {
@@ -79,7 +70,7 @@ const codecs: Record<string, Codec> = {
   'json+base64': { encode: (m) => jsonEncode(m as AppendEntriesRequest), decode: (b) => jsonDecode(b) },
 };
 
-const shapes = { 'AppendEntries x1': appendEntries(1), 'AppendEntries x64': appendEntries(64) } as const;
+const shapes = { 'AppendEntries x1': appendEntriesRequest(1, 'node-1', 'node-2'), 'AppendEntries x64': appendEntriesRequest(64, 'node-1', 'node-2') } as const;
 let sink = 0;
 const crcData = new Uint8Array(64 * 1024).map((_, i) => (i * 131) & 0xff);
 const native = loadNative();

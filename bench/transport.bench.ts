@@ -28,10 +28,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { encodeFrame } from '../src/codec/index.js';
-import type { AppendEntriesRequest, Entry, RequestVoteRequest } from '../src/core/types.js';
+import type { AppendEntriesRequest, RequestVoteRequest } from '../src/core/types.js';
 import { HttpNetwork } from '../src/transport/http.js';
 import { UwsNetwork } from '../src/transport/uws/network.js';
 import type { NetworkInterface, RaftRpcHandlers } from '../src/transport/types.js';
+import { appendEntriesRequest } from './fixtures.js';
 import { machineInfo } from './machine.js';
 
 const { values } = parseArgs({
@@ -52,17 +53,8 @@ type Shape = 'append64' | 'heartbeat' | 'vote';
 const shapes: Shape[] = ['heartbeat', 'vote', 'append64'];
 const inflights = [1, 256] as const;
 
-function appendEntries(count: number): AppendEntriesRequest {
-  const entries: Entry[] = [];
-  for (let i = 0; i < count; i++) {
-    const data = new Uint8Array(100);
-    for (let k = 0; k < data.length; k++) data[k] = (i * 31 + k * 7) & 0xff;
-    entries.push({ index: 1_000_000 + i, term: 42, type: 'normal', data });
-  }
-  return { type: 'AppendEntries', from: 'n1', to: 'n2', term: 42, leaderId: 'n1', prevLogIndex: 999_999, prevLogTerm: 42, entries, leaderCommit: 999_990, context: 0 };
-}
 const voteRequest: RequestVoteRequest = { type: 'RequestVote', from: 'n1', to: 'n2', term: 43, candidateId: 'n1', lastLogIndex: 1_000_063, lastLogTerm: 42, preVote: false, leadershipTransfer: false };
-const requests: Record<Shape, AppendEntriesRequest | RequestVoteRequest> = { append64: appendEntries(64), heartbeat: appendEntries(0), vote: voteRequest };
+const requests: Record<Shape, AppendEntriesRequest | RequestVoteRequest> = { append64: appendEntriesRequest(64, 'n1', 'n2'), heartbeat: appendEntriesRequest(0, 'n1', 'n2'), vote: voteRequest };
 const payloadBytes: Record<Shape, number> = { append64: 6400, heartbeat: 0, vote: 0 };
 
 const handlers: RaftRpcHandlers = {
