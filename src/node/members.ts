@@ -83,15 +83,9 @@ export class MemberDirectory {
     return this.endpoints.get(nodeId);
   }
 
-  set(nodeId: NodeId, endpoints: MemberEndpoints): boolean {
-    const known = this.endpoints.get(nodeId);
-    if (known !== undefined && known.raft === endpoints.raft && known.client === endpoints.client) return false;
+  /** Records `nodeId`'s endpoints (the newest announcement wins; the transport is told elsewhere). */
+  set(nodeId: NodeId, endpoints: MemberEndpoints): void {
     this.endpoints.set(nodeId, endpoints);
-    return true;
-  }
-
-  delete(nodeId: NodeId): boolean {
-    return this.endpoints.delete(nodeId);
   }
 
   /** Every id with known endpoints. */
