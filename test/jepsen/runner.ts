@@ -281,23 +281,22 @@ function isRunning(cluster: ProcessCluster, id: string): boolean {
 }
 
 /**
- * Removes (`DELETE`) or adds back (`POST`) node `id` through any running node, following the
- * redirect to the leader, asking again (both are idempotent) until it succeeds or 30 s pass.
+ * Removes (`DELETE`) or adds back (`POST`) node `id` through the running nodes other than `id`
+ * (RaftwireClient finds the leader), asking again (both are idempotent) until it succeeds or 30 s
+ * pass.
  */
 async function changeMembership(cluster: ProcessCluster, ids: string[], method: 'POST' | 'DELETE', id: string, log: (line: string) => void): Promise<void> {
   const deadline = Date.now() + 30_000;
-  const body = method === 'POST' ? JSON.stringify({ id, raft: cluster.peers[id]!.raft, client: cluster.peers[id]!.client }) : undefined;
-  const path = method === 'POST' ? '/v1/cluster/members' : `/v1/cluster/members/${id}`;
   let last = 'none';
-  for (let attempt = 0; Date.now() < deadline; attempt++) {
+  while (Date.now() < deadline) {
     const live = ids.filter((other) => other !== id && isRunning(cluster, other));
-    const via = live.length > 0 ? live[attempt % live.length]! : ids[0]!;
+    const client = new RaftwireClient({ endpoints: (live.length > 0 ? live : ids).map((other) => cluster.peers[other]!.client), timeoutMs: 8_000, maxRetries: 2 });
     try {
-      const response = await fetch(`${cluster.peers[via]!.client}${path}?timeoutMs=5000`, { method, body, signal: AbortSignal.timeout(8_000) });
-      if (response.status === 200) return;
-      last = `${via}: ${response.status} ${await response.text()}`;
+      if (method === 'POST') await client.addMember(id, { raft: cluster.peers[id]!.raft, client: cluster.peers[id]!.client }, { timeoutMs: 5_000 });
+      else await client.removeMember(id, { timeoutMs: 5_000 });
+      return;
     } catch (error) {
-      last = `${via}: ${error instanceof Error ? error.message : String(error)}`; // down or cut off: try another
+      last = error instanceof RaftwireClientError ? `${error.code}: ${error.message}` : String(error);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
