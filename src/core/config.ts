@@ -40,6 +40,14 @@ export interface RaftConfig {
   maxSnapshotChunkBytes?: number;
   /** Proposals accepted but not yet committed before new ones are dropped. Default 10000. */
   maxUncommittedEntries?: number;
+  /**
+   * Asynchronous storage writes (etcd-io/raft's `AsyncStorageWrites`): `ready()` may be called
+   * again while earlier Readies are still being persisted, and the caller reports progress with
+   * `persisted(logLastIndex, logLastTerm)` and `appliedTo(index)` instead of `advance()`. Committed
+   * entries are handed out only once durable here. Lets a node keep replicating while it syncs.
+   * Default false (one Ready at a time, acknowledged with `advance()`).
+   */
+  asyncStorageWrites?: boolean;
   /** The injected seeded generator: a float in [0, 1). The core never calls Math.random. */
   random: () => number;
 }
@@ -64,6 +72,7 @@ export const RAFT_CONFIG_DEFAULTS = {
   maxBatchBytes: 1024 * 1024,
   maxSnapshotChunkBytes: 1024 * 1024,
   maxUncommittedEntries: 10_000,
+  asyncStorageWrites: false,
 } as const;
 
 function positiveInteger(name: string, value: number): number {
@@ -130,5 +139,6 @@ export function resolveRaftConfig(config: RaftConfig): ResolvedRaftConfig {
     maxBatchBytes: positiveInteger('maxBatchBytes', config.maxBatchBytes ?? d.maxBatchBytes),
     maxSnapshotChunkBytes: positiveInteger('maxSnapshotChunkBytes', config.maxSnapshotChunkBytes ?? d.maxSnapshotChunkBytes),
     maxUncommittedEntries: positiveInteger('maxUncommittedEntries', config.maxUncommittedEntries ?? d.maxUncommittedEntries),
+    asyncStorageWrites: config.asyncStorageWrites ?? d.asyncStorageWrites,
   };
 }

@@ -232,10 +232,14 @@ export class RaftLog {
     return true;
   }
 
-  /** Committed entries not yet handed out for applying, marked as handed out. */
-  takeCommitted(maxBytes: number): Entry[] {
-    if (this.applying >= this.commitIndex) return [];
-    const entries = this.slice(this.applying + 1, this.commitIndex + 1, maxBytes);
+  /**
+   * Committed entries not yet handed out for applying, up to `throughIndex` (the durable end of the
+   * log, for a caller that persists asynchronously), marked as handed out.
+   */
+  takeCommitted(maxBytes: number, throughIndex = this.commitIndex): Entry[] {
+    const last = Math.min(this.commitIndex, throughIndex);
+    if (this.applying >= last) return [];
+    const entries = this.slice(this.applying + 1, last + 1, maxBytes);
     this.applying += entries.length;
     return entries;
   }

@@ -213,13 +213,19 @@ export class RawNode {
     return (
       raft.msgs.length > 0 ||
       log.unstableFrom <= log.lastIndex() ||
-      log.commitIndex > log.applying ||
+      this.applicableIndex() > log.applying ||
       raft.readStates.length > 0 ||
       raft.receivedSnapshot !== null ||
       raft.role !== this.prevSoftState.role ||
       raft.leaderId !== this.prevSoftState.leaderId ||
       this.hardStateChanged()
     );
+  }
+
+  /** The highest committed index that may be handed out to apply: with async writes, only what is durable here. */
+  private applicableIndex(): number {
+    const log = this.raft.log;
+    return this.config.asyncStorageWrites ? Math.min(log.commitIndex, log.persistedIndex) : log.commitIndex;
   }
 
   private hardStateChanged(): boolean {
@@ -233,7 +239,7 @@ export class RawNode {
    * before asking for the next one.
    */
   ready(): Ready {
-    assert(!this.readyOutstanding, 'ready() called again before advance()');
+    assert(this.config.asyncStorageWrites || !this.readyOutstanding, 'ready() called again before advance()');
     const raft = this.raft;
     raft.flush();
     const log = raft.log;
@@ -255,16 +261,18 @@ export class RawNode {
     if (snapshot !== null) mustSync = true;
     raft.receivedSnapshot = null;
     log.unstableFrom = log.lastIndex() + 1;
-    this.readyLastIndex = log.lastIndex();
-    this.readyLastTerm = log.lastTerm();
-    const committedEntries = log.takeCommitted(Number.POSITIVE_INFINITY);
+    const logLastIndex = log.lastIndex();
+    const logLastTerm = log.lastTerm();
+    this.readyLastIndex = logLastIndex;
+    this.readyLastTerm = logLastTerm;
+    const committedEntries = log.takeCommitted(Number.POSITIVE_INFINITY, this.applicableIndex());
     this.readyApplying = log.applying;
     const messages = raft.msgs;
     raft.msgs = [];
     const readStates = raft.readStates;
     raft.readStates = [];
     this.readyOutstanding = true;
-    return { hardState, softState, entries, snapshot, messages, committedEntries, readStates, mustSync };
+    return { hardState, softState, entries, snapshot, messages, committedEntries, readStates, mustSync, logLastIndex, logLastTerm };
   }
 
   /**
@@ -272,6 +280,7 @@ export class RawNode {
    * applied. A leader counts its own new entries as replicated only from here.
    */
   advance(): void {
+    assert(!this.config.asyncStorageWrites, 'advance() with asyncStorageWrites: report persisted() and appliedTo() instead');
     assert(this.readyOutstanding, 'advance() without a ready()');
     this.readyOutstanding = false;
     const log = this.raft.log;
@@ -279,6 +288,37 @@ export class RawNode {
     if (this.readyApplying > log.applied) log.applied = Math.min(this.readyApplying, log.applying);
     log.checkInvariants();
     this.raft.onPersisted();
+  }
+
+  /**
+   * `asyncStorageWrites` only: the writes of the Ready whose `logLastIndex`/`logLastTerm` these are
+   * (and of every earlier Ready) are durable. A leader counts its own log as replicated up to
+   * there; entries it covers become appliable. Entries overwritten since (a follower's log was
+   * truncated by a later Ready) do not count: that later Ready's report covers them.
+   *
+   * @example
+   * ```ts
+   * const rd = node.ready();
+   * store.save(rd).then(() => node.persisted(rd.logLastIndex, rd.logLastTerm));
+   * ```
+   */
+  persisted(index: number, term: number): void {
+    assert(this.config.asyncStorageWrites, 'persisted() without asyncStorageWrites: call advance()');
+    const log = this.raft.log;
+    log.stableTo(index, term);
+    this.raft.onPersisted();
+  }
+
+  /**
+   * `asyncStorageWrites` only: the state machine has applied every entry up to `index` (handed out
+   * in `committedEntries`). Snapshots may be taken up to it.
+   */
+  appliedTo(index: number): void {
+    assert(this.config.asyncStorageWrites, 'appliedTo() without asyncStorageWrites: call advance()');
+    const log = this.raft.log;
+    if (index > log.applying) assert(false, () => `appliedTo(${index}) beyond what was handed out: ${log.describe()}`);
+    if (index > log.applied) log.applied = index;
+    log.checkInvariants();
   }
 
   /** applied − last snapshot index ≥ snapshotThreshold: the caller should take a snapshot now. */

@@ -16,6 +16,16 @@
  * 4. Release `readStates` whose `index` ≤ the applied index.
  * 5. Call `advance()`. Only then does a leader count its own new entries as replicated.
  *
+ * With `asyncStorageWrites` (config.ts) the caller may take the next Ready before this one is
+ * durable. The rules then become, per Ready, in the order the Readies were handed out:
+ * 1. Start persisting (as above); writes of successive Readies must become durable in order.
+ * 2. A leader's `AppendEntries`/`InstallSnapshot` may go at once; every other message waits until
+ *    this Ready's writes, and every earlier Ready's, are durable.
+ * 3. `committedEntries` are already durable here (the core holds back the rest): apply them at
+ *    once and call `appliedTo(index)`; release `readStates` as above.
+ * 4. When this Ready's writes are durable, call `persisted(logLastIndex, logLastTerm)`.
+ * A Ready carrying a `snapshot` is best handled alone: wait for the earlier writes first.
+ *
  * @module
  */
 import type { Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
@@ -51,4 +61,10 @@ export interface Ready {
   readStates: ReadState[];
   /** True when entries or hard state must be fsync'ed before messages are sent. */
   mustSync: boolean;
+  /**
+   * Index and term of the log's last entry when this Ready was made: once its writes are durable,
+   * an `asyncStorageWrites` caller reports `persisted(logLastIndex, logLastTerm)`.
+   */
+  logLastIndex: number;
+  logLastTerm: number;
 }
