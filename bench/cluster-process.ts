@@ -1,15 +1,15 @@
 /**
  * The bench's cluster: test/cluster/process-cluster.ts's `ProcessCluster`, whose nodes run through
- * bench/cluster-node.ts so the bench can turn fsync off (`--unsafe-no-fsync`) and take CPU profiles.
+ * bench/cluster-node.mjs so the bench can turn fsync off (`--unsafe-no-fsync`) and take CPU profiles.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ProcessCluster } from '../test/cluster/process-cluster.js';
 
-const NODE = join(import.meta.dirname, 'cluster-node.ts');
+const NODE = join(import.meta.dirname, 'cluster-node.mjs');
 
 export interface BenchClusterOptions {
-  /** UNSAFE: logs never fsync (see bench/cluster-node.ts). */
+  /** UNSAFE: logs never fsync (see bench/cluster-node.mjs). */
   unsafeNoFsync?: boolean;
   /** Directory for the nodes' V8 CPU profiles, written when a node stops (SIGTERM). */
   cpuProfDir?: string;
@@ -25,7 +25,7 @@ export class BenchCluster extends ProcessCluster {
   }
 
   override start(id: string, args: string[] = []): void {
-    const execArgs = ['--import', 'tsx'];
+    const execArgs: string[] = [];
     if (this.benchOptions.cpuProfDir) execArgs.push('--cpu-prof', '--cpu-prof-dir', this.benchOptions.cpuProfDir);
     const flags = this.benchOptions.unsafeNoFsync ? ['--unsafe-no-fsync'] : [];
     const child = spawn(process.execPath, [...execArgs, NODE, ...flags, 'start', '--id', id, '--peers', JSON.stringify(this.peersFor(id)), '--data', join(this.dataRoot, id), ...this.nodeArgs, ...args], {

@@ -13,7 +13,7 @@
  * for the record: then `--out` names the file). Everything shares this machine's cores: the nodes,
  * the load generator and anything else running.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +153,10 @@ function targets(rows: Record<string, unknown>[], failoverMedianMs: number | und
 }
 
 async function main(): Promise<void> {
+  // The nodes run the compiled package (bench/cluster-node.mjs says why): compile it from the
+  // sources in this checkout so the figures are never those of a stale dist/.
+  process.stderr.write('compiling dist/ (tsc -p tsconfig.build.json)…\n');
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(import.meta.dirname, '..', 'tsconfig.build.json')], { stdio: 'inherit' });
   const nodeArgs: string[] = [];
   if (values['election-timeout']) nodeArgs.push('--election-timeout', values['election-timeout']);
   if (values.heartbeat) nodeArgs.push('--heartbeat', values.heartbeat);

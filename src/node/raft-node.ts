@@ -75,6 +75,14 @@ export class RaftNode<Result = unknown> {
   private tickedThroughMs = 0;
   private processing: Promise<void> | undefined;
   private processAgain = false;
+  /**
+   * With asynchronous storage writes: the last Ready's write, chained after every earlier one, so
+   * each Ready's held-back messages and its `persisted()` report follow the writes before it.
+   * Never rejects (each link handles its own failure).
+   */
+  private writesDone: Promise<void> = Promise.resolve();
+  /** Bumped whenever the core is replaced or abandoned: a write finishing later reports to nobody. */
+  private coreEpoch = 0;
   private fatal: NodeFatalError | undefined;
   private role: Role = 'follower';
   private leaderId: NodeId | null = null;
@@ -137,9 +145,16 @@ export class RaftNode<Result = unknown> {
     // Members added by changes still in the log (committed or not) must be reachable at once.
     for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
     this.members.syncTransport();
+    // With asynchronous writes a node applies entries once they are durable in its log and known
+    // committed, possibly before the write carrying the new commit index lands. If that write failed
+    // (a full disk, then this rebuild), the entries are committed all the same: say so.
+    let hardState = logStore.hardState();
+    if (applied > hardState.commit && applied <= logStore.lastIndex()) hardState = { ...hardState, commit: applied };
+    this.coreEpoch++;
     this.core = new RawNode(
-      { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
-      { hardState: logStore.hardState(), snapshot, entries, config, applied },
+      // A RaftNode persists asynchronously unless told otherwise (docs/node.md, "Ready processing").
+      { asyncStorageWrites: true, ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
+      { hardState, snapshot, entries, config, applied },
     );
     this.appliedIndex = applied;
   }
@@ -154,6 +169,7 @@ export class RaftNode<Result = unknown> {
    */
   private suspendOnStorageFull(error: StorageFullError): void {
     this.storageFull = error;
+    this.coreEpoch++;
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     if (this.role === 'leader') this.onSoftState('follower', null);
@@ -198,6 +214,8 @@ export class RaftNode<Result = unknown> {
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
     await this.processing?.catch(() => undefined);
+    // Writes already handed to the log store finish before its owner may close it.
+    await this.writesDone;
     this.failPending(new NodeStoppedError());
     await this.options.network.stop();
   }
@@ -412,7 +430,20 @@ export class RaftNode<Result = unknown> {
       while (this.running && this.storageFull === undefined && this.core !== undefined && this.core.hasReady()) {
         round = this.bridge.beginRound();
         try {
-          await this.handleReady(this.core.ready());
+          const ready = this.core.ready();
+          if (this.core.config.asyncStorageWrites && ready.snapshot === null) {
+            this.handleReadyPipelined(ready, round);
+            round = 0; // its unanswered requests are failed once its messages are out
+            if (this.core.snapshotDue()) {
+              await this.writesDone;
+              if (this.running && this.storageFull === undefined) await this.takeSnapshot();
+            }
+            continue;
+          }
+          // A snapshot from the leader replaces the log: handled alone, after every earlier write.
+          await this.writesDone;
+          if (!this.running || this.storageFull !== undefined) return;
+          await this.handleReady(ready);
         } catch (error) {
           if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
           else this.die(error);
@@ -446,8 +477,59 @@ export class RaftNode<Result = unknown> {
     for (const entry of ready.committedEntries) this.apply(entry);
     for (const readState of ready.readStates) this.reads.confirm(readState);
     this.reads.release(this.appliedIndex);
-    core.advance();
+    if (core.config.asyncStorageWrites) {
+      core.persisted(ready.logLastIndex, ready.logLastTerm);
+      core.appliedTo(this.appliedIndex);
+    } else core.advance();
     if (core.snapshotDue()) await this.takeSnapshot();
+  }
+
+  /**
+   * One Ready with asynchronous storage writes (src/core/ready.ts): the write starts and is not
+   * awaited. A leader's AppendEntries go at once; every other message waits for this write and all
+   * earlier ones (the log store makes them durable in order, and `writesDone` chains them), then
+   * the core hears `persisted()`. Committed entries are already durable here: applied now.
+   */
+  private handleReadyPipelined(ready: Ready, round: number): void {
+    const core = this.core!;
+    const epoch = this.coreEpoch;
+    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
+    for (const entry of ready.entries) if (entry.type === 'confChange') this.members.onAppended(entry);
+    const sendEarly = this.role === 'leader';
+    const later: Message[] = [];
+    for (const message of ready.messages) {
+      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.send(message);
+      else later.push(message);
+    }
+    let write: Promise<void> | undefined;
+    if (ready.entries.length > 0 || ready.hardState !== null) {
+      const observer = this.observer;
+      const started = observer === undefined ? 0 : performance.now();
+      const entryCount = ready.entries.length;
+      write = this.logStore.save({ snapshotMeta: null, entries: ready.entries, hardState: ready.hardState });
+      if (observer !== undefined) write = write.then(() => observer.logSaved?.((performance.now() - started) / 1000, entryCount));
+    }
+    const previous = this.writesDone;
+    const durable = write === undefined ? previous : Promise.all([previous, write]);
+    this.writesDone = durable.then(
+      () => {
+        if (epoch !== this.coreEpoch || !this.running) return;
+        for (const message of later) this.send(message);
+        this.bridge.failUnanswered(round);
+        core.persisted(ready.logLastIndex, ready.logLastTerm);
+        this.scheduleProcessing();
+      },
+      (error: unknown) => {
+        if (epoch !== this.coreEpoch || !this.running) return;
+        if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
+        else this.die(error);
+      },
+    );
+    if (ready.committedEntries.length > 0) this.observer?.applied?.(ready.committedEntries.length);
+    for (const entry of ready.committedEntries) this.apply(entry);
+    for (const readState of ready.readStates) this.reads.confirm(readState);
+    this.reads.release(this.appliedIndex);
+    core.appliedTo(this.appliedIndex);
   }
 
   private onSoftState(role: Role, leaderId: NodeId | null): void {
@@ -531,6 +613,7 @@ export class RaftNode<Result = unknown> {
   }
 
   private die(error: unknown): void {
+    this.coreEpoch++;
     const fatal = new NodeFatalError(`raft node ${this.id} stopped: ${error instanceof Error ? error.message : String(error)}`, error);
     this.fatal = fatal;
     this.running = false;
