@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'election-timeout': { type: 'string' },
     'repeats-single': { type: 'string', default: '3' },
     heartbeat: { type: 'string' },
+    'storage-writes': { type: 'string' },
     'unsafe-no-fsync': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     out: { type: 'string' },
@@ -51,6 +52,7 @@ Options (npm run bench:cluster -- --option value):
   --failovers <n>           leader SIGKILLs, time to first acknowledged write  [3]
   --election-timeout <a-b>  nodes' election timeout, ms                    [the default, 150-300]
   --heartbeat <ms>          nodes' heartbeat interval                      [the default, 50]
+  --storage-writes <m>      nodes' Ready processing: async or sync          [the default, sync]
   --http-client <c>         wrk or node                                    [wrk]
   --repeats-single <n>      runs per protocol at 1 client, taking turns; the median is kept  [3]
   --unsafe-no-fsync         UNSAFE: the nodes' logs never fsync; shows the ceiling of all that is
@@ -160,6 +162,7 @@ async function main(): Promise<void> {
   const nodeArgs: string[] = [];
   if (values['election-timeout']) nodeArgs.push('--election-timeout', values['election-timeout']);
   if (values.heartbeat) nodeArgs.push('--heartbeat', values.heartbeat);
+  if (values['storage-writes']) nodeArgs.push('--storage-writes', values['storage-writes']);
   const cluster = new BenchCluster(['n1', 'n2', 'n3'], nodeArgs, { unsafeNoFsync: values['unsafe-no-fsync'], cpuProfDir: values['cpu-prof'] });
   await cluster.init();
   cluster.startAll();
@@ -218,6 +221,26 @@ async function main(): Promise<void> {
     }
     failovers.sort((a, b) => a - b);
 
+    // What a server that does nothing reaches with the same client on the same cores, for reads.
+    const ceiling: Record<number, number> = {};
+    if (useWrk && protocols.includes('http') && ops.some((op) => op !== 'write')) {
+      const bare = await startBareUws();
+      try {
+        for (const concurrency of concurrencies) {
+          const run = await runWrk(`http://127.0.0.1:${bare.port}`, 'lease', concurrency, durationMs);
+          ceiling[concurrency] = Math.round(run.ops / run.seconds);
+          process.stderr.write(`bare uWS (no Raft, no storage) c=${concurrency}: ${ceiling[concurrency]} ops/s\n`);
+        }
+      } finally {
+        bare.stop();
+      }
+      for (const row of rows) {
+        const h = row.http as { opsPerSecond: number } | undefined;
+        const limit = ceiling[row.concurrency as number];
+        if (row.op !== 'write' && h && limit) row.httpOverBareUws = Number((h.opsPerSecond / limit).toFixed(2));
+      }
+    }
+
     console.table(
       rows.map((r) => {
         const h = r.http as Run & { opsPerSecond: number };
@@ -234,11 +257,15 @@ async function main(): Promise<void> {
           'cpu us/op http': (h as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'cpu us/op ws': (w as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'ws/http': r.wsOverHttp,
+          ...(r.httpOverBareUws !== undefined ? { 'http/bare uWS': r.httpOverBareUws } : {}),
           ...(r.op === 'write' ? { 'ws ops/fdatasync': (w?.opsPerSecond / diskFdatasyncPerSecond).toFixed(2) } : {}),
         };
       }),
     );
     const failoverMedianMs = failovers[Math.floor(failovers.length / 2)];
+    if (Object.keys(ceiling).length > 0) {
+      console.log(`bare uWS HTTP server (no Raft, no storage; bench/uws-hello.mjs) with the same wrk: ${Object.entries(ceiling).map(([c, v]) => `${v} ops/s at ${c}`).join(', ')}; reads beside it in 'http/bare uWS'`);
+    }
     console.log(`storage: ${storage}; disk: ${diskFdatasyncPerSecond} fdatasync/s measured in this run (writes/s beside it in 'ws ops/fdatasync')`);
     console.log(`failover (leader SIGKILL → first acknowledged write, election timeout ${electionTimeoutMs} ms): median ${failoverMedianMs?.toFixed(0)} ms over ${failovers.length} (${failovers.map((f) => f.toFixed(0)).join(', ')} ms)`);
     const checked = targets(rows, failoverMedianMs);
@@ -262,6 +289,7 @@ async function main(): Promise<void> {
           setup: { httpClient, wsClient: 'RaftwireWsClient, one pipelined connection (bench/cluster-loadgen.ts)', nodes: 3, storage, diskFdatasyncPerSecond, transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs, heartbeatMs: values.heartbeat ?? '50 (default)' },
           rows,
           failoverMs: { median: failoverMedianMs, runs: failovers },
+          bareUwsHttpOpsPerSecond: ceiling,
           targets: checked,
         },
         null,
@@ -272,6 +300,16 @@ async function main(): Promise<void> {
     if (values['cpu-prof']) await cluster.stopGracefully();
     await cluster.stopAll();
   }
+}
+
+/** Starts bench/uws-hello.mjs in its own process and waits for its port. */
+function startBareUws(): Promise<{ port: number; stop(): void }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'uws-hello.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench/uws-hello.mjs exited ${code}`)));
+    child.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), stop: () => child.kill('SIGKILL') }));
+  });
 }
 
 main().catch((error) => {

@@ -20,6 +20,8 @@ Options:
   --snapshot-threshold <n>   applied entries between snapshots           [default: 10000]
   --election-timeout <min-max>  election timeout range, ms               [default: 150-300]
   --heartbeat <ms>       leader heartbeat interval                       [default: 50]
+  --storage-writes <m>   async: take the next Raft batch while the last one syncs;
+                         sync: one batch at a time (docs/node.md)          [default: sync]
   -h, --help             show this text
 
 Stops cleanly on SIGINT/SIGTERM: drains, hands leadership away, closes the log.
@@ -39,6 +41,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       'snapshot-threshold': { type: 'string' },
       'election-timeout': { type: 'string' },
       heartbeat: { type: 'string' },
+      'storage-writes': { type: 'string', default: 'sync' },
       join: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -55,8 +58,12 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.error(`raftwire start: --transport must be uws or http`);
     return 2;
   }
+  if (values['storage-writes'] !== 'async' && values['storage-writes'] !== 'sync') {
+    console.error(`raftwire start: --storage-writes must be async or sync`);
+    return 2;
+  }
   const peers = parsePeers(values.peers);
-  const raft: Record<string, number> = {};
+  const raft: Record<string, number | boolean> = { asyncStorageWrites: values['storage-writes'] === 'async' };
   if (values['snapshot-threshold']) raft.snapshotThreshold = Number(values['snapshot-threshold']);
   if (values.heartbeat) raft.heartbeatIntervalMs = Number(values.heartbeat);
   if (values['election-timeout']) {

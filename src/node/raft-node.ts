@@ -26,9 +26,9 @@ import type { Ready } from '../core/ready.js';
 import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
-import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
+import type { ClusterConfig, ConfChange, Entry, HardState, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import { StorageFullError } from '../storage/errors.js';
-import type { LogStore } from '../storage/log-store.js';
+import type { LogStore, LogUpdate } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
@@ -83,6 +83,8 @@ export class RaftNode<Result = unknown> {
   private writesDone: Promise<void> = Promise.resolve();
   /** Bumped whenever the core is replaced or abandoned: a write finishing later reports to nobody. */
   private coreEpoch = 0;
+  /** A commit-index-only hard state not yet written (see {@link RaftNode.logUpdate}). */
+  private deferredHardState: HardState | null = null;
   private fatal: NodeFatalError | undefined;
   private role: Role = 'follower';
   private leaderId: NodeId | null = null;
@@ -151,9 +153,10 @@ export class RaftNode<Result = unknown> {
     let hardState = logStore.hardState();
     if (applied > hardState.commit && applied <= logStore.lastIndex()) hardState = { ...hardState, commit: applied };
     this.coreEpoch++;
+    this.deferredHardState = null;
     this.core = new RawNode(
-      // A RaftNode persists asynchronously unless told otherwise (docs/node.md, "Ready processing").
-      { asyncStorageWrites: true, ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
+      // One Ready at a time unless asked for asynchronous writes (docs/node.md, "Ready processing").
+      { asyncStorageWrites: false, ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState, snapshot, entries, config, applied },
     );
     this.appliedIndex = applied;
@@ -214,8 +217,12 @@ export class RaftNode<Result = unknown> {
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
     await this.processing?.catch(() => undefined);
-    // Writes already handed to the log store finish before its owner may close it.
+    // Writes already handed to the log store finish before its owner may close it; the last commit
+    // index goes down too, so a clean restart does not wait for a leader to apply what it had.
     await this.writesDone;
+    const deferred = this.deferredHardState;
+    this.deferredHardState = null;
+    if (deferred !== null && this.fatal === undefined && this.storageFull === undefined) await this.logStore.save({ entries: [], hardState: deferred }).catch(() => undefined);
     this.failPending(new NodeStoppedError());
     await this.options.network.stop();
   }
@@ -466,9 +473,10 @@ export class RaftNode<Result = unknown> {
       else later.push(message);
     }
     if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
-    if (ready.snapshot !== null || ready.entries.length > 0 || ready.hardState !== null) {
+    const update = this.logUpdate(ready);
+    if (update !== null) {
       const started = this.observer === undefined ? 0 : performance.now();
-      await this.logStore.save({ snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState: ready.hardState });
+      await this.logStore.save(update);
       this.observer?.logSaved?.((performance.now() - started) / 1000, ready.entries.length);
     }
     if (ready.committedEntries.length > 0) this.observer?.applied?.(ready.committedEntries.length);
@@ -502,11 +510,12 @@ export class RaftNode<Result = unknown> {
       else later.push(message);
     }
     let write: Promise<void> | undefined;
-    if (ready.entries.length > 0 || ready.hardState !== null) {
+    const update = this.logUpdate(ready);
+    if (update !== null) {
       const observer = this.observer;
       const started = observer === undefined ? 0 : performance.now();
       const entryCount = ready.entries.length;
-      write = this.logStore.save({ snapshotMeta: null, entries: ready.entries, hardState: ready.hardState });
+      write = this.logStore.save(update);
       if (observer !== undefined) write = write.then(() => observer.logSaved?.((performance.now() - started) / 1000, entryCount));
     }
     const previous = this.writesDone;
@@ -530,6 +539,29 @@ export class RaftNode<Result = unknown> {
     for (const readState of ready.readStates) this.reads.confirm(readState);
     this.reads.release(this.appliedIndex);
     core.appliedTo(this.appliedIndex);
+  }
+
+  /**
+   * What to write for a Ready, or null for nothing. A hard state whose only change is the commit
+   * index needs no sync (Raft re-learns the commit index from the leader after a restart), so it is
+   * not written on its own but rides along with the next write that syncs anyway: a follower then
+   * syncs once per AppendEntries with entries instead of once more per commit advance. A commit
+   * that makes a membership change applicable is written at once (a restarted node tells its own
+   * old removal from a new one by the durable commit index).
+   */
+  private logUpdate(ready: Ready): LogUpdate | null {
+    const hardState = ready.hardState ?? this.deferredHardState;
+    const needsWrite =
+      ready.snapshot !== null ||
+      ready.entries.length > 0 ||
+      (ready.hardState !== null && ready.mustSync) ||
+      (hardState !== null && ready.committedEntries.some((e) => e.type === 'confChange'));
+    if (!needsWrite) {
+      this.deferredHardState = hardState;
+      return null;
+    }
+    this.deferredHardState = null;
+    return { snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState };
   }
 
   private onSoftState(role: Role, leaderId: NodeId | null): void {

@@ -1,5 +1,5 @@
 /**
- * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--out dir]`
+ * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--storage-writes sync|async] [--out dir]`
  * Runs the fault-injection runner and prints the verdict; exits 1 if the history is not
  * linearizable (the timeline of the failing window is written next to the history).
  */
@@ -15,12 +15,13 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     keys: { type: 'string', default: '4' },
     nemesis: { type: 'string', default: NEMESIS_KINDS.join(',') },
+    'storage-writes': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--out <dir>]');
+  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--storage-writes sync|async] [--out <dir>]');
   process.exit(0);
 }
 const seed = Number(values.seed);
@@ -31,6 +32,7 @@ const report = await runJepsen({
   clients: Number(values.clients),
   keys: Number(values.keys),
   nemeses: values.nemesis.split(',') as NemesisKind[],
+  storageWrites: values['storage-writes'] as 'sync' | 'async' | undefined,
   outDir: values.out,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });

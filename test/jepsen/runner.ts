@@ -33,6 +33,8 @@ export interface JepsenOptions {
   clients?: number;
   keys?: number;
   nemeses?: readonly NemesisKind[];
+  /** The nodes' Ready processing (`raftwire start --storage-writes`); their default when unset. */
+  storageWrites?: 'sync' | 'async';
   /** Where history.json (and timeline.html on failure) go. */
   outDir?: string;
   log?: (line: string) => void;
@@ -67,7 +69,9 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
   const rand = new Prng(options.seed);
   const ids = Array.from({ length: options.nodes ?? 3 }, (_, i) => `n${i + 1}`);
   const nemeses = options.nemeses ?? NEMESIS_KINDS;
-  const cluster = new ProcessCluster(ids, ['--election-timeout', '300-600', '--heartbeat', '50', '--snapshot-threshold', '200']);
+  const nodeArgs = ['--election-timeout', '300-600', '--heartbeat', '50', '--snapshot-threshold', '200'];
+  if (options.storageWrites !== undefined) nodeArgs.push('--storage-writes', options.storageWrites);
+  const cluster = new ProcessCluster(ids, nodeArgs);
   await cluster.init();
   // A node leaving by itself is news: removed (exit 0, expected under the membership nemesis) or
   // failed (anything else: a bug, counted in the report).

@@ -12,9 +12,10 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-describe('RaftNode in a 3-node in-process cluster', () => {
+// Both ways of processing Readies: one at a time (the default) and asynchronous storage writes.
+for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true }]) describe(`RaftNode in a 3-node in-process cluster (asyncStorageWrites: ${writes.asyncStorageWrites})`, () => {
   it('elects one leader; a write through it is applied on every replica', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3']);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes });
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     const result = await cluster.write(leader, { op: 'set', key: 'k', value: bytes('v1') });
@@ -25,7 +26,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('a follower refuses proposals with NotLeaderError naming the leader', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 2);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 2);
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     await cluster.run(200); // followers learn the leader from its heartbeats
@@ -42,7 +43,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('refuses a proposal over proposalBytesMax with a typed error and proposes nothing', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 9);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 9);
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     const before = cluster.node(leader).getState().lastIndex;
@@ -51,7 +52,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('readIndex on the leader resolves after the preceding write is applied there', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 3);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 3);
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     await cluster.write(leader, { op: 'set', key: 'r', value: bytes('1') });
@@ -61,7 +62,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('survives the loss of the leader: a new leader serves writes and keeps acknowledged ones', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 4);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 4);
     await cluster.startAll();
     const first = await cluster.awaitLeader();
     for (let i = 0; i < 5; i++) await cluster.write(first, { op: 'set', key: `k${i}`, value: bytes(String(i)) });
@@ -77,7 +78,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('a node that missed compacted entries catches up through a snapshot', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], { snapshotThreshold: 20 }, 5);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes, snapshotThreshold: 20 }, 5);
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     const lagging = cluster.ids.find((id) => id !== leader)!;
@@ -89,7 +90,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('stops with a typed fatal error when its log cannot be written, and the others carry on', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 6);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 6);
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     const victim = cluster.ids.find((id) => id !== leader)!;
@@ -105,7 +106,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('a leader resumed after a pause does not serve a stale lease read', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], { checkQuorum: true }, 8);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes, checkQuorum: true }, 8);
     await cluster.startAll();
     const old = await cluster.awaitLeader();
     await cluster.write(old, { op: 'set', key: 'lease', value: bytes('old') });
@@ -130,7 +131,7 @@ describe('RaftNode in a 3-node in-process cluster', () => {
   });
 
   it('fails pending proposals with NodeStoppedError on stop', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 7);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 7);
     await cluster.startAll();
     const leader = await cluster.awaitLeader();
     for (const id of cluster.ids) if (id !== leader) await cluster.crash(id);

@@ -18,12 +18,12 @@ class FillableLogStore extends MemoryLogStore {
   }
 }
 
-describe('a node whose disk fills up', () => {
+for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true }]) describe(`a node whose disk fills up (asyncStorageWrites: ${writes.asyncStorageWrites})`, () => {
   let cluster: TestCluster;
   afterEach(async () => cluster?.stopAll());
 
   async function start(): Promise<Map<string, FillableLogStore>> {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 11);
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 11);
     const stores = new Map<string, FillableLogStore>();
     for (const id of cluster.ids) {
       const logStore = new FillableLogStore();
