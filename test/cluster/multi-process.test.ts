@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessCluster } from './process-cluster.js';
 
-// Real processes, real sockets (uWS), real disks (LMDB): the main job, under kill -9.
-describe('a 3-process cluster', () => {
-  const cluster = new ProcessCluster(['n1', 'n2', 'n3'], ['--snapshot-threshold', '40', '--election-timeout', '300-600', '--heartbeat', '50']);
+// Real processes, real sockets (uWS), real disks (LMDB): the main job, under kill -9; with the
+// default Ready processing and with asynchronous storage writes.
+for (const writes of ['sync', 'async']) describe(`a 3-process cluster (--storage-writes ${writes})`, () => {
+  const cluster = new ProcessCluster(['n1', 'n2', 'n3'], ['--snapshot-threshold', '40', '--election-timeout', '300-600', '--heartbeat', '50', '--storage-writes', writes]);
   beforeAll(async () => {
     await cluster.init();
     cluster.startAll();
