@@ -2,7 +2,7 @@
  * HTTP load through wrk (Debian's `wrk`), the load generator issue #6 suggests: a C client does
  * not cap the server the way a Node `http` client sharing these two cores does. The bench installs
  * it with apt-get when it is missing and it can (root); otherwise it falls back to
- * bench/cluster-loadgen.ts and says so in the results.
+ * bench/cluster-loadgen.mjs and says so in the results.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
