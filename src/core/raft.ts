@@ -87,6 +87,8 @@ export class Raft {
   readsAwaitingTermCommit: number[] = [];
   /** A read round was requested and needs a heartbeat broadcast. */
   readRoundNeeded = false;
+  /** The round of the last heartbeat broadcast: reads waiting for a round ≤ it are in flight. */
+  readRoundSent = 0;
   /** Leader was removed from the configuration and the change committed: step down after the next flush. */
   stepDownPending = false;
 

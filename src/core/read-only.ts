@@ -54,6 +54,11 @@ export class ReadOnly {
     return this.roundTicks[round % ROUND_TICKS_MAX];
   }
 
+  /** The round the oldest pending read waits for; Infinity when none waits. */
+  headRound(): number {
+    return this.pendingHead < this.pending.length ? this.pending[this.pendingHead].round : Number.POSITIVE_INFINITY;
+  }
+
   get pendingCount(): number {
     return this.pending.length - this.pendingHead;
   }

@@ -29,8 +29,15 @@ export function flushLeader(r: Raft): void {
   maybeCommit(r);
   if (r.role !== 'leader') return;
   if (r.readRoundNeeded) {
-    r.readRoundNeeded = false;
-    bcastHeartbeat(r, false);
+    // One read round in flight at a time (as etcd's server keeps one ReadIndex outstanding): reads
+    // that arrive meanwhile wait and share the next round, so under load a round confirms many
+    // reads instead of each event-loop turn paying for its own heartbeats.
+    const head = r.readOnly.headRound();
+    if (head === Number.POSITIVE_INFINITY) r.readRoundNeeded = false; // already confirmed by another round
+    else if (head > r.readRoundSent) {
+      r.readRoundNeeded = false;
+      bcastHeartbeat(r, false);
+    }
   }
   for (const [to, pr] of r.progress) {
     while (maybeSendAppend(r, to, pr)) {
@@ -166,6 +173,7 @@ function sendSnapshotChunk(r: Raft, to: NodeId, pr: Progress): void {
  */
 export function bcastHeartbeat(r: Raft, fromTick = true): void {
   const round = r.readOnly.nextRound(r.tickCount);
+  r.readRoundSent = round;
   const log = r.log;
   for (const [to, pr] of r.progress) {
     if (fromTick) retransmitIfStalled(r, to, pr);

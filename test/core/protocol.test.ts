@@ -259,6 +259,27 @@ describe('reads', () => {
     expect(leader.readStates.map((r) => r.context)).toEqual([5]);
   });
 
+  it('keeps one read round in flight: reads that arrive meanwhile share the next round', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false });
+    const leader = c.electLeader();
+    c.stabilize();
+    const deliveredBefore = c.delivered;
+    const heartbeats = () => c.queue.filter((m) => m.type === 'AppendEntries' && m.from === leader.id && m.entries.length === 0).length;
+    leader.node.readIndex(1);
+    c.processReady(leader);
+    expect(heartbeats()).toBe(2); // round for read 1, to both followers
+    // Two more reads in later turns, before the first round is answered: no new heartbeats.
+    leader.node.readIndex(2);
+    c.processReady(leader);
+    leader.node.readIndex(3);
+    c.processReady(leader);
+    expect(heartbeats()).toBe(2);
+    expect(leader.readStates).toEqual([]);
+    c.stabilize(); // answers confirm read 1; the next round (one, for reads 2 and 3) goes out and is answered
+    expect(leader.readStates.map((r) => r.context)).toEqual([1, 2, 3]);
+    expect(c.delivered - deliveredBefore).toBe(8); // two rounds of 2 heartbeats + 2 answers, not three
+  });
+
   it('a lease read is served at once while the lease holds', () => {
     const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: true });
     const leader = c.electLeader();
