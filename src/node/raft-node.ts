@@ -147,15 +147,16 @@ export class RaftNode<Result = unknown> {
     // Members added by changes still in the log (committed or not) must be reachable at once.
     for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
     this.members.syncTransport();
-    // With asynchronous writes a node applies entries once they are durable in its log and known
-    // committed, possibly before the write carrying the new commit index lands. If that write failed
-    // (a full disk, then this rebuild), the entries are committed all the same: say so.
+    // A node may have applied entries whose commit index is not on disk: a commit-only hard state
+    // waits for the next write (logUpdate), and with asynchronous writes entries are applied before
+    // the write carrying their commit index lands. After a failed write (a full disk, then this
+    // rebuild) those entries are committed all the same: say so.
     let hardState = logStore.hardState();
     if (applied > hardState.commit && applied <= logStore.lastIndex()) hardState = { ...hardState, commit: applied };
     this.coreEpoch++;
     this.deferredHardState = null;
     this.core = new RawNode(
-      // One Ready at a time unless asked for asynchronous writes (docs/node.md, "Ready processing").
+      // One Ready at a time unless asked for asynchronous writes (docs/node.md, "Asynchronous storage writes").
       { asyncStorageWrites: false, ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState, snapshot, entries, config, applied },
     );
@@ -463,15 +464,7 @@ export class RaftNode<Result = unknown> {
 
   private async handleReady(ready: Ready): Promise<void> {
     const core = this.core!;
-    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
-    // A member added by an entry in this Ready may be sent to in this Ready: learn its address first.
-    for (const entry of ready.entries) if (entry.type === 'confChange') this.members.onAppended(entry);
-    const sendEarly = this.role === 'leader';
-    const later: Message[] = [];
-    for (const message of ready.messages) {
-      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.send(message);
-      else later.push(message);
-    }
+    const later = this.beginReady(ready);
     if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
     const update = this.logUpdate(ready);
     if (update !== null) {
@@ -479,12 +472,9 @@ export class RaftNode<Result = unknown> {
       await this.logStore.save(update);
       this.observer?.logSaved?.((performance.now() - started) / 1000, ready.entries.length);
     }
-    if (ready.committedEntries.length > 0) this.observer?.applied?.(ready.committedEntries.length);
     for (const message of later) this.send(message);
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
-    for (const entry of ready.committedEntries) this.apply(entry);
-    for (const readState of ready.readStates) this.reads.confirm(readState);
-    this.reads.release(this.appliedIndex);
+    this.applyReady(ready);
     if (core.config.asyncStorageWrites) {
       core.persisted(ready.logLastIndex, ready.logLastTerm);
       core.appliedTo(this.appliedIndex);
@@ -501,14 +491,7 @@ export class RaftNode<Result = unknown> {
   private handleReadyPipelined(ready: Ready, round: number): void {
     const core = this.core!;
     const epoch = this.coreEpoch;
-    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
-    for (const entry of ready.entries) if (entry.type === 'confChange') this.members.onAppended(entry);
-    const sendEarly = this.role === 'leader';
-    const later: Message[] = [];
-    for (const message of ready.messages) {
-      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.send(message);
-      else later.push(message);
-    }
+    const later = this.beginReady(ready);
     let write: Promise<void> | undefined;
     const update = this.logUpdate(ready);
     if (update !== null) {
@@ -534,11 +517,34 @@ export class RaftNode<Result = unknown> {
         else this.die(error);
       },
     );
+    this.applyReady(ready);
+    core.appliedTo(this.appliedIndex);
+  }
+
+  /**
+   * The start of every Ready: role changes, addresses of members its entries add, and a leader's
+   * AppendEntries/InstallSnapshot sent at once (thesis §10.2.1). Returns the messages that must
+   * wait until the Ready's writes are durable.
+   */
+  private beginReady(ready: Ready): Message[] {
+    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
+    // A member added by an entry in this Ready may be sent to in this Ready: learn its address first.
+    for (const entry of ready.entries) if (entry.type === 'confChange') this.members.onAppended(entry);
+    const sendEarly = this.role === 'leader';
+    const later: Message[] = [];
+    for (const message of ready.messages) {
+      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.send(message);
+      else later.push(message);
+    }
+    return later;
+  }
+
+  /** Applies the Ready's committed entries, then releases the reads they let through. */
+  private applyReady(ready: Ready): void {
     if (ready.committedEntries.length > 0) this.observer?.applied?.(ready.committedEntries.length);
     for (const entry of ready.committedEntries) this.apply(entry);
     for (const readState of ready.readStates) this.reads.confirm(readState);
     this.reads.release(this.appliedIndex);
-    core.appliedTo(this.appliedIndex);
   }
 
   /**
