@@ -315,12 +315,22 @@ export class Checker {
   }
 
   /** Before applying `e` on a node whose state machine has applied `appliedIndex`. */
-  onApply(node: CheckedNode, e: Entry, appliedIndex: number): void {
+  /**
+   * Before applying `e`. `coreCommit`: with asynchronous storage writes the commit index that lets
+   * it apply is the core's, not yet the durable one; the entry itself must then be durable here.
+   */
+  onApply(node: CheckedNode, e: Entry, appliedIndex: number, coreCommit?: number): void {
     if (e.index !== appliedIndex + 1) {
       this.fail('apply order', `${node.id} is given entry ${e.index} to apply after applying ${appliedIndex} (entries come out once, in order)`);
     }
-    if (e.index > node.durable.hardState.commit) {
+    if (coreCommit === undefined && e.index > node.durable.hardState.commit) {
       this.fail('apply only committed', `${node.id} applies ${e.index} but its durable commit is ${node.durable.hardState.commit}`);
+    }
+    if (coreCommit !== undefined && e.index > coreCommit) {
+      this.fail('apply only committed', `${node.id} applies ${e.index} but its commit index is ${coreCommit}`);
+    }
+    if (coreCommit !== undefined && node.durable.termAt(e.index) !== e.term) {
+      this.fail('apply only durable', `${node.id} applies (${e.index}, term ${e.term}) while its durable log has ${String(node.durable.termAt(e.index))} there`);
     }
     this.recordCommitted(node.id, e, node.term);
     if (e.type !== 'normal' || e.data.length === 0) return;

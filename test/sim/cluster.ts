@@ -112,6 +112,8 @@ export class Cluster {
   readonly initialConfig: ClusterConfig;
   readonly snapshots: boolean;
   readonly tickMs: number;
+  /** The nodes run with `asyncStorageWrites` (ready-processing.ts models writes finishing later). */
+  readonly asyncWrites: boolean;
   readonly stats: ClusterStats = {
     ticks: 0, deliveries: 0, crashes: 0, restarts: 0, partitions: 0, proposals: 0, proposalsRejected: 0,
     reads: 0, readsRejected: 0, confChanges: 0, transfers: 0, snapshotsTaken: 0, snapshotsInstalled: 0, messagesSent: 0,
@@ -148,6 +150,7 @@ export class Cluster {
     this.raftOptions = { ...options.raft };
     if (!this.snapshots && this.raftOptions.snapshotThreshold === undefined) this.raftOptions.snapshotThreshold = 1_000_000_000;
     this.tickMs = this.raftOptions.tickMs ?? 10;
+    this.asyncWrites = this.raftOptions.asyncStorageWrites === true;
     this.nextTickAt = this.tickMs;
     this.replay = options.replay ?? `(seed ${options.seed})`;
     this.amnesia = options.amnesia;
@@ -318,6 +321,7 @@ export class Cluster {
     node.pendingReads.clear();
     node.waitingReads = [];
     node.tornCrash = false;
+    node.pendingWrites = []; // writes in flight are lost with the process
     node.paused = false;
     node.held = [];
     node.missedTicks = 0;
@@ -411,6 +415,7 @@ export class Cluster {
     node.role = 'follower';
     node.leaderId = null;
     node.term = node.durable.hardState.term;
+    node.handoutTerm = node.term;
     const snapshot = node.durable.snapshot;
     node.sm = snapshot === null ? new SimStateMachine(this.initialConfig) : SimStateMachine.fromSnapshot(snapshot);
     if (snapshot !== null) this.checker.onSnapshotInstalled(node, snapshot.meta.lastIncludedIndex, node.sm.hash);

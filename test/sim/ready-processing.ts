@@ -4,10 +4,10 @@
  * middle of a Ready and the node's own snapshots.
  */
 import type { ReadState, Ready } from '../../src/core/ready.js';
-import type { Entry } from '../../src/core/types.js';
+import type { Entry, Message } from '../../src/core/types.js';
 import type { Cluster } from './cluster.js';
 import { configOfLog, sameConfig } from './state-machine.js';
-import type { SimNode } from './sim-node.js';
+import type { PendingWrite, SimNode } from './sim-node.js';
 import { describeMessage } from './trace.js';
 
 function isConfChange(e: Entry): boolean {
@@ -35,6 +35,7 @@ export function checkConfig(cluster: Cluster, node: SimNode): void {
 export const readyRoundsMax = 10_000;
 
 export function processReady(cluster: Cluster, node: SimNode): void {
+  if (cluster.asyncWrites) return processReadyAsync(cluster, node);
   const raw = node.raw!;
   for (let rounds = 0; raw.hasReady(); rounds++) {
     if (rounds >= readyRoundsMax) cluster.checker.fail('no livelock', `${node.id} still has a Ready after ${readyRoundsMax} rounds`);
@@ -159,4 +160,133 @@ function releaseReads(cluster: Cluster, node: SimNode): void {
     cluster.checker.onReadReleased(node, rs, pending, sm.appliedIndex, sm.hash);
   }
   node.waitingReads = still;
+}
+
+// --- asynchronous storage writes -------------------------------------------------------------------
+
+/**
+ * With `asyncStorageWrites` (src/core/ready.ts): each Ready is handed out at once (a leader's
+ * AppendEntries sent, committed entries applied, reads released) while its write stays in flight;
+ * writes finish in order at the disk's pace, which the fault generator picks (some of the oldest
+ * at each event for this node), and only then are the held-back messages sent and the core told
+ * `persisted()`. A crash loses every write still in flight. A Ready with a snapshot from the
+ * leader, and taking a snapshot, first let every earlier write finish.
+ */
+function processReadyAsync(cluster: Cluster, node: SimNode): void {
+  const raw = node.raw!;
+  completeWrites(cluster, node, cluster.faultPrng.int(node.pendingWrites.length + 1));
+  for (let rounds = 0; node.raw === raw && raw.hasReady(); rounds++) {
+    if (rounds >= readyRoundsMax) cluster.checker.fail('no livelock', `${node.id} still has a Ready after ${readyRoundsMax} rounds`);
+    const rd = raw.ready();
+    if (node.tornCrash) return crashWithWritesInFlight(cluster, node, rd);
+    if (rd.snapshot !== null) {
+      completeWrites(cluster, node, Number.POSITIVE_INFINITY);
+      handleReady(cluster, node, rd);
+      node.handoutTerm = node.term;
+      raw.persisted(rd.logLastIndex, rd.logLastTerm);
+      raw.appliedTo(node.sm!.appliedIndex);
+    } else handOut(cluster, node, rd);
+    if (cluster.snapshots && raw.snapshotDue()) {
+      completeWrites(cluster, node, Number.POSITIVE_INFINITY);
+      takeSnapshot(cluster, node);
+    }
+  }
+}
+
+function handOut(cluster: Cluster, node: SimNode, rd: Ready): void {
+  const raw = node.raw!;
+  const sm = node.sm!;
+  const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.handoutTerm);
+  if (rd.hardState !== null) node.handoutTerm = rd.hardState.term;
+  let becameLeader = false;
+  if (rd.softState !== null) {
+    becameLeader = rd.softState.role === 'leader' && node.role !== 'leader';
+    node.role = rd.softState.role;
+    node.leaderId = rd.softState.leaderId;
+  }
+  const isLeader = node.role === 'leader';
+  const held: Message[] = [];
+  const early: Message[] = [];
+  for (const m of rd.messages) (isLeader && (m.type === 'AppendEntries' || m.type === 'InstallSnapshot') ? early : held).push(m);
+  send(cluster, node, early);
+  const coreCommit = raw.status().commitIndex;
+  for (const e of rd.committedEntries) {
+    cluster.checker.onApply(node, e, sm.appliedIndex, coreCommit);
+    sm.apply(e);
+    cluster.checker.afterApply(node, e, sm.hash);
+  }
+  if (rd.committedEntries.length > 0) raw.appliedTo(sm.appliedIndex);
+  for (const rs of rd.readStates) node.waitingReads.push(rs);
+  if (node.waitingReads.length > 0) releaseReads(cluster, node);
+  const voters = becameLeader ? raw.status().config.voters.slice() : [];
+  node.pendingWrites.push({ ready: rd, wasLeaderInTerm, becameLeader, voters, held });
+}
+
+/** The oldest `count` writes in flight become durable, in order, each followed by what waited for it. */
+function completeWrites(cluster: Cluster, node: SimNode, count: number): void {
+  const raw = node.raw!;
+  for (let k = 0; k < count && node.pendingWrites.length > 0 && node.raw === raw; k++) {
+    const write = node.pendingWrites.shift()!;
+    persist(cluster, node, write);
+    send(cluster, node, write.held);
+    raw.persisted(write.ready.logLastIndex, write.ready.logLastTerm);
+  }
+}
+
+/** The persisting half of {@link handleReady}, for a write that finishes now. */
+function persist(cluster: Cluster, node: SimNode, write: PendingWrite): void {
+  const checker = cluster.checker;
+  const durable = node.durable;
+  const rd = write.ready;
+  checker.checkLeaderAppendOnly(node, write.wasLeaderInTerm, rd.entries, null);
+  let configTouched = false;
+  if (rd.entries.length > 0) {
+    const truncated = durable.append(rd.entries);
+    checker.onEntriesPersisted(node, rd.entries);
+    configTouched = truncated.some(isConfChange) || rd.entries.some(isConfChange);
+  }
+  // The core's configuration runs ahead of the disk while later writes are in flight, or while it
+  // holds entries not yet handed out: compare only when its log and the disk's are the same.
+  if (configTouched && node.pendingWrites.length === 0 && node.raw!.status().lastIndex === durable.lastIndex()) checkConfig(cluster, node);
+  const previousCommit = durable.hardState.commit;
+  if (rd.hardState !== null) {
+    checker.onHardState(node, durable.hardState, rd.hardState);
+    durable.hardState = { ...rd.hardState };
+    node.term = rd.hardState.term;
+  }
+  checker.onCommitPersisted(node);
+  checker.checkLeaderCommitRule(node, write.wasLeaderInTerm, previousCommit);
+  if (write.becameLeader) checker.onBecomeLeader(node, node.term, write.voters);
+}
+
+function send(cluster: Cluster, node: SimNode, messages: readonly Message[]): void {
+  for (const m of messages) {
+    if (m.from !== node.id || m.to === node.id) cluster.checker.fail('message addressing', `${node.id} sends ${describeMessage(m)}`);
+    cluster.network.send(m, cluster.nowMs);
+    if (cluster.onSend !== undefined) cluster.onSend(m);
+  }
+  cluster.stats.messagesSent += messages.length;
+  if (messages.length > 0) cluster.countSent(messages.length);
+}
+
+/**
+ * The torn crash of the asynchronous mode: the process dies with writes in flight. The Ready just
+ * handed out may have sent its leader AppendEntries; a random prefix of the writes (this one
+ * included) made it to disk; the rest is lost.
+ */
+function crashWithWritesInFlight(cluster: Cluster, node: SimNode, rd: Ready): void {
+  node.tornCrash = false;
+  if (node.role === 'leader' && cluster.faultPrng.chance(0.5)) {
+    for (const m of rd.messages) if (m.type === 'AppendEntries' || m.type === 'InstallSnapshot') cluster.network.send(m, cluster.nowMs);
+  }
+  if (rd.snapshot === null) {
+    const wasLeaderInTerm = node.role === 'leader' && (rd.hardState === null || rd.hardState.term === node.handoutTerm);
+    node.pendingWrites.push({ ready: rd, wasLeaderInTerm, becameLeader: false, voters: [], held: [] });
+  }
+  const durableCount = cluster.faultPrng.int(node.pendingWrites.length + 1);
+  for (let k = 0; k < durableCount; k++) persist(cluster, node, node.pendingWrites.shift()!);
+  const lost = node.pendingWrites.length;
+  cluster.events--; // the crash belongs to the event during which the Ready was processed
+  cluster.crash(node.id);
+  cluster.record('torn crash', `${node.id} with ${durableCount} write(s) durable and ${lost} lost`);
 }

@@ -15,6 +15,7 @@ const HELP = `npm run sim -- [options]: deterministic Raft simulation (test/sim/
   --events M         events per seed (ticks, deliveries, faults, client operations) [default: 2000]
   --nodes K          cluster size (default: the seed picks 3, 5 or 7)
   --snapshots on|off, --membership on|off   force what the seed would pick
+  --async-writes on  the nodes use asynchronous storage writes (writes finish later, in order)
   --keep-going       list every failing seed instead of stopping at the first
   --trace N          events kept for the failure dump              [default: 60]
   --verbose          one line per seed
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     trace: { type: 'string', default: '60' },
     snapshots: { type: 'string' },
     membership: { type: 'string' },
+    'async-writes': { type: 'string' },
     'keep-going': { type: 'boolean', default: false },
   },
 });
@@ -48,6 +50,7 @@ const overrides = {
   ...(nodes === undefined ? {} : { nodes }),
   ...(values.snapshots === undefined ? {} : { snapshots: onOff('snapshots', values.snapshots) }),
   ...(values.membership === undefined ? {} : { membership: onOff('membership', values.membership) }),
+  ...(values['async-writes'] === undefined ? {} : { asyncWrites: onOff('async-writes', values['async-writes']) }),
 };
 
 function onOff(name: string, text: string): boolean {

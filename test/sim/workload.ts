@@ -59,6 +59,8 @@ export interface RunOverrides {
   nodes?: number;
   snapshots?: boolean;
   membership?: boolean;
+  /** The nodes run with `asyncStorageWrites` (writes finish later, ready-processing.ts). */
+  asyncWrites?: boolean;
 }
 
 export function replayCommand(seed: number, events: number, overrides: RunOverrides = {}): string {
@@ -66,6 +68,7 @@ export function replayCommand(seed: number, events: number, overrides: RunOverri
   if (overrides.nodes !== undefined) flags.push(`--nodes ${overrides.nodes}`);
   if (overrides.snapshots !== undefined) flags.push(`--snapshots ${overrides.snapshots ? 'on' : 'off'}`);
   if (overrides.membership !== undefined) flags.push(`--membership ${overrides.membership ? 'on' : 'off'}`);
+  if (overrides.asyncWrites) flags.push('--async-writes on');
   return `npm run sim -- ${flags.join(' ')}`;
 }
 
@@ -130,6 +133,7 @@ export function runRandom(options: RandomRunOptions): RunSummary {
     else params.raft = { ...params.raft, snapshotThreshold: undefined, maxSnapshotChunkBytes: undefined };
   }
   if (options.membership !== undefined) params.membership = options.membership;
+  if (options.asyncWrites) params.raft = { ...params.raft, asyncStorageWrites: true };
   const sizes = [3, 3, 3, 3, 5, 5, 5, 5, 5, 7];
   const nodes = options.nodes ?? sizes[prng.int(sizes.length)]!;
   const work = prng.fork();
