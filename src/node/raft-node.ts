@@ -26,9 +26,9 @@ import type { Ready } from '../core/ready.js';
 import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
-import type { ClusterConfig, ConfChange, Entry, HardState, Message, NodeId, Role, Snapshot } from '../core/types.js';
+import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import { StorageFullError } from '../storage/errors.js';
-import type { LogStore, LogUpdate } from '../storage/log-store.js';
+import type { LogStore } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
@@ -37,6 +37,7 @@ import { MemberTracker } from './member-tracker.js';
 import type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 import type { MemberEndpoints } from './members.js';
 import { ReadQueue } from './read-queue.js';
+import { ReadyWrites } from './ready-writes.js';
 import { RpcBridge } from './rpc-bridge.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
@@ -75,16 +76,8 @@ export class RaftNode<Result = unknown> {
   private tickedThroughMs = 0;
   private processing: Promise<void> | undefined;
   private processAgain = false;
-  /**
-   * With asynchronous storage writes: the last Ready's write, chained after every earlier one, so
-   * each Ready's held-back messages and its `persisted()` report follow the writes before it.
-   * Never rejects (each link handles its own failure).
-   */
-  private writesDone: Promise<void> = Promise.resolve();
-  /** Bumped whenever the core is replaced or abandoned: a write finishing later reports to nobody. */
-  private coreEpoch = 0;
-  /** A commit-index-only hard state not yet written (see {@link RaftNode.logUpdate}). */
-  private deferredHardState: HardState | null = null;
+  /** What each Ready writes, and (asynchronous writes) the in-order chain of their follow-ups. */
+  private readonly writes = new ReadyWrites();
   private fatal: NodeFatalError | undefined;
   private role: Role = 'follower';
   private leaderId: NodeId | null = null;
@@ -148,13 +141,12 @@ export class RaftNode<Result = unknown> {
     for (const entry of entries) if (entry.type === 'confChange') this.members.onAppended(entry);
     this.members.syncTransport();
     // A node may have applied entries whose commit index is not on disk: a commit-only hard state
-    // waits for the next write (logUpdate), and with asynchronous writes entries are applied before
+    // waits for the next write (ReadyWrites.update), and with asynchronous writes entries are applied before
     // the write carrying their commit index lands. After a failed write (a full disk, then this
     // rebuild) those entries are committed all the same: say so.
     let hardState = logStore.hardState();
     if (applied > hardState.commit && applied <= logStore.lastIndex()) hardState = { ...hardState, commit: applied };
-    this.coreEpoch++;
-    this.deferredHardState = null;
+    this.writes.reset();
     this.core = new RawNode(
       // One Ready at a time unless asked for asynchronous writes (docs/node.md, "Asynchronous storage writes").
       { asyncStorageWrites: false, ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
@@ -173,7 +165,7 @@ export class RaftNode<Result = unknown> {
    */
   private suspendOnStorageFull(error: StorageFullError): void {
     this.storageFull = error;
-    this.coreEpoch++;
+    this.writes.reset();
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     if (this.role === 'leader') this.onSoftState('follower', null);
@@ -220,9 +212,8 @@ export class RaftNode<Result = unknown> {
     await this.processing?.catch(() => undefined);
     // Writes already handed to the log store finish before its owner may close it; the last commit
     // index goes down too, so a clean restart does not wait for a leader to apply what it had.
-    await this.writesDone;
-    const deferred = this.deferredHardState;
-    this.deferredHardState = null;
+    await this.writes.drained();
+    const deferred = this.writes.takeDeferred();
     if (deferred !== null && this.fatal === undefined && this.storageFull === undefined) await this.logStore.save({ entries: [], hardState: deferred }).catch(() => undefined);
     this.failPending(new NodeStoppedError());
     await this.options.network.stop();
@@ -443,13 +434,13 @@ export class RaftNode<Result = unknown> {
             this.handleReadyPipelined(ready, round);
             round = 0; // its unanswered requests are failed once its messages are out
             if (this.core.snapshotDue()) {
-              await this.writesDone;
+              await this.writes.drained();
               if (this.running && this.storageFull === undefined) await this.takeSnapshot();
             }
             continue;
           }
           // A snapshot from the leader replaces the log: handled alone, after every earlier write.
-          await this.writesDone;
+          await this.writes.drained();
           if (!this.running || this.storageFull !== undefined) return;
           await this.handleReady(ready);
         } catch (error) {
@@ -466,7 +457,7 @@ export class RaftNode<Result = unknown> {
     const core = this.core!;
     const later = this.beginReady(ready);
     if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
-    const update = this.logUpdate(ready);
+    const update = this.writes.update(ready);
     if (update !== null) {
       const started = this.observer === undefined ? 0 : performance.now();
       await this.logStore.save(update);
@@ -485,15 +476,14 @@ export class RaftNode<Result = unknown> {
   /**
    * One Ready with asynchronous storage writes (src/core/ready.ts): the write starts and is not
    * awaited. A leader's AppendEntries go at once; every other message waits for this write and all
-   * earlier ones (the log store makes them durable in order, and `writesDone` chains them), then
+   * earlier ones (the log store makes them durable in order, and `writes` chains them), then
    * the core hears `persisted()`. Committed entries are already durable here: applied now.
    */
   private handleReadyPipelined(ready: Ready, round: number): void {
     const core = this.core!;
-    const epoch = this.coreEpoch;
     const later = this.beginReady(ready);
     let write: Promise<void> | undefined;
-    const update = this.logUpdate(ready);
+    const update = this.writes.update(ready);
     if (update !== null) {
       const observer = this.observer;
       const started = observer === undefined ? 0 : performance.now();
@@ -501,18 +491,17 @@ export class RaftNode<Result = unknown> {
       write = this.logStore.save(update);
       if (observer !== undefined) write = write.then(() => observer.logSaved?.((performance.now() - started) / 1000, entryCount));
     }
-    const previous = this.writesDone;
-    const durable = write === undefined ? previous : Promise.all([previous, write]);
-    this.writesDone = durable.then(
+    this.writes.chain(
+      write,
       () => {
-        if (epoch !== this.coreEpoch || !this.running) return;
+        if (!this.running) return;
         for (const message of later) this.send(message);
         this.bridge.failUnanswered(round);
         core.persisted(ready.logLastIndex, ready.logLastTerm);
         this.scheduleProcessing();
       },
       (error: unknown) => {
-        if (epoch !== this.coreEpoch || !this.running) return;
+        if (!this.running) return;
         if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
         else this.die(error);
       },
@@ -545,29 +534,6 @@ export class RaftNode<Result = unknown> {
     for (const entry of ready.committedEntries) this.apply(entry);
     for (const readState of ready.readStates) this.reads.confirm(readState);
     this.reads.release(this.appliedIndex);
-  }
-
-  /**
-   * What to write for a Ready, or null for nothing. A hard state whose only change is the commit
-   * index needs no sync (Raft re-learns the commit index from the leader after a restart), so it is
-   * not written on its own but rides along with the next write that syncs anyway: a follower then
-   * syncs once per AppendEntries with entries instead of once more per commit advance. A commit
-   * that makes a membership change applicable is written at once (a restarted node tells its own
-   * old removal from a new one by the durable commit index).
-   */
-  private logUpdate(ready: Ready): LogUpdate | null {
-    const hardState = ready.hardState ?? this.deferredHardState;
-    const needsWrite =
-      ready.snapshot !== null ||
-      ready.entries.length > 0 ||
-      (ready.hardState !== null && ready.mustSync) ||
-      (hardState !== null && ready.committedEntries.some((e) => e.type === 'confChange'));
-    if (!needsWrite) {
-      this.deferredHardState = hardState;
-      return null;
-    }
-    this.deferredHardState = null;
-    return { snapshotMeta: ready.snapshot?.meta ?? null, entries: ready.entries, hardState };
   }
 
   private onSoftState(role: Role, leaderId: NodeId | null): void {
@@ -651,7 +617,7 @@ export class RaftNode<Result = unknown> {
   }
 
   private die(error: unknown): void {
-    this.coreEpoch++;
+    this.writes.reset();
     const fatal = new NodeFatalError(`raft node ${this.id} stopped: ${error instanceof Error ? error.message : String(error)}`, error);
     this.fatal = fatal;
     this.running = false;

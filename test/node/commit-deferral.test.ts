@@ -1,5 +1,5 @@
 /**
- * A hard state whose only change is the commit index is not written on its own (RaftNode.logUpdate,
+ * A hard state whose only change is the commit index is not written on its own (ReadyWrites.update,
  * docs/node.md "Ordering"): it rides along with the next write that syncs anyway, and goes down
  * when the node stops.
  */
