@@ -43,9 +43,26 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string', default: 'uws,http,raw' },
     'client-choice': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: true,
 });
+if (values.help) {
+  console.log(`npm run bench:transport -- [--seconds 1.5] [--rounds 3] [--only uws,http,raw]
+Transport speed, client and server in separate processes: AppendEntries with 64×100-byte entries,
+heartbeats and RequestVote, at 1 and at 256 requests in flight, for UwsNetwork, HttpNetwork
+(HTTP/JSON) and a raw node:net length-prefixed echo (this machine's limit), all in the same run.
+
+  --seconds S      length of each measurement                             [default: 1.5]
+  --rounds N       rounds per figure; the median is kept                  [default: 3]
+  --only LIST      which transports to measure                            [default: uws,http,raw]
+  --client-choice  measure the WebSocket clients (ws, undici) instead; run with
+                   node --experimental-websocket --import tsx bench/transport.bench.ts --client-choice
+  -h, --help       show this text
+
+Prints a table and writes bench/results/transport.json.`);
+  process.exit(0);
+}
 
 const secret = 'bench-cluster-secret-0123456789';
 type Kind = 'uws' | 'http' | 'raw';
