@@ -110,13 +110,7 @@ function handleReady(cluster: Cluster, node: SimNode, rd: Ready): void {
     configTouched ||= truncated.some(isConfChange) || rd.entries.some(isConfChange);
   }
   if (configTouched) checkConfig(cluster, node);
-  const previousCommit = durable.hardState.commit;
-  if (rd.hardState !== null) {
-    checker.onHardState(node, durable.hardState, rd.hardState);
-    durable.hardState = { ...rd.hardState };
-    node.term = rd.hardState.term;
-  }
-  checker.onCommitPersisted(node);
+  const previousCommit = persistHardState(cluster, node, rd);
   if (rd.softState !== null) {
     const becameLeader = rd.softState.role === 'leader' && node.role !== 'leader';
     node.role = rd.softState.role;
@@ -145,6 +139,19 @@ function handleReady(cluster: Cluster, node: SimNode, rd: Ready): void {
   // 4. Release reads the state machine has caught up with.
   for (const rs of rd.readStates) node.waitingReads.push(rs);
   if (node.waitingReads.length > 0) releaseReads(cluster, node);
+}
+
+/** Persists the Ready's hard state, if any, and records what the durable commit makes committed; returns the commit before. */
+function persistHardState(cluster: Cluster, node: SimNode, rd: Ready): number {
+  const durable = node.durable;
+  const previousCommit = durable.hardState.commit;
+  if (rd.hardState !== null) {
+    cluster.checker.onHardState(node, durable.hardState, rd.hardState);
+    durable.hardState = { ...rd.hardState };
+    node.term = rd.hardState.term;
+  }
+  cluster.checker.onCommitPersisted(node);
+  return previousCommit;
 }
 
 function releaseReads(cluster: Cluster, node: SimNode): void {
@@ -248,13 +255,7 @@ function persist(cluster: Cluster, node: SimNode, write: PendingWrite): void {
   // The core's configuration runs ahead of the disk while later writes are in flight, or while it
   // holds entries not yet handed out: compare only when its log and the disk's are the same.
   if (configTouched && node.pendingWrites.length === 0 && node.raw!.status().lastIndex === durable.lastIndex()) checkConfig(cluster, node);
-  const previousCommit = durable.hardState.commit;
-  if (rd.hardState !== null) {
-    checker.onHardState(node, durable.hardState, rd.hardState);
-    durable.hardState = { ...rd.hardState };
-    node.term = rd.hardState.term;
-  }
-  checker.onCommitPersisted(node);
+  const previousCommit = persistHardState(cluster, node, rd);
   checker.checkLeaderCommitRule(node, write.wasLeaderInTerm, previousCommit);
   if (write.becameLeader) checker.onBecomeLeader(node, node.term, write.voters);
 }
