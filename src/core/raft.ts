@@ -85,9 +85,10 @@ export class Raft {
   readonly readOnly: ReadOnly;
   /** ReadIndex requests made before the leader committed an entry of its term (thesis §6.4 step 1). */
   readsAwaitingTermCommit: number[] = [];
-  /** A read round was requested and needs a heartbeat broadcast. */
-  readRoundNeeded = false;
-  /** The round of the last heartbeat broadcast: reads waiting for a round ≤ it are in flight. */
+  /**
+   * The round of the last heartbeat broadcast: pending reads waiting for a round ≤ it are in
+   * flight; one waiting for a later round needs a broadcast (see flushLeader).
+   */
   readRoundSent = 0;
   /** Leader was removed from the configuration and the change committed: step down after the next flush. */
   stepDownPending = false;
@@ -207,7 +208,6 @@ export class Raft {
     this.retirees.clear();
     this.readOnly.reset();
     this.readsAwaitingTermCommit = [];
-    this.readRoundNeeded = false;
     this.stepDownPending = false;
   }
 
@@ -540,7 +540,6 @@ export class Raft {
     }
     // Confirmed by acknowledgements of the next round, which the next flush broadcasts.
     this.readOnly.add(context, this.log.commitIndex, this.readOnly.round + 1);
-    this.readRoundNeeded = true;
   }
 
   /** The caller made `lastIndex` durable (advance()): a leader counts its own log from here. */

@@ -28,17 +28,12 @@ export function committedInTerm(r: Raft): boolean {
 export function flushLeader(r: Raft): void {
   maybeCommit(r);
   if (r.role !== 'leader') return;
-  if (r.readRoundNeeded) {
-    // One read round in flight at a time (as etcd's server keeps one ReadIndex outstanding): reads
-    // that arrive meanwhile wait and share the next round, so under load a round confirms many
-    // reads instead of each event-loop turn paying for its own heartbeats.
-    const head = r.readOnly.headRound();
-    if (head === Number.POSITIVE_INFINITY) r.readRoundNeeded = false; // already confirmed by another round
-    else if (head > r.readRoundSent) {
-      r.readRoundNeeded = false;
-      bcastHeartbeat(r, false);
-    }
-  }
+  // One read round in flight at a time (as etcd's server keeps one ReadIndex outstanding): the
+  // oldest pending read waits for a round not yet broadcast only once every earlier round is
+  // confirmed; reads that arrive meanwhile share the next round, so under load a round confirms
+  // many reads instead of each event-loop turn paying for its own heartbeats.
+  const head = r.readOnly.headRound();
+  if (head !== Number.POSITIVE_INFINITY && head > r.readRoundSent) bcastHeartbeat(r, false);
   for (const [to, pr] of r.progress) {
     while (maybeSendAppend(r, to, pr)) {
       if (pr.state !== 'replicate') break;
