@@ -28,7 +28,7 @@ import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
 import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import { StorageFullError } from '../storage/errors.js';
-import type { LogStore } from '../storage/log-store.js';
+import type { LogStore, LogUpdate } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
@@ -148,8 +148,7 @@ export class RaftNode<Result = unknown> {
     if (applied > hardState.commit && applied <= logStore.lastIndex()) hardState = { ...hardState, commit: applied };
     this.writes.reset();
     this.core = new RawNode(
-      // One Ready at a time unless asked for asynchronous writes (docs/node.md, "Asynchronous storage writes").
-      { asyncStorageWrites: false, ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
+      { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState, snapshot, entries, config, applied },
     );
     this.appliedIndex = applied;
@@ -439,9 +438,11 @@ export class RaftNode<Result = unknown> {
             }
             continue;
           }
-          // A snapshot from the leader replaces the log: handled alone, after every earlier write.
-          await this.writes.drained();
-          if (!this.running || this.storageFull !== undefined) return;
+          if (this.core.config.asyncStorageWrites) {
+            // A snapshot from the leader replaces the log: handled alone, after every earlier write.
+            await this.writes.drained();
+            if (!this.running || this.storageFull !== undefined) return;
+          }
           await this.handleReady(ready);
         } catch (error) {
           if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
@@ -458,11 +459,7 @@ export class RaftNode<Result = unknown> {
     const later = this.beginReady(ready);
     if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
     const update = this.writes.update(ready);
-    if (update !== null) {
-      const started = this.observer === undefined ? 0 : performance.now();
-      await this.logStore.save(update);
-      this.observer?.logSaved?.((performance.now() - started) / 1000, ready.entries.length);
-    }
+    if (update !== null) await this.saveLog(update);
     for (const message of later) this.send(message);
     if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
     this.applyReady(ready);
@@ -482,17 +479,9 @@ export class RaftNode<Result = unknown> {
   private handleReadyPipelined(ready: Ready, round: number): void {
     const core = this.core!;
     const later = this.beginReady(ready);
-    let write: Promise<void> | undefined;
     const update = this.writes.update(ready);
-    if (update !== null) {
-      const observer = this.observer;
-      const started = observer === undefined ? 0 : performance.now();
-      const entryCount = ready.entries.length;
-      write = this.logStore.save(update);
-      if (observer !== undefined) write = write.then(() => observer.logSaved?.((performance.now() - started) / 1000, entryCount));
-    }
     this.writes.chain(
-      write,
+      update === null ? undefined : this.saveLog(update),
       () => {
         if (!this.running) return;
         for (const message of later) this.send(message);
@@ -526,6 +515,15 @@ export class RaftNode<Result = unknown> {
       else later.push(message);
     }
     return later;
+  }
+
+  /** Writes `update` to the log store, reporting its duration and entry count to the observer. */
+  private saveLog(update: LogUpdate): Promise<void> {
+    const observer = this.observer;
+    if (observer?.logSaved === undefined) return this.logStore.save(update);
+    const started = performance.now();
+    const entryCount = update.entries?.length ?? 0;
+    return this.logStore.save(update).then(() => observer.logSaved!((performance.now() - started) / 1000, entryCount));
   }
 
   /** Applies the Ready's committed entries, then releases the reads they let through. */
