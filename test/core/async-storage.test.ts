@@ -18,6 +18,15 @@ function solo(asyncStorageWrites = true): RawNode {
   return node;
 }
 
+/** Node b of {a, b, c} in term 1 with an empty log, persisting asynchronously. */
+function asyncFollower(seed: number): RawNode {
+  const prng = new Prng(seed);
+  return new RawNode(
+    { id: 'b', random: () => prng.next(), asyncStorageWrites: true },
+    { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: [], config: { voters: ['a', 'b', 'c'], learners: [] } },
+  );
+}
+
 const entry = (index: number, term: number, data = ''): Entry => ({ index, term, type: 'normal', data: bytes(data) });
 
 describe('core: asynchronous storage writes', () => {
@@ -46,11 +55,7 @@ describe('core: asynchronous storage writes', () => {
   });
 
   it('does not hand out committed entries that are not yet durable here', () => {
-    const prng = new Prng(2);
-    const follower = new RawNode(
-      { id: 'b', random: () => prng.next(), asyncStorageWrites: true },
-      { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: [], config: { voters: ['a', 'b', 'c'], learners: [] } },
-    );
+    const follower = asyncFollower(2);
     // The leader sends entries 1-3 already committed on a quorum (a and c).
     follower.step({ type: 'AppendEntries', from: 'a', to: 'b', leaderId: 'a', context: 0, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [entry(1, 1), entry(2, 1), entry(3, 1)], leaderCommit: 3 });
     const rd = follower.ready();
@@ -63,11 +68,7 @@ describe('core: asynchronous storage writes', () => {
   });
 
   it('ignores a report for entries a later Ready overwrote', () => {
-    const prng = new Prng(3);
-    const follower = new RawNode(
-      { id: 'b', random: () => prng.next(), asyncStorageWrites: true },
-      { hardState: { term: 1, vote: null, commit: 0 }, snapshot: null, entries: [], config: { voters: ['a', 'b', 'c'], learners: [] } },
-    );
+    const follower = asyncFollower(3);
     follower.step({ type: 'AppendEntries', from: 'a', to: 'b', leaderId: 'a', context: 0, term: 1, prevLogIndex: 0, prevLogTerm: 0, entries: [entry(1, 1), entry(2, 1), entry(3, 1)], leaderCommit: 1 });
     const stale = follower.ready();
     // A new leader of term 2 overwrites 2-3 before the first write is durable.
