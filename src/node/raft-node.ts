@@ -6,7 +6,8 @@
  * One processing loop handles one `Ready` at a time, in the order `src/core/ready.ts` requires:
  * a leader's AppendEntries/InstallSnapshot go out at once; everything else waits until the entries
  * and hard state are durable; then the snapshot is installed, committed entries applied, reads
- * released, and the core told (`advance`).
+ * released, and the core told (`advance`). Local snapshots are written in the background
+ * (`startSnapshot`).
  *
  * @example
  * ```ts
@@ -76,6 +77,8 @@ export class RaftNode<Result = unknown> {
   private tickedThroughMs = 0;
   private processing: Promise<void> | undefined;
   private processAgain = false;
+  /** The local snapshot being written (startSnapshot); it never rejects. */
+  private snapshotting: Promise<void> | undefined;
   /** What each Ready writes, and (asynchronous writes) the in-order chain of their follow-ups. */
   private readonly writes = new ReadyWrites();
   private fatal: NodeFatalError | undefined;
@@ -177,6 +180,9 @@ export class RaftNode<Result = unknown> {
   private async resumeAfterStorageFull(): Promise<void> {
     this.storageFullTimer = undefined;
     if (!this.running || this.storageFull === undefined) return;
+    // A snapshot still being written goes to the store about to be replaced: let it finish.
+    await this.snapshotting;
+    if (!this.running || this.storageFull === undefined) return;
     try {
       // A store that saw a write fail may refuse every later one until it is reopened (a retried
       // sync can report success for data that is gone): reopening replays what is durable.
@@ -209,6 +215,7 @@ export class RaftNode<Result = unknown> {
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
     await this.processing?.catch(() => undefined);
+    await this.snapshotting;
     // Writes already handed to the log store finish before its owner may close it; the last commit
     // index goes down too, so a clean restart does not wait for a leader to apply what it had.
     await this.writes.drained();
@@ -432,10 +439,9 @@ export class RaftNode<Result = unknown> {
           if (this.core.config.asyncStorageWrites && ready.snapshot === null) {
             this.handleReadyPipelined(ready, round);
             round = 0; // its unanswered requests are failed once its messages are out
-            if (this.core.snapshotDue()) {
-              await this.writes.drained();
-              if (this.running && this.storageFull === undefined) await this.takeSnapshot();
-            }
+            // Applied entries are durable here (the core hands out only those), so a snapshot of
+            // them needs no wait for the writes still in flight.
+            if (this.core.snapshotDue()) this.startSnapshot();
             continue;
           }
           if (this.core.config.asyncStorageWrites) {
@@ -457,7 +463,12 @@ export class RaftNode<Result = unknown> {
   private async handleReady(ready: Ready): Promise<void> {
     const core = this.core!;
     const later = this.beginReady(ready);
-    if (ready.snapshot !== null) await this.snapshots.save(ready.snapshot);
+    if (ready.snapshot !== null) {
+      // The leader's snapshot supersedes a local one still being written: that one lands first,
+      // or its older snapshot and compaction would land after this one.
+      await this.snapshotting;
+      await this.snapshots.save(ready.snapshot);
+    }
     const update = this.writes.update(ready);
     if (update !== null) await this.saveLog(update);
     for (const message of later) this.send(message);
@@ -467,7 +478,7 @@ export class RaftNode<Result = unknown> {
       core.persisted(ready.logLastIndex, ready.logLastTerm);
       core.appliedTo(this.appliedIndex);
     } else core.advance();
-    if (core.snapshotDue()) await this.takeSnapshot();
+    if (core.snapshotDue()) this.startSnapshot();
   }
 
   /**
@@ -600,18 +611,38 @@ export class RaftNode<Result = unknown> {
     else waiter.reject(new ProposalDroppedError(`entry ${entry.index} was replaced by a leader of term ${entry.term}; the proposal was not applied`));
   }
 
-  private async takeSnapshot(): Promise<void> {
+  /**
+   * Snapshots the state machine at the applied index and writes it in the background: the bytes
+   * are taken now, the file (several synced operations, tens of milliseconds on a busy disk) and
+   * the log compaction after it land while the Ready loop goes on. Awaited in the loop, the write
+   * held up every request in flight (docs/node.md, Snapshots). One at a time.
+   */
+  private startSnapshot(): void {
+    if (this.snapshotting !== undefined) return;
     const core = this.core!;
+    const logStore = this.logStore;
     const index = this.appliedIndex;
-    const term = this.logStore.term(index);
+    const term = logStore.term(index);
     const data = this.members.toSnapshot(this.options.stateMachine.snapshot());
     // The configuration as of the snapshot's index, not the newest: a change appended after it
     // (in force, not yet applied) belongs to the log that follows the snapshot.
     const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: core.configAt(index) }, data };
-    // Durable snapshot first; only then may the log prefix it covers go.
-    await this.snapshots.save(snapshot);
-    await this.logStore.setSnapshotMeta(snapshot.meta);
-    core.snapshotTaken(snapshot);
+    // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
+    const current = () => this.running && this.core === core && this.storageFull === undefined;
+    this.snapshotting = (async () => {
+      try {
+        // Durable snapshot first; only then may the log prefix it covers go.
+        await this.snapshots.save(snapshot);
+        await logStore.setSnapshotMeta(snapshot.meta);
+        if (current()) core.snapshotTaken(snapshot);
+      } catch (error) {
+        if (!current()) return;
+        if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
+        else this.die(error);
+      } finally {
+        this.snapshotting = undefined;
+      }
+    })();
   }
 
   private die(error: unknown): void {
