@@ -22,6 +22,7 @@ import { type DecodedCacheCommand, decodeCacheCommand } from './command.js';
 import { CacheError } from './errors.js';
 import { createExpiryHeap } from './expiry-heap.js';
 import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
+import { SnapshotMap } from './snapshot-map.js';
 
 /** The outcome of one command. `code` is null on success. */
 export interface CacheResult {
@@ -54,6 +55,8 @@ const SNAPSHOT_MAGIC = 0x31435752; // "RWC1" little-endian
 const SNAPSHOT_VERSION = 2;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+/** Keys serialized per step of a captured snapshot: about a millisecond of work here. */
+const SNAPSHOT_SLICE_ITEMS = 2048;
 const OK_EMPTY: CacheResult = Object.freeze({ ok: true, code: null, value: null });
 
 function fail(code: string, value: Uint8Array | null = null): CacheResult {
@@ -67,7 +70,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export class CacheStateMachine {
-  private items = new Map<string, Item>();
+  private items = new SnapshotMap<Item>();
   private sessions = new Map<string, Session>();
   private expiry = createExpiryHeap();
   /** The log's time: the largest leader stamp applied so far. */
@@ -205,19 +208,65 @@ export class CacheStateMachine {
     }
   }
 
-  /** The whole state (keys, sessions, the log's time, the applied index) with a CRC32C trailer. */
+  /**
+   * The whole state (keys, sessions, the log's time, the applied index) with a CRC32C trailer.
+   * Keys are written in the map's order, which is not part of the state: replicas with the same
+   * state may order them differently (a key deleted and set again while a capture is open keeps
+   * its place), and no read can tell.
+   */
   snapshot(): Uint8Array {
-    const w = new ByteWriter(1024);
-    w.u32(SNAPSHOT_MAGIC);
-    w.u8(SNAPSHOT_VERSION);
-    w.f64(this.timeMs);
-    w.f64(this.appliedIndexValue);
-    w.u32(this.items.size);
-    for (const [key, item] of this.items) {
-      w.string(key);
-      w.f64(item.expiresAtMs);
-      w.bytes(item.value);
+    const serializer = this.serializeSnapshot();
+    for (;;) {
+      const step = serializer.next();
+      if (step.done) return step.value;
     }
+  }
+
+  /**
+   * Takes a consistent view of the state now and returns a serializer that writes it a slice of
+   * `sliceItems` keys per `next()`, while entries go on being applied; it returns
+   * the bytes `snapshot()` would have returned at the moment of the call. One at a time; `return()`
+   * abandons it. RaftNode runs the slices between event-loop turns (StateMachine.captureSnapshot).
+   */
+  captureSnapshot(sliceItems = SNAPSHOT_SLICE_ITEMS): Iterator<void, Uint8Array, undefined> {
+    const serializer = this.serializeSnapshot(sliceItems);
+    serializer.next(); // runs up to the first yield: the view is taken
+    return serializer;
+  }
+
+  private *serializeSnapshot(sliceItems = Number.POSITIVE_INFINITY): Generator<void, Uint8Array, undefined> {
+    const view = this.items.beginCapture();
+    try {
+      const w = new ByteWriter(1024);
+      w.u32(SNAPSHOT_MAGIC);
+      w.u8(SNAPSHOT_VERSION);
+      w.f64(this.timeMs);
+      w.f64(this.appliedIndexValue);
+      w.u32(view.size);
+      // Sessions change in place and are few (sessionsMax): written out now, placed after the keys.
+      const sessions = this.serializeSessions();
+      yield;
+      let written = 0;
+      for (const [key, item] of view.entries) {
+        w.string(key);
+        w.f64(item.expiresAtMs);
+        w.bytes(item.value);
+        if (++written % sliceItems === 0) yield;
+      }
+      if (written !== view.size) throw new CacheError('CACHE_ERR_CAPTURE_OPEN', `snapshot wrote ${written} keys of the ${view.size} captured`);
+      w.raw(sessions);
+      const body = w.finish();
+      const out = new Uint8Array(body.length + 4);
+      out.set(body);
+      new DataView(out.buffer).setUint32(body.length, crc32c(body), true);
+      return out;
+    } finally {
+      this.items.endCapture();
+    }
+  }
+
+  private serializeSessions(): Uint8Array {
+    const w = new ByteWriter(256);
     w.u32(this.sessions.size);
     for (const [clientId, session] of this.sessions) {
       w.string(clientId);
@@ -231,11 +280,7 @@ export class CacheStateMachine {
         if (result.value !== null) w.bytes(result.value);
       }
     }
-    const body = w.finish();
-    const out = new Uint8Array(body.length + 4);
-    out.set(body);
-    new DataView(out.buffer).setUint32(body.length, crc32c(body), true);
-    return out;
+    return w.finish();
   }
 
   /** Replaces the whole state with a snapshot's. A damaged snapshot is a `CacheError`; the state is then unchanged. */
@@ -250,7 +295,7 @@ export class CacheStateMachine {
     }
     const timeMs = r.f64();
     const appliedIndex = r.f64();
-    const items = new Map<string, Item>();
+    const items = new SnapshotMap<Item>();
     const expiry = createExpiryHeap();
     for (let n = r.u32(); n > 0; n--) {
       const key = r.string(this.limits.keyBytesMax, 'key');
@@ -276,6 +321,8 @@ export class CacheStateMachine {
       sessions.set(clientId, { ackedThrough, results });
     }
     r.end();
+    // RaftNode waits for its capture before it restores: one still open here is a bug.
+    if (this.items.capturing) throw new CacheError('CACHE_ERR_CAPTURE_OPEN', 'restore while a snapshot capture is open');
     this.items = items;
     this.sessions = sessions;
     this.expiry = expiry;

@@ -57,6 +57,12 @@ export class MemberTracker {
     return wrapSnapshotData(this.directory.toJSON(), stateMachineData);
   }
 
+  /** `toSnapshot` with the member directory as it is now, for state machine bytes made later. */
+  snapshotWrapper(): (stateMachineData: Uint8Array) => Uint8Array {
+    const members = this.directory.toJSON();
+    return (stateMachineData) => wrapSnapshotData(members, stateMachineData);
+  }
+
   /** Tells the transport every address known (after a restore). */
   syncTransport(): void {
     this.peerAddresses.sync(this.directory);

@@ -612,25 +612,32 @@ export class RaftNode<Result = unknown> {
   }
 
   /**
-   * Snapshots the state machine at the applied index and writes it in the background: the bytes
-   * are taken now, the file (several synced operations, tens of milliseconds on a busy disk) and
-   * the log compaction after it land while the Ready loop goes on. Awaited in the loop, the write
-   * held up every request in flight (docs/node.md, Snapshots). One at a time.
+   * Snapshots the state machine at the applied index and writes it in the background: the state
+   * is captured now (serialized at once, or a slice per event-loop turn when the state machine has
+   * `captureSnapshot`), then the file (several synced operations, tens of milliseconds on a busy
+   * disk) and the log compaction after it land while the Ready loop goes on. Done in the loop,
+   * these held up every request in flight, and a large cache's serialization outlasted an election
+   * timeout (docs/node.md, Snapshots). One at a time.
    */
   private startSnapshot(): void {
     if (this.snapshotting !== undefined) return;
     const core = this.core!;
     const logStore = this.logStore;
+    const stateMachine = this.options.stateMachine;
     const index = this.appliedIndex;
-    const term = logStore.term(index);
-    const data = this.members.toSnapshot(this.options.stateMachine.snapshot());
     // The configuration as of the snapshot's index, not the newest: a change appended after it
     // (in force, not yet applied) belongs to the log that follows the snapshot.
-    const snapshot: Snapshot = { meta: { lastIncludedIndex: index, lastIncludedTerm: term, config: core.configAt(index) }, data };
+    const meta = { lastIncludedIndex: index, lastIncludedTerm: logStore.term(index), config: core.configAt(index) };
+    const wrap = this.members.snapshotWrapper();
+    const serializer = stateMachine.captureSnapshot?.();
+    const image = serializer === undefined ? stateMachine.snapshot() : undefined;
     // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
     const current = () => this.running && this.core === core && this.storageFull === undefined;
     this.snapshotting = (async () => {
       try {
+        const stateBytes = image ?? (await runSerializer(serializer!, current));
+        if (stateBytes === undefined) return;
+        const snapshot: Snapshot = { meta, data: wrap(stateBytes) };
         // Durable snapshot first; only then may the log prefix it covers go.
         await this.snapshots.save(snapshot);
         await logStore.setSnapshotMeta(snapshot.meta);
@@ -661,6 +668,24 @@ export class RaftNode<Result = unknown> {
     this.proposals.clear();
     this.reads.rejectAll(error);
     this.bridge.failAll(error);
+  }
+}
+
+/**
+ * Runs a state machine's snapshot serializer one slice per event-loop turn (client requests and
+ * peers' messages are served in between). Undefined, and the serializer abandoned, once `wanted`
+ * turns false.
+ */
+async function runSerializer(serializer: Iterator<void, Uint8Array, undefined>, wanted: () => boolean): Promise<Uint8Array | undefined> {
+  try {
+    for (;;) {
+      const step = serializer.next();
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!wanted()) return undefined;
+    }
+  } finally {
+    serializer.return?.();
   }
 }
 

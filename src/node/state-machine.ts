@@ -20,4 +20,21 @@ export interface StateMachine<Result = unknown> {
   apply(index: number, data: Uint8Array): Result;
   snapshot(): Uint8Array;
   restore(image: Uint8Array): void;
+  /**
+   * Optional, for state too large to serialize in one go (the node would miss its heartbeats):
+   * takes a consistent view now, cheaply, and returns an iterator whose `next()` calls serialize
+   * it a bounded slice at a time while `apply` goes on between them; the last returns the bytes
+   * `snapshot()` would have returned at the moment of the call. The node runs one at a time, one
+   * slice per event-loop turn, and calls `return()` to abandon one; it never calls `restore` while
+   * one is open. The cache implements it (src/cache/snapshot-map.ts).
+   *
+   * @example
+   * ```ts
+   * const serializer = stateMachine.captureSnapshot!();
+   * let step = serializer.next();
+   * while (!step.done) { await new Promise((r) => setImmediate(r)); step = serializer.next(); }
+   * const image = step.value;
+   * ```
+   */
+  captureSnapshot?(): Iterator<void, Uint8Array, undefined>;
 }
