@@ -22,14 +22,27 @@ const ignore = (error: unknown): void => {
 /** Per-entry B-tree cost besides the record: node header and key, in bytes (an estimate). */
 const entryOverheadBytes = 24;
 
+/** Stale entries (below the compaction point) a budgeted checkpoint removes, at least. */
+export const staleRemovalsMin = 1024;
+
 /**
  * Writes `plan` (from LMDB's state to the state after WAL record `seq`) to LMDB as one synced
- * transaction, with `seq` as the new `walCheckpoint`.
+ * transaction, with `seq` as the new `walCheckpoint`. Resolves with whether stale entries may be
+ * left for a later checkpoint.
+ *
+ * Entries at or below the compaction point (`bounds.prevIndex`) are stale: no read reaches them
+ * (reads start above it, and open verifies only above it). Removing them all at once, 10,000 per
+ * snapshot, held the main thread for 20-90 ms in one checkpoint under load (each remove is a call
+ * into lmdb-js). So they are found by a key scan and removed `staleRemovalsMax` at a time; a
+ * truncated suffix is removed at once, since new entries take its keys.
  */
-export async function commitCheckpoint(root: RootDatabase<Buffer, string | number>, plan: LogPlan, seq: number): Promise<void> {
+export async function commitCheckpoint(root: RootDatabase<Buffer, string | number>, plan: LogPlan, seq: number, staleRemovalsMax = Number.POSITIVE_INFINITY): Promise<boolean> {
   const puts = plan.finalPuts();
-  const removals = plan.removals();
   const state = plan.state;
+  const prevIndex = state.bounds.prevIndex;
+  const suffixRemovals = plan.removals().filter(([lo]) => lo > prevIndex);
+  // The previous checkpoint has committed (one at a time): the scan sees every stale entry.
+  const stale = staleEntries(root, prevIndex, staleRemovalsMax);
   if (puts.length > 0) {
     // Every put is a view into its entry record (wal-record.ts, or recovery): check the ends.
     for (const e of [puts[0]!, puts[puts.length - 1]!]) {
@@ -42,13 +55,25 @@ export async function commitCheckpoint(root: RootDatabase<Buffer, string | numbe
   // Each put/remove inside a batch returns its own promise, rejected too when the commit fails;
   // the batch's promise reports the failure, so theirs are only silenced (see `ignore`).
   await root.batch(() => {
-    for (const [lo, hi] of removals) for (let i = lo; i <= hi; i++) root.remove(i).catch(ignore);
+    for (const [lo, hi] of suffixRemovals) for (let i = lo; i <= hi; i++) root.remove(i).catch(ignore);
+    for (let i = 0; i < stale.length; i++) root.remove(stale[i]!).catch(ignore);
     for (let i = 0; i < puts.length; i++) root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer).catch(ignore);
     if (plan.boundsChanged()) root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer).catch(ignore);
     if (plan.hardStateChanged) root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer).catch(ignore);
     if (plan.snapshotMetaChanged && state.snapshotMeta !== null) root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer).catch(ignore);
     root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer).catch(ignore);
   });
+  return stale.length >= staleRemovalsMax;
+}
+
+/** Up to `max` keys of stored entries at or below `prevIndex`, lowest first. */
+export function staleEntries(root: RootDatabase<Buffer, string | number>, prevIndex: number, max = Number.POSITIVE_INFINITY): number[] {
+  const keys: number[] = [];
+  if (prevIndex < 1 || max < 1) return keys;
+  for (const key of root.getKeys({ start: 0, end: prevIndex + 1, ...(Number.isFinite(max) ? { limit: max } : {}) })) {
+    if (typeof key === 'number') keys.push(key);
+  }
+  return keys;
 }
 
 /** Applies one WAL op to a plan: the same code for live writes and for replay at open. */

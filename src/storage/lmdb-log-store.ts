@@ -39,7 +39,7 @@ import { DirectoryLock } from './dir-lock.js';
 import { LogCompactedError, LogUnavailableError, StorageClosedError, StorageCorruptionError, StorageFullError } from './errors.js';
 import { mapSizeInitialDefaultBytes, mapSizeMaxDefaultBytes, verifyTailEntriesDefault } from './limits.js';
 import { mapWriteError } from './lmdb-errors.js';
-import { applyOp, commitCheckpoint, opAddedBytes } from './lmdb-checkpoint.js';
+import { applyOp, commitCheckpoint, opAddedBytes, staleEntries, staleRemovalsMin } from './lmdb-checkpoint.js';
 import type { LmdbLogStoreOptions } from './lmdb-options.js';
 import { checkpointBytesDefault, checkpointIntervalMsDefault, tailBytesMaxDefault } from './lmdb-options.js';
 import { readCheckpointSeq, readState, verifyEntries } from './lmdb-verify.js';
@@ -77,6 +77,8 @@ export class LmdbLogStore implements LogStore {
   private lmdbSeq: number;
   private lmdbUsedBytes: number;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  /** LMDB may still hold entries below the compaction point (lmdb-checkpoint.ts removes them in budgets). */
+  private staleLeft = false;
   /** Set when the WAL or a checkpoint failed: writes are refused with it, reads keep working. */
   private failure: Error | null = null;
   private queue: WriteRequest[] = [];
@@ -100,6 +102,8 @@ export class LmdbLogStore implements LogStore {
     this.recoveredRecords = recovered;
     this.active = new LogPlan(readState(root, path), this.storedTerm);
     this.lmdbUsedBytes = this.usedBytes();
+    // Left by a checkpoint that removed stale entries a budget at a time before a crash.
+    this.staleLeft = staleEntries(root, this.active.state.bounds.prevIndex, 1).length > 0;
   }
 
   /**
@@ -413,7 +417,7 @@ export class LmdbLogStore implements LogStore {
       if (this.failure === null && this.checkpointing === null && this.activeBytes > this.options.tailBytesMax) await this.checkpointAll();
       let added = 0;
       for (const request of group) added += request.addedBytes;
-      if (added > 0 && this.projectedBytes(this.pendingAddedBytes() + added) > this.options.mapSizeMax && this.activeSeq > this.lmdbSeq) {
+      if (added > 0 && this.projectedBytes(this.pendingAddedBytes() + added) > this.options.mapSizeMax && (this.activeSeq > this.lmdbSeq || this.staleLeft)) {
         await this.checkpointAll();
       }
     } catch {
@@ -430,7 +434,7 @@ export class LmdbLogStore implements LogStore {
   }
 
   private maybeCheckpoint(): void {
-    if (this.closed || this.checkpointing !== null || this.activeSeq === this.lmdbSeq) return;
+    if (this.closed || this.checkpointing !== null || (this.activeSeq === this.lmdbSeq && !this.staleLeft)) return;
     if (this.activeBytes >= this.options.checkpointBytes) {
       this.startCheckpoint();
       return;
@@ -451,16 +455,20 @@ export class LmdbLogStore implements LogStore {
       if (this.failure !== null) throw this.failure;
     }
     if (this.failure !== null) throw this.failure;
-    if (this.activeSeq > this.lmdbSeq) {
-      this.startCheckpoint();
+    if (this.activeSeq > this.lmdbSeq || this.staleLeft) {
+      this.startCheckpoint(Number.POSITIVE_INFINITY);
       await this.checkpointing!.done;
       if (this.failure !== null) throw this.failure;
     }
   }
 
-  /** Moves the active plan to LMDB in one synced transaction, in the background. */
-  private startCheckpoint(): void {
-    if (this.activeSeq === this.lmdbSeq || this.checkpointing !== null) return;
+  /**
+   * Moves the active plan to LMDB in one synced transaction, in the background. Stale entries
+   * go `staleRemovalsMax` at a time: by default as many as the plan puts (at least
+   * `staleRemovalsMin`), so removal keeps pace with appends without one long checkpoint.
+   */
+  private startCheckpoint(staleRemovalsMax?: number): void {
+    if ((this.activeSeq === this.lmdbSeq && !this.staleLeft) || this.checkpointing !== null) return;
     if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = null;
     const plan = this.active;
@@ -470,8 +478,9 @@ export class LmdbLogStore implements LogStore {
     this.activeBytes = 0;
     this.activeAddedBytes = 0;
     this.checkpointing = checkpoint;
-    checkpoint.done = commitCheckpoint(this.root, plan, seq).then(
-      () => {
+    checkpoint.done = commitCheckpoint(this.root, plan, seq, staleRemovalsMax ?? Math.max(staleRemovalsMin, plan.putCount())).then(
+      (staleLeft) => {
+        this.staleLeft = staleLeft;
         this.lmdbSeq = seq;
         this.checkpointing = null;
         this.checkpointCount++;

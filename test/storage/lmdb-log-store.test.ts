@@ -183,3 +183,61 @@ describe('LmdbLogStore group commit', () => {
     expect(store.lastIndex()).toBe(5);
   });
 });
+
+describe('LmdbLogStore compaction', () => {
+  /** Entry keys LMDB still holds at or below `prevIndex` (compacted, not yet removed). */
+  const staleCount = (store: LmdbLogStore, prevIndex: number): number => {
+    const root = (store as unknown as { root: { getKeys(range: object): Iterable<unknown> } }).root;
+    return [...root.getKeys({ start: 0, end: prevIndex + 1 })].filter((key) => typeof key === 'number').length;
+  };
+  const until = async (predicate: () => boolean, what: string) => {
+    for (let i = 0; i < 500 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (!predicate()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('removes compacted entries a budget per checkpoint, as many as it puts and at least 1,024', async () => {
+    const { store } = await openTemp({ checkpointIntervalMs: Number.POSITIVE_INFINITY, checkpointBytes: 1 });
+    await store.append(entries(1, 5000, 1));
+    await store.checkpoint();
+    let checkpoints = store.checkpointCount;
+    await store.compact(4000);
+    await until(() => store.checkpointCount > checkpoints, 'the checkpoint after the compaction');
+    expect(staleCount(store, 4000)).toBe(4000 - 1024);
+    // Reads never reach them.
+    expect(store.firstIndex()).toBe(4001);
+    expect(store.entries(4001, 5001).map((e) => e.index)).toEqual(Array.from({ length: 1000 }, (_, k) => 4001 + k));
+    expect(() => store.term(3999)).toThrow(expect.objectContaining({ code: 'STORAGE_ERR_COMPACTED' }));
+    // A checkpoint that puts 2,000 entries removes 2,000 stale ones.
+    checkpoints = store.checkpointCount;
+    await store.append(entries(5001, 7000, 1));
+    await until(() => store.checkpointCount > checkpoints && staleCount(store, 4000) < 4000 - 1024, 'the next checkpoint');
+    expect(staleCount(store, 4000)).toBe(4000 - 1024 - 2000);
+    // Closing checkpoints everything, the stale rest included.
+    await store.close();
+  });
+
+  it('with no more writes, timed checkpoints remove the rest', async () => {
+    const { store } = await openTemp({ checkpointIntervalMs: 5, checkpointBytes: Number.MAX_SAFE_INTEGER });
+    await store.append(entries(1, 5000, 1));
+    await store.checkpoint();
+    await store.compact(4500);
+    await until(() => staleCount(store, 4500) === 0, 'every stale entry to go');
+    expect(store.checkpointCount).toBeGreaterThanOrEqual(1 + Math.ceil(4500 / 1024));
+  });
+
+  it('opens with stale entries left below the compaction point (a crash between budgets) and removes them', async () => {
+    const { store, path } = await openTemp();
+    await store.append(entries(1, 50, 1));
+    await store.compact(40);
+    await store.close();
+    const { open } = await import('lmdb');
+    const raw = open({ path, encoding: 'binary' });
+    for (const key of [3, 17, 40]) await raw.put(key, Buffer.from('left behind'));
+    await raw.close();
+    const reopened = await LmdbLogStore.open(path, { verifyOnOpen: 'all' });
+    cleanups.push(() => reopened.close());
+    expect(reopened.firstIndex()).toBe(41);
+    expect(reopened.entries(41, 51).map((e) => e.index)).toEqual(Array.from({ length: 10 }, (_, k) => 41 + k));
+    expect(staleCount(reopened, 40)).toBe(0);
+  });
+});
