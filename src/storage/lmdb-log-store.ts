@@ -63,7 +63,7 @@ export class LmdbLogStore implements LogStore {
   private readonly root: RootDatabase<Buffer, string | number>;
   private readonly wal: WriteAheadLog;
   private readonly lock: DirectoryLock;
-  private readonly options: Required<Pick<LmdbLogStoreOptions, 'checkpointBytes' | 'checkpointIntervalMs' | 'tailBytesMax'>> & { mapSizeMax: number };
+  private readonly options: Required<Pick<LmdbLogStoreOptions, 'checkpointBytes' | 'checkpointIntervalMs' | 'tailBytesMax' | 'staleRemovalsMin'>> & { mapSizeMax: number };
   /**
    * Durable writes not yet in LMDB (or being checkpointed): `active.state` is the durable state.
    * Invariant: `active.before` is the state LMDB will hold once `checkpointing` (if any) commits.
@@ -151,6 +151,7 @@ export class LmdbLogStore implements LogStore {
           checkpointBytes: options.checkpointBytes ?? checkpointBytesDefault,
           checkpointIntervalMs: options.checkpointIntervalMs ?? checkpointIntervalMsDefault,
           tailBytesMax: options.tailBytesMax ?? tailBytesMaxDefault,
+          staleRemovalsMin: options.staleRemovalsMin ?? staleRemovalsMin,
         },
         lmdbSeq,
         recovered.records.length,
@@ -465,7 +466,7 @@ export class LmdbLogStore implements LogStore {
   /**
    * Moves the active plan to LMDB in one synced transaction, in the background. Stale entries
    * go `staleRemovalsMax` at a time: by default as many as the plan puts (at least
-   * `staleRemovalsMin`), so removal keeps pace with appends without one long checkpoint.
+   * `options.staleRemovalsMin`), so removal keeps pace with appends without one long checkpoint.
    */
   private startCheckpoint(staleRemovalsMax?: number): void {
     if ((this.activeSeq === this.lmdbSeq && !this.staleLeft) || this.checkpointing !== null) return;
@@ -478,7 +479,7 @@ export class LmdbLogStore implements LogStore {
     this.activeBytes = 0;
     this.activeAddedBytes = 0;
     this.checkpointing = checkpoint;
-    checkpoint.done = commitCheckpoint(this.root, plan, seq, staleRemovalsMax ?? Math.max(staleRemovalsMin, plan.putCount())).then(
+    checkpoint.done = commitCheckpoint(this.root, plan, seq, staleRemovalsMax ?? Math.max(this.options.staleRemovalsMin, plan.putCount())).then(
       (staleLeft) => {
         this.staleLeft = staleLeft;
         this.lmdbSeq = seq;

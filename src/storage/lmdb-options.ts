@@ -36,6 +36,12 @@ export interface LmdbLogStoreOptions {
   checkpointIntervalMs?: number;
   /** WAL bytes not yet in LMDB past which writers wait for the checkpoint (default 64 MiB). */
   tailBytesMax?: number;
+  /**
+   * Compacted entries a background checkpoint removes from LMDB, at least (default 1,024; it
+   * removes as many as it puts if that is more). Small values spread a compaction over many
+   * checkpoints (the crash test uses them).
+   */
+  staleRemovalsMin?: number;
   /** @internal Test hook: the WAL's write function, to inject I/O failures. */
   walIo?: WalIo;
 }

@@ -3,6 +3,7 @@
 // per durable write the moment its promise resolves:
 //   "a <lastIndex>"  entries up to lastIndex are acknowledged (durable)
 //   "h <commit>"     a hard state with this commit index is acknowledged
+//   "c <index>"      a compaction through index is acknowledged
 // The store writes a WAL and checkpoints it into LMDB in the background (settings below).
 // Some batches start below the last index and rewrite entries with identical contents, which
 // runs the truncate-and-append path without changing what an acknowledged index must hold.
@@ -32,6 +33,8 @@ const store = await LmdbLogStore.open(path, {
   walSegmentBytes: 64 * 1024,
   checkpointBytes: rand.pick([16 * 1024, 256 * 1024, 4 * 1024 * 1024]),
   checkpointIntervalMs: rand.pick([5, 50, 200]),
+  // Compacted entries leave LMDB a few at a time: kills land with some still there.
+  staleRemovalsMin: rand.pick([1, 16, 1024]),
 });
 let next = store.lastIndex() + 1;
 let inflight = 0;
@@ -49,6 +52,11 @@ function appendOne(): void {
   const write = rand.chance(0.2)
     ? store.save({ entries: batch, hardState: { term: crashEntry(last).term, vote: 'n1', commit: last } }).then(() => process.stdout.write(`a ${last}\nh ${last}\n`))
     : store.append(batch).then(() => process.stdout.write(`a ${last}\n`));
+  // Now and then compact well behind the rewrites (which look back at most 3 entries).
+  const compactTo = last - 200 - rand.int(100);
+  if (rand.chance(0.05) && compactTo > store.firstIndex()) {
+    void store.compact(compactTo).then(() => process.stdout.write(`c ${compactTo}\n`));
+  }
   write.then(
     () => {
       inflight--;

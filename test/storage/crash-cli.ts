@@ -31,7 +31,7 @@ try {
     rounds,
     seed,
     delayMsMax,
-    onRound: (r) => console.log(`round ${r.round}: killed after ${r.delayMs}ms, acknowledged ${r.ackedIndex} (commit ${r.ackedCommit}), log holds ${r.lastIndex - 1} + 1 appended after reopen, ${r.replayed} WAL records replayed`),
+    onRound: (r) => console.log(`round ${r.round}: killed after ${r.delayMs}ms, acknowledged ${r.ackedIndex} (commit ${r.ackedCommit}), log holds ${r.lastIndex - 1} + 1 appended after reopen, ${r.replayed} WAL records replayed, compacted through ${r.ackedCompact} (${r.staleAtOpen} compacted entries still in LMDB)`),
   });
   console.log(`ok: ${rounds} rounds in ${((performance.now() - started) / 1000).toFixed(1)}s, no acknowledged entry lost or torn`);
 } catch (error) {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Entry } from '../../src/core/types.js';
 import { LmdbLogStore } from '../../src/storage/index.js';
+import { readState } from '../../src/storage/lmdb-verify.js';
 import { Prng } from '../../src/util/prng.js';
 import { payload, tempDir } from './helpers.js';
 
@@ -20,6 +21,10 @@ export interface CrashRound {
   delayMs: number;
   ackedIndex: number;
   ackedCommit: number;
+  /** Highest compaction point acknowledged. */
+  ackedCompact: number;
+  /** Compacted entries LMDB still held at the kill (removed a budget per checkpoint). */
+  staleAtOpen: number;
   lastIndex: number;
   /** WAL records the reopened store replayed: writes durable in the WAL but not yet in LMDB at the kill. */
   replayed: number;
@@ -36,6 +41,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 interface ChildRun {
   ackedIndex: number;
   ackedCommit: number;
+  ackedCompact: number;
   exit: { code: number | null; signal: NodeJS.Signals | null };
   stderr: string;
 }
@@ -51,6 +57,7 @@ function startChild(dir: string, seed: number): StartedChild {
   const child = spawn(process.execPath, ['--import', 'tsx', childPath, dir, String(seed)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
   let ackedIndex = 0;
   let ackedCommit = 0;
+  let ackedCompact = 0;
   let pending = '';
   let stderr = '';
   let onFirstAck: (() => void) | null = null;
@@ -69,6 +76,7 @@ function startChild(dir: string, seed: number): StartedChild {
       const [kind, value] = line.split(' ');
       if (kind === 'a') ackedIndex = Math.max(ackedIndex, Number(value));
       if (kind === 'h') ackedCommit = Math.max(ackedCommit, Number(value));
+      if (kind === 'c') ackedCompact = Math.max(ackedCompact, Number(value));
       if (kind === 'a' && onFirstAck !== null) {
         onFirstAck();
         onFirstAck = null;
@@ -95,15 +103,30 @@ function startChild(dir: string, seed: number): StartedChild {
       const exit = await closed;
       clearTimeout(startTimer);
       if (killTimer !== null) clearTimeout(killTimer);
-      return { ackedIndex, ackedCommit, exit, stderr };
+      return { ackedIndex, ackedCommit, ackedCompact, exit, stderr };
     },
   };
 }
 
+/** Compacted entries LMDB holds below the compaction point it records (read before the store opens, which removes them). */
+async function staleInLmdb(dir: string): Promise<number> {
+  const { open } = await import('lmdb');
+  const raw = open<Buffer, string | number>({ path: dir, encoding: 'binary' });
+  try {
+    const { prevIndex } = readState(raw, dir).bounds;
+    return [...raw.getKeys({ start: 0, end: prevIndex + 1 })].filter((key) => typeof key === 'number').length;
+  } finally {
+    await raw.close();
+  }
+}
+
 /** Checks the reopened log against what the child acknowledged; throws on any loss or damage. */
-async function checkLog(dir: string, ackedIndex: number, ackedCommit: number): Promise<{ lastIndex: number; replayed: number }> {
+async function checkLog(dir: string, acked: ChildRun): Promise<{ lastIndex: number; replayed: number; staleAtOpen: number }> {
+  const { ackedIndex, ackedCommit, ackedCompact } = acked;
+  const staleAtOpen = await staleInLmdb(dir);
   const store = await LmdbLogStore.open(dir, { verifyOnOpen: 'all' });
   try {
+    if (store.firstIndex() - 1 < ackedCompact) throw new Error(`lost a compaction: the log starts at ${store.firstIndex()}, compaction through ${ackedCompact} was acknowledged`);
     const lastIndex = store.lastIndex();
     if (lastIndex < ackedIndex) throw new Error(`lost acknowledged entries: last index ${lastIndex} < acknowledged ${ackedIndex}`);
     if (store.hardState().commit < ackedCommit) throw new Error(`lost hard state: commit ${store.hardState().commit} < acknowledged ${ackedCommit}`);
@@ -120,7 +143,7 @@ async function checkLog(dir: string, ackedIndex: number, ackedCommit: number): P
     // The store takes appends again after the crash.
     await store.append([crashEntry(lastIndex + 1)]);
     if (store.lastIndex() !== lastIndex + 1) throw new Error('append after reopen did not land');
-    return { lastIndex: lastIndex + 1, replayed: store.recoveredRecords };
+    return { lastIndex: lastIndex + 1, replayed: store.recoveredRecords, staleAtOpen };
   } finally {
     await store.close();
   }
@@ -153,10 +176,10 @@ export async function runCrashRounds(options: { rounds: number; seed: number; de
         throw new Error(`round ${round}: child ended by itself (code ${run.exit.code}, signal ${run.exit.signal}): ${run.stderr}`);
       }
       if (run.ackedIndex === 0) throw new Error(`round ${round}: child acknowledged nothing: ${run.stderr}`);
-      const { lastIndex, replayed } = await checkLog(dir.path, run.ackedIndex, run.ackedCommit).catch((error: Error) => {
+      const { lastIndex, replayed, staleAtOpen } = await checkLog(dir.path, run).catch((error: Error) => {
         throw new Error(`round ${round} (seed ${options.seed}): ${error.message}`, { cause: error });
       });
-      const result = { round, delayMs, ackedIndex: run.ackedIndex, ackedCommit: run.ackedCommit, lastIndex, replayed };
+      const result = { round, delayMs, ackedIndex: run.ackedIndex, ackedCommit: run.ackedCommit, ackedCompact: run.ackedCompact, staleAtOpen, lastIndex, replayed };
       report.rounds.push(result);
       options.onRound?.(result);
     }
