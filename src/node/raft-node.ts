@@ -22,7 +22,7 @@
  * await node.readIndex();                        // then read the state machine: linearizable
  * ```
  */
-import { assert, NotLeaderError, ProposalDroppedError } from '../core/errors.js';
+import { assert, NotLeaderError } from '../core/errors.js';
 import type { Ready } from '../core/ready.js';
 import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
@@ -37,24 +37,19 @@ import { addMember, type MembershipOptions, removeMember } from './membership.js
 import { MemberTracker } from './member-tracker.js';
 import type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 import type { MemberEndpoints } from './members.js';
+import { ProposalWaiters } from './proposal-waiters.js';
 import { ReadQueue } from './read-queue.js';
 import { ReadyWrites } from './ready-writes.js';
-import { RpcBridge } from './rpc-bridge.js';
+import { RpcBridge, sendRpc } from './rpc-bridge.js';
+import { captureState } from './snapshot-capture.js';
+import { Ticker } from './ticker.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
 
 
-interface ProposalWaiter<Result> {
-  term: number;
-  resolve(result: Result): void;
-  reject(error: Error): void;
-}
-
 const PROPOSAL_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 const STORAGE_FULL_RETRY_MS_DEFAULT = 5_000;
 
-/** Ticks replayed at once after a pause, at least (and at least two election timeouts' worth). */
-const TICKS_CATCH_UP_MIN = 64;
 
 
 export class RaftNode<Result = unknown> {
@@ -72,9 +67,7 @@ export class RaftNode<Result = unknown> {
   /** Set while the node sits out a full disk: no ticks, no messages, proposals refused. */
   private storageFull: StorageFullError | undefined;
   private storageFullTimer: TimerHandle | undefined;
-  private tickTimer: TimerHandle | undefined;
-  /** Clock time up to which ticks have been given to the core. */
-  private tickedThroughMs = 0;
+  private readonly ticker: Ticker;
   private processing: Promise<void> | undefined;
   private processAgain = false;
   /** The local snapshot being written (startSnapshot); it never rejects. */
@@ -86,7 +79,7 @@ export class RaftNode<Result = unknown> {
   private leaderId: NodeId | null = null;
   private appliedIndex = 0;
   private leaderChanges = 0;
-  private readonly proposals = new Map<number, ProposalWaiter<Result>>();
+  private readonly proposals = new ProposalWaiters<Result>();
   private readonly reads = new ReadQueue();
 
   constructor(options: RaftNodeOptions<Result>) {
@@ -95,6 +88,12 @@ export class RaftNode<Result = unknown> {
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
     this.logStore = options.logStore;
+    this.ticker = new Ticker(this.clock, options.raft?.tickMs ?? 10, options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs, (ticks) => {
+      if (!this.running || this.storageFull !== undefined) return;
+      const core = this.requireCore();
+      for (let i = 0; i < ticks; i++) core.tick();
+      this.scheduleProcessing();
+    });
     // Twice the longest election timeout: the core keeps heartbeating a removed member for one.
     const forgetAfterMs = 2 * (options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs);
     this.members = new MemberTracker(options.id, options.network, options.members, options.onRemoved, (fn) => {
@@ -128,8 +127,7 @@ export class RaftNode<Result = unknown> {
     });
     await this.options.network.start();
     this.running = true;
-    this.tickedThroughMs = this.clock.now();
-    this.scheduleTick();
+    this.ticker.start();
     this.scheduleProcessing();
   }
 
@@ -168,8 +166,7 @@ export class RaftNode<Result = unknown> {
   private suspendOnStorageFull(error: StorageFullError): void {
     this.storageFull = error;
     this.writes.reset();
-    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
-    this.tickTimer = undefined;
+    this.ticker.stop();
     if (this.role === 'leader') this.onSoftState('follower', null);
     this.role = 'follower';
     this.failPending(error);
@@ -203,8 +200,7 @@ export class RaftNode<Result = unknown> {
       return;
     }
     this.storageFull = undefined;
-    this.tickedThroughMs = this.clock.now();
-    this.scheduleTick();
+    this.ticker.start();
     this.scheduleProcessing();
   }
 
@@ -212,7 +208,7 @@ export class RaftNode<Result = unknown> {
   async stop(): Promise<void> {
     if (!this.running && this.core === undefined) return;
     this.running = false;
-    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    this.ticker.stop();
     if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
     await this.processing?.catch(() => undefined);
     await this.snapshotting;
@@ -312,7 +308,7 @@ export class RaftNode<Result = unknown> {
     const context = this.reads.nextContext();
     // A lease is only as good as the node's sense of time: tick for any time lost first.
     if (options.lease) {
-      this.catchUpTicks();
+      this.ticker.catchUp();
       core.leaseRead(context);
     }
     else core.readIndex(context);
@@ -363,40 +359,9 @@ export class RaftNode<Result = unknown> {
   }
 
   private awaitApplied(index: number, term: number): Promise<Result> {
-    const promise = new Promise<Result>((resolve, reject) => this.proposals.set(index, { term, resolve, reject }));
+    const promise = this.proposals.add(index, term);
     this.scheduleProcessing();
     return promise;
-  }
-
-  private scheduleTick(): void {
-    this.tickTimer = this.clock.setTimeout(() => {
-      if (!this.running) return;
-      this.catchUpTicks();
-      this.scheduleTick();
-    }, this.tickMs());
-  }
-
-  private tickMs(): number {
-    return this.options.raft?.tickMs ?? 10;
-  }
-
-  /**
-   * Gives the core one tick per `tickMs` of clock time elapsed, not one per timer callback: after
-   * a pause (SIGSTOP, a long GC, an overloaded machine) the core must learn that its election
-   * timeout and its lease have run out, or it could serve a lease read after a new leader was
-   * elected (found by the simulator: test/sim/FINDINGS.md).
-   */
-  private catchUpTicks(): void {
-    const tickMs = this.tickMs();
-    const due = Math.floor((this.clock.now() - this.tickedThroughMs) / tickMs);
-    if (due <= 0) return;
-    this.tickedThroughMs += due * tickMs;
-    // Past an election timeout more ticks change nothing; the bound keeps a long pause cheap.
-    const electionTimeoutMaxTicks = Math.ceil((this.options.raft?.electionTimeoutMaxMs ?? 300) / tickMs);
-    const ticks = Math.min(due, Math.max(TICKS_CATCH_UP_MIN, 2 * electionTimeoutMaxTicks));
-    const core = this.requireCore();
-    for (let i = 0; i < ticks; i++) core.tick();
-    this.scheduleProcessing();
   }
 
   private step(message: Message): void {
@@ -590,13 +555,7 @@ export class RaftNode<Result = unknown> {
     this.restoreSnapshotData(snapshot.data);
     this.members.syncTransport();
     this.appliedIndex = snapshot.meta.lastIncludedIndex;
-    // Proposals covered by the snapshot were applied elsewhere; their results are not known here.
-    for (const [index, waiter] of this.proposals) {
-      if (index <= this.appliedIndex) {
-        waiter.reject(new ProposalDroppedError(`entry ${index} was folded into a snapshot before it was applied here; its outcome is unknown`));
-        this.proposals.delete(index);
-      }
-    }
+    this.proposals.coveredBySnapshot(this.appliedIndex);
   }
 
   private apply(entry: Entry): void {
@@ -604,11 +563,7 @@ export class RaftNode<Result = unknown> {
     this.appliedIndex = entry.index;
     if (entry.type === 'confChange') this.members.onApplied(entry, () => this.requireCore().status().config);
     const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
-    const waiter = this.proposals.get(entry.index);
-    if (waiter === undefined) return;
-    this.proposals.delete(entry.index);
-    if (waiter.term === entry.term) waiter.resolve(result);
-    else waiter.reject(new ProposalDroppedError(`entry ${entry.index} was replaced by a leader of term ${entry.term}; the proposal was not applied`));
+    this.proposals.applied(entry, result);
   }
 
   /**
@@ -629,13 +584,12 @@ export class RaftNode<Result = unknown> {
     // (in force, not yet applied) belongs to the log that follows the snapshot.
     const meta = { lastIncludedIndex: index, lastIncludedTerm: logStore.term(index), config: core.configAt(index) };
     const wrap = this.members.snapshotWrapper();
-    const serializer = stateMachine.captureSnapshot?.();
-    const image = serializer === undefined ? stateMachine.snapshot() : undefined;
+    const state = captureState(stateMachine);
     // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
     const current = () => this.running && this.core === core && this.storageFull === undefined;
     this.snapshotting = (async () => {
       try {
-        const stateBytes = image ?? (await runSerializer(serializer!, current));
+        const stateBytes = await state.bytes(current);
         if (stateBytes === undefined) return;
         const snapshot: Snapshot = { meta, data: wrap(stateBytes) };
         // Durable snapshot first; only then may the log prefix it covers go.
@@ -657,50 +611,15 @@ export class RaftNode<Result = unknown> {
     const fatal = new NodeFatalError(`raft node ${this.id} stopped: ${error instanceof Error ? error.message : String(error)}`, error);
     this.fatal = fatal;
     this.running = false;
-    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    this.ticker.stop();
     this.failPending(fatal);
     void this.options.network.stop().catch(() => undefined);
     this.options.onFatal?.(fatal);
   }
 
   private failPending(error: Error): void {
-    for (const waiter of this.proposals.values()) waiter.reject(error);
-    this.proposals.clear();
+    this.proposals.rejectAll(error);
     this.reads.rejectAll(error);
     this.bridge.failAll(error);
-  }
-}
-
-/**
- * Runs a state machine's snapshot serializer one slice per event-loop turn (client requests and
- * peers' messages are served in between). Undefined, and the serializer abandoned, once `wanted`
- * turns false.
- */
-async function runSerializer(serializer: Iterator<void, Uint8Array, undefined>, wanted: () => boolean): Promise<Uint8Array | undefined> {
-  try {
-    for (;;) {
-      const step = serializer.next();
-      if (step.done) return step.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!wanted()) return undefined;
-    }
-  } finally {
-    serializer.return?.();
-  }
-}
-
-/** Sends a request message through the transport; undefined for a response (nothing sent). */
-function sendRpc(network: NetworkInterface, message: Message): Promise<Message | void> | undefined {
-  switch (message.type) {
-    case 'RequestVote':
-      return network.sendRequestVote(message.to, message);
-    case 'AppendEntries':
-      return network.sendAppendEntries(message.to, message);
-    case 'InstallSnapshot':
-      return network.sendInstallSnapshot(message.to, message);
-    case 'TimeoutNow':
-      return network.sendTimeoutNow(message.to, message);
-    default:
-      return undefined;
   }
 }

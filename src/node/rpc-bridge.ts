@@ -9,6 +9,7 @@
  * stepped it, so no handler waits forever.
  */
 import type { Message, NodeId } from '../core/types.js';
+import type { NetworkInterface } from '../transport/types.js';
 import { NoResponseError } from './errors.js';
 
 type ResponseType = 'RequestVoteResponse' | 'AppendEntriesResponse' | 'InstallSnapshotResponse';
@@ -70,5 +71,21 @@ export class RpcBridge {
   failAll(error: Error): void {
     for (const byPeer of this.parked.values()) for (const queue of byPeer.values()) for (const waiter of queue) waiter.reject(error);
     this.parked.clear();
+  }
+}
+
+/** Sends a request message through the transport; undefined for a response (nothing sent). */
+export function sendRpc(network: NetworkInterface, message: Message): Promise<Message | void> | undefined {
+  switch (message.type) {
+    case 'RequestVote':
+      return network.sendRequestVote(message.to, message);
+    case 'AppendEntries':
+      return network.sendAppendEntries(message.to, message);
+    case 'InstallSnapshot':
+      return network.sendInstallSnapshot(message.to, message);
+    case 'TimeoutNow':
+      return network.sendTimeoutNow(message.to, message);
+    default:
+      return undefined;
   }
 }
