@@ -7,7 +7,7 @@
  * transform wraps every closure in a `__name` call: at one client the client's cost is in the figure.
  *
  * Usage: node bench/cluster-loadgen.mjs --url http://127.0.0.1:8001 --protocol http|ws
- *        --op write|linearizable|lease --concurrency 64 --duration-ms 3000
+ *        --op write|linearizable|lease --concurrency 64 --duration-ms 3000 [--keys 1024]
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     op: { type: 'string', default: 'write' },
     concurrency: { type: 'string', default: '1' },
     'duration-ms': { type: 'string', default: '3000' },
+    keys: { type: 'string', default: '1024' },
   },
 });
 const url = new URL(values.url);
@@ -27,7 +28,7 @@ const concurrency = Number(values.concurrency);
 const durationMs = Number(values['duration-ms']);
 const op = values.op;
 const value = Buffer.alloc(100, 120); // 100-byte values, as the other benchmarks use
-const keys = 1024;
+const keys = Number(values.keys);
 
 const latencies = [];
 let errors = 0;

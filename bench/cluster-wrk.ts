@@ -29,14 +29,14 @@ export function ensureWrk(log: (line: string) => void): boolean {
 
 const scripts = new Map<string, string>();
 
-/** A wrk Lua script issuing `op` over 1,024 keys with 100-byte values. */
-function script(op: string): string {
-  let path = scripts.get(op);
+/** A wrk Lua script issuing `op` over `keys` keys with 100-byte values. */
+function script(op: string, keys: number): string {
+  let path = scripts.get(`${op}/${keys}`);
   if (path) return path;
   const issue =
     op === 'write'
-      ? `wrk.method = "PUT"\nwrk.body = string.rep("x", 100)\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, "/v1/kv/k" .. (n % 1024))\nend\n`
-      : `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/v1/kv/k" .. (n % 1024) .. "?consistency=${op}")\nend\n`;
+      ? `wrk.method = "PUT"\nwrk.body = string.rep("x", 100)\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, "/v1/kv/k" .. (n % ${keys}))\nend\n`
+      : `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/v1/kv/k" .. (n % ${keys}) .. "?consistency=${op}")\nend\n`;
   // wrk counts 3xx as success: a follower's 307 (after a leader change mid-run) would count as a
   // served write in a fraction of the time. Count every answer that is not 200 as an error.
   const countNot200 =
@@ -46,7 +46,7 @@ function script(op: string): string {
   const lua = issue + countNot200;
   path = join(mkdtempSync(join(tmpdir(), 'raftwire-wrk-')), `${op}.lua`);
   writeFileSync(path, lua);
-  scripts.set(op, path);
+  scripts.set(`${op}/${keys}`, path);
   return path;
 }
 
@@ -63,9 +63,9 @@ function ms(text: string): number {
 }
 
 /** One wrk run: closed-loop `concurrency` connections for `durationMs`. */
-export function runWrk(url: string, op: string, concurrency: number, durationMs: number): Promise<{ ops: number; errors: number; seconds: number; p50Ms: number; p99Ms: number }> {
+export function runWrk(url: string, op: string, concurrency: number, durationMs: number, keys = 1024): Promise<{ ops: number; errors: number; seconds: number; p50Ms: number; p99Ms: number }> {
   return new Promise((resolve, reject) => {
-    const args = ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, '--latency', '-s', script(op), url];
+    const args = ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, '--latency', '-s', script(op, keys), url];
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -35,6 +35,7 @@ const { values } = parseArgs({
     'repeats-single': { type: 'string', default: '3' },
     heartbeat: { type: 'string' },
     'storage-writes': { type: 'string' },
+    keys: { type: 'string', default: '1024' },
     'unsafe-no-fsync': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     out: { type: 'string' },
@@ -54,6 +55,8 @@ Options (npm run bench:cluster -- --option value):
   --heartbeat <ms>          nodes' heartbeat interval                      [the default, 50]
   --storage-writes <m>      nodes' Ready processing: async or sync          [the default, sync]
   --http-client <c>         wrk or node                                    [wrk]
+  --keys <n>                key space, preloaded with 100-byte values before the runs; a large
+                            one makes snapshots large (200000: 24 MB)      [1024]
   --repeats-single <n>      runs per protocol at 1 client, taking turns; the median is kept  [3]
   --unsafe-no-fsync         UNSAFE: the nodes' logs never fsync; shows the ceiling of all that is
                             not the disk. Results go to --out, never to cluster.json
@@ -65,6 +68,8 @@ const concurrencies = values.concurrency.split(',').map(Number);
 const protocols = values.protocols.split(',');
 const ops = values.ops.split(',').filter(Boolean); // --ops '' measures failover only
 const durationMs = Number(values['duration-ms']);
+const keys = Number(values.keys);
+if (!Number.isSafeInteger(keys) || keys < 1) throw new Error('--keys needs a positive integer');
 
 interface Run {
   ops: number;
@@ -79,9 +84,9 @@ const httpClient = useWrk ? 'wrk' : 'node http (bench/cluster-loadgen.mjs)';
 
 /** `http-node`: HTTP from the Node load generator even when wrk drives the `http` runs. */
 function loadgen(url: string, protocol: string, op: string, concurrency: number): Promise<Run> {
-  if (protocol === 'http' && useWrk) return runWrk(url, op, concurrency, durationMs);
+  if (protocol === 'http' && useWrk) return runWrk(url, op, concurrency, durationMs, keys);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'cluster-loadgen.mjs'), '--url', url, '--protocol', protocol === 'http-node' ? 'http' : protocol, '--op', op, '--concurrency', String(concurrency), '--duration-ms', String(durationMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'cluster-loadgen.mjs'), '--url', url, '--protocol', protocol === 'http-node' ? 'http' : protocol, '--op', op, '--concurrency', String(concurrency), '--duration-ms', String(durationMs), '--keys', String(keys)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Run) : reject(new Error(`loadgen exited ${code}`))));
@@ -128,6 +133,36 @@ function nodesCpuSeconds(cluster: BenchCluster): number {
     }
   }
   return ticks / 100; // USER_HZ
+}
+
+/** The highest term any node reports (terms only grow: the difference counts elections). */
+async function highestTerm(cluster: BenchCluster): Promise<number> {
+  let term = 0;
+  for (const id of cluster.processes.keys()) {
+    try {
+      term = Math.max(term, ((await cluster.status(id)) as unknown as { term: number }).term);
+    } catch {
+      // a node restarting: the others say
+    }
+  }
+  return term;
+}
+
+/** Writes keys k0..k<keys-1> with 100-byte values, 64 at a time, printing progress on long ones. */
+async function preload(client: RaftwireClient, keys: number): Promise<void> {
+  const value = 'x'.repeat(100);
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  const step = Math.max(10_000, Math.ceil(keys / 10));
+  await Promise.all(
+    Array.from({ length: Math.min(64, keys) }, async () => {
+      while (next < keys) {
+        await client.put(`k${next++}`, value);
+        if (++done % step === 0) process.stderr.write(`  preloaded ${done} of ${keys} keys (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+      }
+    }),
+  );
 }
 
 /** Issue #6's targets, checked against the measured rows. */
@@ -177,15 +212,15 @@ async function main(): Promise<void> {
   try {
     let leader = await cluster.awaitLeader();
     const client = cluster.client();
-    process.stderr.write(`cluster up, leader ${leader}; preloading keys\n`);
-    await Promise.all(Array.from({ length: 1024 }, (_, i) => client.put(`k${i}`, 'x'.repeat(100))));
+    process.stderr.write(`cluster up, leader ${leader}; preloading ${keys} keys\n`);
+    await preload(client, keys);
     for (const op of ops) {
       for (const concurrency of concurrencies) {
         const row: Record<string, unknown> = { op, concurrency };
         // Protocols take turns, `repeats` times each, and each keeps its median run: one client's
         // figures swing 2x from run to run with where the OS places the processes on two cores.
         const repeats = concurrency === 1 ? Number(values['repeats-single']) : 1;
-        const runs: Record<string, { opsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; nodesCpuUsPerOp: number }[]> = {};
+        const runs: Record<string, { opsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; nodesCpuUsPerOp: number; newTerms: number }[]> = {};
         // At one client the client's own cost decides (wrk is C, the WebSocket client is Node): HTTP
         // from the Node generator as well shows the two protocols with the same client runtime.
         const sameClient = concurrency === 1 && useWrk && protocols.includes('http') && protocols.includes('ws');
@@ -193,10 +228,13 @@ async function main(): Promise<void> {
           for (const protocol of sameClient ? [...protocols, 'http-node'] : protocols) {
             leader = await cluster.awaitLeader();
             const cpuBefore = nodesCpuSeconds(cluster);
+            const termBefore = await highestTerm(cluster);
             const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
             const cpuUsPerOp = Math.round(((nodesCpuSeconds(cluster) - cpuBefore) * 1e6) / Math.max(1, run.ops));
-            (runs[protocol] ??= []).push({ opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp });
-            process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op\n`);
+            // Elections during the run: a node that stalls past an election timeout costs one.
+            const newTerms = (await highestTerm(cluster)) - termBefore;
+            (runs[protocol] ??= []).push({ opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp, newTerms });
+            process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op, new terms ${newTerms}\n`);
           }
         }
         for (const [protocol, list] of Object.entries(runs)) {
@@ -264,6 +302,7 @@ async function main(): Promise<void> {
           'ws p99 ms': w?.p99Ms.toFixed(3),
           'cpu us/op http': (h as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'cpu us/op ws': (w as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
+          'new terms': ((h as unknown as { newTerms?: number })?.newTerms ?? 0) + ((w as unknown as { newTerms?: number })?.newTerms ?? 0),
           'ws/http': r.wsOverHttp,
           ...(r.wsOverHttpNode !== undefined ? { 'ws/http, Node clients': r.wsOverHttpNode } : {}),
           ...(r.httpOverBareUws !== undefined ? { 'http/bare uWS': r.httpOverBareUws } : {}),
@@ -295,7 +334,7 @@ async function main(): Promise<void> {
           date: new Date().toISOString(),
           node: process.version,
           machine: machineInfo(),
-          setup: { httpClient, wsClient: 'RaftwireWsClient, one pipelined connection (bench/cluster-loadgen.mjs)', nodes: 3, storage, diskFdatasyncPerSecond, transport: 'UwsNetwork', valueBytes: 100, durationMs, electionTimeoutMs, heartbeatMs: values.heartbeat ?? '50 (default)' },
+          setup: { httpClient, wsClient: 'RaftwireWsClient, one pipelined connection (bench/cluster-loadgen.mjs)', nodes: 3, storage, diskFdatasyncPerSecond, transport: 'UwsNetwork', valueBytes: 100, keys, durationMs, electionTimeoutMs, heartbeatMs: values.heartbeat ?? '50 (default)' },
           rows,
           failoverMs: { median: failoverMedianMs, runs: failovers },
           bareUwsHttpOpsPerSecond: ceiling,
