@@ -36,3 +36,48 @@ describe('Ticker', () => {
     ticker.stop();
   });
 });
+
+/** A clock whose time and timer the test moves by hand: a timer can fire late, as after a stall. */
+class HandClock {
+  time = 0;
+  private pending: (() => void) | undefined;
+  now(): number {
+    return this.time;
+  }
+  setTimeout(callback: () => void): object {
+    this.pending = callback;
+    return {};
+  }
+  clearTimeout(): void {
+    this.pending = undefined;
+  }
+  fire(): void {
+    const callback = this.pending;
+    this.pending = undefined;
+    callback?.();
+  }
+}
+
+describe('Ticker after a stall', () => {
+  it('gives the owed ticks a few per timer, with the turns between them free for I/O; a lease read takes them all at once', () => {
+    const clock = new HandClock();
+    const given: number[] = [];
+    const ticker = new Ticker(clock, 10, 300, (ticks) => given.push(ticks));
+    ticker.start();
+    clock.time = 10;
+    clock.fire(); // on time: one
+    expect(given).toEqual([1]);
+    clock.time = 210;
+    clock.fire(); // 200 ms late: 20 owed, 4 now
+    expect(given).toEqual([1, 4]);
+    clock.time = 220;
+    clock.fire(); // 17 owed: 4 more
+    expect(given).toEqual([1, 4, 4]);
+    ticker.catchUp(); // a lease read: every tick owed, at once
+    expect(given).toEqual([1, 4, 4, 13]);
+    clock.time = 230;
+    clock.fire();
+    expect(given).toEqual([1, 4, 4, 13, 1]); // nothing owed twice
+    ticker.stop();
+  });
+});
