@@ -17,7 +17,8 @@ Options:
   --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
   --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)
   --rate <n>             client requests per second before 429 (default: unlimited)
-  --snapshot-threshold <n>   applied entries between snapshots           [default: 10000]
+  --snapshot-threshold <n>   applied entries between snapshots, at least; and the log since the
+                         last one must hold half its bytes (docs/node.md)  [default: 10000]
   --election-timeout <min-max>  election timeout range, ms               [default: 150-300]
   --heartbeat <ms>       leader heartbeat interval                       [default: 50]
   --storage-writes <m>   async: take the next Raft batch while the last one syncs;

@@ -49,6 +49,7 @@ import type { StateMachine } from './state-machine.js';
 
 const PROPOSAL_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 const STORAGE_FULL_RETRY_MS_DEFAULT = 5_000;
+const SNAPSHOT_LOG_RATIO_DEFAULT = 0.5;
 
 
 
@@ -72,6 +73,10 @@ export class RaftNode<Result = unknown> {
   private processAgain = false;
   /** The local snapshot being written (startSnapshot); it never rejects. */
   private snapshotting: Promise<void> | undefined;
+  /** Bytes of entries applied here since start, and that count when the last snapshot was taken (snapshotDue). */
+  private appliedBytes = 0;
+  private appliedBytesAtSnapshot = 0;
+  private snapshotBytes = 0;
   /** What each Ready writes, and (asynchronous writes) the in-order chain of their follow-ups. */
   private readonly writes = new ReadyWrites();
   private fatal: NodeFatalError | undefined;
@@ -108,7 +113,10 @@ export class RaftNode<Result = unknown> {
     assert(!this.running, `RaftNode ${this.id} started twice`);
     const { logStore } = this;
     const snapshot = await this.snapshots.load();
-    if (snapshot !== null) this.restoreSnapshotData(snapshot.data);
+    if (snapshot !== null) {
+      this.restoreSnapshotData(snapshot.data);
+      this.noteSnapshot(snapshot.data.length, 0);
+    }
     const initialConfig = this.options.join ? { voters: [], learners: [] } : { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] };
     const fresh = snapshot === null && logStore.lastIndex() === 0 && logStore.hardState().term === 0;
     if (fresh && !this.options.join) {
@@ -406,7 +414,7 @@ export class RaftNode<Result = unknown> {
             round = 0; // its unanswered requests are failed once its messages are out
             // Applied entries are durable here (the core hands out only those), so a snapshot of
             // them needs no wait for the writes still in flight.
-            if (this.core.snapshotDue()) this.startSnapshot();
+            if (this.snapshotDue()) this.startSnapshot();
             continue;
           }
           if (this.core.config.asyncStorageWrites) {
@@ -443,7 +451,7 @@ export class RaftNode<Result = unknown> {
       core.persisted(ready.logLastIndex, ready.logLastTerm);
       core.appliedTo(this.appliedIndex);
     } else core.advance();
-    if (core.snapshotDue()) this.startSnapshot();
+    if (this.snapshotDue()) this.startSnapshot();
   }
 
   /**
@@ -555,6 +563,7 @@ export class RaftNode<Result = unknown> {
     this.restoreSnapshotData(snapshot.data);
     this.members.syncTransport();
     this.appliedIndex = snapshot.meta.lastIncludedIndex;
+    this.noteSnapshot(snapshot.data.length, this.appliedBytes);
     this.proposals.coveredBySnapshot(this.appliedIndex);
   }
 
@@ -562,8 +571,21 @@ export class RaftNode<Result = unknown> {
     assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     this.appliedIndex = entry.index;
     if (entry.type === 'confChange') this.members.onApplied(entry, () => this.requireCore().status().config);
+    this.appliedBytes += entry.data.length;
     const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
     this.proposals.applied(entry, result);
+  }
+
+  /** Past the core's `snapshotThreshold`, and once the log since the last snapshot is large enough to be worth one (`snapshotLogRatio`). */
+  private snapshotDue(): boolean {
+    if (!this.core!.snapshotDue()) return false;
+    const ratio = this.options.snapshotLogRatio ?? SNAPSHOT_LOG_RATIO_DEFAULT;
+    return this.appliedBytes - this.appliedBytesAtSnapshot >= ratio * this.snapshotBytes;
+  }
+
+  private noteSnapshot(bytes: number, appliedBytes: number): void {
+    this.snapshotBytes = bytes;
+    this.appliedBytesAtSnapshot = appliedBytes;
   }
 
   /**
@@ -585,6 +607,7 @@ export class RaftNode<Result = unknown> {
     const meta = { lastIncludedIndex: index, lastIncludedTerm: logStore.term(index), config: core.configAt(index) };
     const wrap = this.members.snapshotWrapper();
     const state = captureState(stateMachine);
+    const appliedBytes = this.appliedBytes;
     // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
     const current = () => this.running && this.core === core && this.storageFull === undefined;
     this.snapshotting = (async () => {
@@ -595,7 +618,9 @@ export class RaftNode<Result = unknown> {
         // Durable snapshot first; only then may the log prefix it covers go.
         await this.snapshots.save(snapshot);
         await logStore.setSnapshotMeta(snapshot.meta);
-        if (current()) core.snapshotTaken(snapshot);
+        if (!current()) return;
+        core.snapshotTaken(snapshot);
+        this.noteSnapshot(snapshot.data.length, appliedBytes);
       } catch (error) {
         if (!current()) return;
         if (error instanceof StorageFullError) this.suspendOnStorageFull(error);

@@ -112,3 +112,45 @@ for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true 
     expect(cluster.node(follower).getState().running).toBe(true);
   });
 });
+
+describe('when to snapshot (snapshotLogRatio)', () => {
+  /** Starts a 3-node cluster with `snapshotLogRatio` and counts the leader's snapshot writes. */
+  async function clusterWithRatio(ratio: number | undefined, seed: number) {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { snapshotThreshold: 10 }, seed);
+    for (const id of cluster.ids) await cluster.start(id, ratio === undefined ? {} : { snapshotLogRatio: ratio });
+    const leader = await cluster.awaitLeader();
+    const snapshots = cluster.members.get(leader)!.snapshots;
+    const save = snapshots.save.bind(snapshots);
+    const taken: number[] = [];
+    snapshots.save = async (snapshot: Snapshot) => {
+      taken.push(snapshot.data.length);
+      await save(snapshot);
+    };
+    return { leader, taken };
+  }
+
+  it('a large state written in small entries is snapshotted once the log holds half its size, not every snapshotThreshold entries', async () => {
+    const { leader, taken } = await clusterWithRatio(undefined, 31);
+    await cluster!.write(leader, { op: 'set', key: 'big', value: new Uint8Array(20_000).fill(7) });
+    for (let i = 0; i < 12; i++) await cluster!.write(leader, { op: 'increment', key: 'n', delta: 1 });
+    await cluster!.run(10);
+    expect(taken).toHaveLength(1); // the first: no snapshot yet to weigh the log against
+    expect(taken[0]).toBeGreaterThan(20_000);
+    // 40 small entries (a few KB of log) against a 20 KB snapshot: not worth another one yet.
+    for (let i = 0; i < 40; i++) await cluster!.write(leader, { op: 'increment', key: 'n', delta: 1 });
+    await cluster!.run(10);
+    expect(taken).toHaveLength(1);
+    // Half the snapshot's size of log: the next one.
+    await cluster!.write(leader, { op: 'set', key: 'other', value: new Uint8Array(12_000).fill(1) });
+    await cluster!.write(leader, { op: 'increment', key: 'n', delta: 1 });
+    await cluster!.runUntil(() => taken.length === 2, 1_000, 'the second snapshot');
+  });
+
+  it('snapshotLogRatio 0 snapshots every snapshotThreshold entries', async () => {
+    const { leader, taken } = await clusterWithRatio(0, 32);
+    await cluster!.write(leader, { op: 'set', key: 'big', value: new Uint8Array(20_000).fill(7) });
+    for (let i = 0; i < 52; i++) await cluster!.write(leader, { op: 'increment', key: 'n', delta: 1 });
+    await cluster!.run(10);
+    expect(taken.length).toBeGreaterThanOrEqual(4);
+  });
+});
