@@ -57,9 +57,12 @@ export class SnapshotMap<V> {
   }
 
   set(key: string, value: V): void {
-    const slot = this.live.get(key);
-    if (this.before !== null && !this.before.has(key)) this.before.set(key, slot === TOMBSTONE ? undefined : slot);
-    if (slot === TOMBSTONE) this.tombstones--;
+    // Tombstones exist only while a capture is open: without one, a write is a plain Map set.
+    if (this.before !== null) {
+      const slot = this.live.get(key);
+      if (!this.before.has(key)) this.before.set(key, slot === TOMBSTONE ? undefined : slot);
+      if (slot === TOMBSTONE) this.tombstones--;
+    }
     this.live.set(key, value);
   }
 
