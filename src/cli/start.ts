@@ -19,6 +19,7 @@ Options:
   --rate <n>             client requests per second before 429 (default: unlimited)
   --snapshot-threshold <n>   applied entries between snapshots, at least; and the log since the
                          last one must hold half its bytes (docs/node.md)  [default: 10000]
+  --snapshot-log-ratio <r>   that fraction; 0: every --snapshot-threshold entries  [default: 0.5]
   --election-timeout <min-max>  election timeout range, ms               [default: 150-300]
   --heartbeat <ms>       leader heartbeat interval                       [default: 50]
   --storage-writes <m>   async: take the next Raft batch while the last one syncs;
@@ -40,6 +41,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       'auth-token': { type: 'string' },
       rate: { type: 'string' },
       'snapshot-threshold': { type: 'string' },
+      'snapshot-log-ratio': { type: 'string' },
       'election-timeout': { type: 'string' },
       heartbeat: { type: 'string' },
       'storage-writes': { type: 'string', default: 'sync' },
@@ -63,6 +65,11 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.error(`raftwire start: --storage-writes must be async or sync`);
     return 2;
   }
+  const snapshotLogRatio = values['snapshot-log-ratio'] === undefined ? undefined : Number(values['snapshot-log-ratio']);
+  if (snapshotLogRatio !== undefined && !(Number.isFinite(snapshotLogRatio) && snapshotLogRatio >= 0)) {
+    console.error(`raftwire start: --snapshot-log-ratio must be a number ≥ 0`);
+    return 2;
+  }
   const peers = parsePeers(values.peers);
   const raft: Record<string, number | boolean> = { asyncStorageWrites: values['storage-writes'] === 'async' };
   if (values['snapshot-threshold']) raft.snapshotThreshold = Number(values['snapshot-threshold']);
@@ -82,6 +89,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN,
     requestsPerSecond: values.rate ? Number(values.rate) : undefined,
     raft,
+    ...(snapshotLogRatio !== undefined ? { snapshotLogRatio } : {}),
     join: values.join,
     onRemoved: () => removed(),
     onStorageFull: (error) => console.error(`[${values.id}] ${error.message}; serving stale reads only, retrying every 5 s`),

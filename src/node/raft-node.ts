@@ -93,6 +93,8 @@ export class RaftNode<Result = unknown> {
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
     this.logStore = options.logStore;
+    const ratio = options.snapshotLogRatio;
+    assert(ratio === undefined || (Number.isFinite(ratio) && ratio >= 0), () => `snapshotLogRatio ${String(ratio)} must be a finite number ≥ 0`);
     this.ticker = new Ticker(this.clock, options.raft?.tickMs ?? 10, options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs, (ticks) => {
       if (!this.running || this.storageFull !== undefined) return;
       const core = this.requireCore();

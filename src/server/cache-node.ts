@@ -61,6 +61,8 @@ export interface CacheNodeOptions {
   /** Largest client request body, bytes (see {@link HttpServerOptions}). */
   bodyBytesMax?: number;
   raft?: Omit<RaftConfig, 'id' | 'random'>;
+  /** See `RaftNodeOptions.snapshotLogRatio` (default 0.5). */
+  snapshotLogRatio?: number;
   /** Called if the node stops on a fatal error. */
   onFatal?: (error: Error) => void;
 }
@@ -127,6 +129,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     network,
     stateMachine: cache,
     raft: options.raft,
+    ...(options.snapshotLogRatio !== undefined ? { snapshotLogRatio: options.snapshotLogRatio } : {}),
     onFatal: options.onFatal,
   });
   await node.start();

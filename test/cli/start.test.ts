@@ -12,6 +12,15 @@ describe('raftwire start: flags checked before anything starts', () => {
     expect(errors.join('\n')).toContain('--storage-writes must be async or sync');
   });
 
+  it('refuses a --snapshot-log-ratio that is not a number ≥ 0', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    for (const bad of ['-1', 'half', 'Infinity']) {
+      expect(await startCommand(['--id', 'n1', '--peers', 'n1=127.0.0.1:7001/8001', `--snapshot-log-ratio=${bad}`])).toBe(2);
+    }
+    expect(errors.filter((line) => line.includes('--snapshot-log-ratio must be a number ≥ 0'))).toHaveLength(3);
+  });
+
   it('lists --storage-writes in --help', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
