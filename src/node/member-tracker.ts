@@ -52,12 +52,10 @@ export class MemberTracker {
     return stateMachineData;
   }
 
-  /** Wraps the state machine's snapshot bytes with the member directory. */
-  toSnapshot(stateMachineData: Uint8Array): Uint8Array {
-    return wrapSnapshotData(this.directory.toJSON(), stateMachineData);
-  }
-
-  /** `toSnapshot` with the member directory as it is now, for state machine bytes made later. */
+  /**
+   * Wraps state machine snapshot bytes with the member directory as it is now: the bytes may be
+   * made later (a captured snapshot is serialized over several turns).
+   */
   snapshotWrapper(): (stateMachineData: Uint8Array) => Uint8Array {
     const members = this.directory.toJSON();
     return (stateMachineData) => wrapSnapshotData(members, stateMachineData);
