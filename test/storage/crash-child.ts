@@ -1,9 +1,14 @@
 // The process the crash test kills. It opens the log in argv[2], then appends batches forever,
 // with up to `inflight` appends outstanding (so group commit is exercised), and prints one line
-// per durable write the moment its promise resolves:
-//   "a <lastIndex>"  entries up to lastIndex are acknowledged (durable)
-//   "h <commit>"     a hard state with this commit index is acknowledged
-//   "c <index>"      a compaction through index is acknowledged
+// per write as it is issued and one per durable write the moment its promise resolves:
+//   "w <seq> <last> <commit>"  write number seq is issued; once durable (and no later write is),
+//                              the log ends at index last and the hard state's commit is commit
+//   "a <seq>"                  write number seq is acknowledged (durable)
+//   "c <index>"                a compaction through index is acknowledged
+// A write's lastIndex is not always above the one before it: a rewrite of 1 or 2 entries that
+// starts 3 back truncates the log below what an earlier write acknowledged, as a Raft follower
+// does with uncommitted entries, and a save of one sets a lower commit. So the parent checks the
+// reopened log against the sequence of writes, not against the highest index ever acknowledged.
 // The store writes a WAL and checkpoints it into LMDB in the background (settings below).
 // Some batches start below the last index and rewrite entries with identical contents, which
 // runs the truncate-and-append path without changing what an acknowledged index must hold.
@@ -38,6 +43,9 @@ const store = await LmdbLogStore.open(path, {
 });
 let next = store.lastIndex() + 1;
 let inflight = 0;
+let seq = 0;
+// The commit in the hard state once every issued write is durable: saves set it, appends keep it.
+let commit = store.hardState().commit;
 process.stdout.write(`ready ${next}\n`);
 
 function appendOne(): void {
@@ -48,10 +56,15 @@ function appendOne(): void {
   for (let i = from; i < from + count; i++) batch.push(crashEntry(i));
   next = from + count;
   const last = next - 1;
+  const writeSeq = ++seq;
+  const withHardState = rand.chance(0.2);
+  if (withHardState) commit = last;
   inflight++;
-  const write = rand.chance(0.2)
-    ? store.save({ entries: batch, hardState: { term: crashEntry(last).term, vote: 'n1', commit: last } }).then(() => process.stdout.write(`a ${last}\nh ${last}\n`))
-    : store.append(batch).then(() => process.stdout.write(`a ${last}\n`));
+  // Announced before it is issued, so the parent knows every write that can be durable.
+  process.stdout.write(`w ${writeSeq} ${last} ${commit}\n`);
+  const write = withHardState
+    ? store.save({ entries: batch, hardState: { term: crashEntry(last).term, vote: 'n1', commit: last } })
+    : store.append(batch);
   // Now and then compact well behind the rewrites (which look back at most 3 entries).
   const compactTo = last - 200 - rand.int(100);
   if (rand.chance(0.05) && compactTo > store.firstIndex()) {
@@ -59,6 +72,7 @@ function appendOne(): void {
   }
   write.then(
     () => {
+      process.stdout.write(`a ${writeSeq}\n`);
       inflight--;
       pump();
     },

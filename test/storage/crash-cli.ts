@@ -5,9 +5,10 @@ import { runCrashRounds } from './crash-runner.js';
 
 exitWithHelpIfAsked(`
 npm run crash:storage -- [--rounds 100] [--seed S] [--delay-max 300]
-kill -9 soak of LmdbLogStore: a child appends batches and reports each acknowledged index; it is
-killed at a random moment each round, the store is reopened and every acknowledged entry checked
-(exact bytes, nothing torn) and appended to again.
+kill -9 soak of LmdbLogStore: a child announces each write (where it leaves the log end and the
+commit) and reports each acknowledgement; it is killed at a random moment each round, the store
+is reopened and must be in the state of the latest acknowledged write or a later one (a later
+rewrite may truncate), every entry checked (exact bytes, nothing torn), then appended to again.
   --rounds N       rounds                                        [100]
   --seed S         replay a run                                  [random]
   --delay-max MS   longest wait before the kill in a round        [300]
@@ -31,7 +32,7 @@ try {
     rounds,
     seed,
     delayMsMax,
-    onRound: (r) => console.log(`round ${r.round}: killed after ${r.delayMs}ms, acknowledged ${r.ackedIndex} (commit ${r.ackedCommit}), log holds ${r.lastIndex - 1} + 1 appended after reopen, ${r.replayed} WAL records replayed, compacted through ${r.ackedCompact} (${r.staleAtOpen} compacted entries still in LMDB)`),
+    onRound: (r) => console.log(`round ${r.round}: killed after ${r.delayMs}ms, write ${r.ackedWrite} of ${r.issuedWrites} acknowledged (log end ${r.ackedIndex}), log matched write ${r.matchedWrite} and holds ${r.lastIndex - 1} + 1 appended after reopen, ${r.replayed} WAL records replayed, compacted through ${r.ackedCompact} (${r.staleAtOpen} compacted entries still in LMDB)`),
   });
   console.log(`ok: ${rounds} rounds in ${((performance.now() - started) / 1000).toFixed(1)}s, no acknowledged entry lost or torn`);
 } catch (error) {

@@ -19,8 +19,13 @@ export function crashEntry(index: number): Entry {
 export interface CrashRound {
   round: number;
   delayMs: number;
+  /** Writes the child issued, and the latest it saw acknowledged. */
+  issuedWrites: number;
+  ackedWrite: number;
+  /** Where the log ended once the latest acknowledged write was durable. */
   ackedIndex: number;
-  ackedCommit: number;
+  /** The later write whose end state the reopened log matched (ackedWrite itself when no later one landed). */
+  matchedWrite: number;
   /** Highest compaction point acknowledged. */
   ackedCompact: number;
   /** Compacted entries LMDB still held at the kill (removed a budget per checkpoint). */
@@ -38,9 +43,16 @@ export interface CrashReport {
 const childPath = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-interface ChildRun {
-  ackedIndex: number;
-  ackedCommit: number;
+/** The state a durable write leaves the log in, if no later write is durable. */
+export interface WriteEnd {
+  lastIndex: number;
+  commit: number;
+}
+
+export interface ChildRun {
+  /** writes[seq - 1]: what write number seq leaves behind. */
+  writes: WriteEnd[];
+  ackedWrite: number;
   ackedCompact: number;
   exit: { code: number | null; signal: NodeJS.Signals | null };
   stderr: string;
@@ -55,9 +67,10 @@ interface StartedChild {
 /** Starts a child that loads its modules and waits for "go" before touching the log. */
 function startChild(dir: string, seed: number): StartedChild {
   const child = spawn(process.execPath, ['--import', 'tsx', childPath, dir, String(seed)], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
-  let ackedIndex = 0;
-  let ackedCommit = 0;
+  const writes: WriteEnd[] = [];
+  let ackedWrite = 0;
   let ackedCompact = 0;
+  let protocolError: string | undefined;
   let pending = '';
   let stderr = '';
   let onFirstAck: (() => void) | null = null;
@@ -73,9 +86,12 @@ function startChild(dir: string, seed: number): StartedChild {
     while ((newline = pending.indexOf('\n')) !== -1) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
-      const [kind, value] = line.split(' ');
-      if (kind === 'a') ackedIndex = Math.max(ackedIndex, Number(value));
-      if (kind === 'h') ackedCommit = Math.max(ackedCommit, Number(value));
+      const [kind, value, last, commit] = line.split(' ');
+      if (kind === 'w') {
+        if (Number(value) !== writes.length + 1) protocolError ??= `crash child announced write ${value} after ${writes.length}`;
+        writes.push({ lastIndex: Number(last), commit: Number(commit) });
+      }
+      if (kind === 'a') ackedWrite = Math.max(ackedWrite, Number(value));
       if (kind === 'c') ackedCompact = Math.max(ackedCompact, Number(value));
       if (kind === 'a' && onFirstAck !== null) {
         onFirstAck();
@@ -103,7 +119,8 @@ function startChild(dir: string, seed: number): StartedChild {
       const exit = await closed;
       clearTimeout(startTimer);
       if (killTimer !== null) clearTimeout(killTimer);
-      return { ackedIndex, ackedCommit, ackedCompact, exit, stderr };
+      if (protocolError !== undefined) throw new Error(protocolError);
+      return { writes, ackedWrite, ackedCompact, exit, stderr };
     },
   };
 }
@@ -121,15 +138,29 @@ async function staleInLmdb(dir: string): Promise<number> {
 }
 
 /** Checks the reopened log against what the child acknowledged; throws on any loss or damage. */
-async function checkLog(dir: string, acked: ChildRun): Promise<{ lastIndex: number; replayed: number; staleAtOpen: number }> {
-  const { ackedIndex, ackedCommit, ackedCompact } = acked;
+export async function checkLog(dir: string, acked: Pick<ChildRun, 'writes' | 'ackedWrite' | 'ackedCompact'>): Promise<{ lastIndex: number; matchedWrite: number; replayed: number; staleAtOpen: number }> {
+  const { writes, ackedWrite, ackedCompact } = acked;
   const staleAtOpen = await staleInLmdb(dir);
   const store = await LmdbLogStore.open(dir, { verifyOnOpen: 'all' });
   try {
     if (store.firstIndex() - 1 < ackedCompact) throw new Error(`lost a compaction: the log starts at ${store.firstIndex()}, compaction through ${ackedCompact} was acknowledged`);
     const lastIndex = store.lastIndex();
-    if (lastIndex < ackedIndex) throw new Error(`lost acknowledged entries: last index ${lastIndex} < acknowledged ${ackedIndex}`);
-    if (store.hardState().commit < ackedCommit) throw new Error(`lost hard state: commit ${store.hardState().commit} < acknowledged ${ackedCommit}`);
+    const commit = store.hardState().commit;
+    // Writes are durable in the order they were issued, so the log must be in the state some
+    // write at or after the latest acknowledged one left it in. Looking from the newest down
+    // names the latest write that can explain it.
+    let matchedWrite = 0;
+    for (let seq = writes.length; seq >= ackedWrite && matchedWrite === 0; seq--) {
+      const end = writes[seq - 1]!;
+      if (end.lastIndex === lastIndex && end.commit === commit) matchedWrite = seq;
+    }
+    if (matchedWrite === 0) {
+      const want = writes[ackedWrite - 1]!;
+      throw new Error(
+        `lost acknowledged writes: the log ends at ${lastIndex} with commit ${commit}, which no write from ` +
+          `acknowledged write ${ackedWrite} (end ${want.lastIndex}, commit ${want.commit}) to issued write ${writes.length} leaves`,
+      );
+    }
     for (let lo = store.firstIndex(); lo <= lastIndex; ) {
       const batch = store.entries(lo, lastIndex + 1, 1 << 20);
       for (const entry of batch) {
@@ -143,7 +174,7 @@ async function checkLog(dir: string, acked: ChildRun): Promise<{ lastIndex: numb
     // The store takes appends again after the crash.
     await store.append([crashEntry(lastIndex + 1)]);
     if (store.lastIndex() !== lastIndex + 1) throw new Error('append after reopen did not land');
-    return { lastIndex: lastIndex + 1, replayed: store.recoveredRecords, staleAtOpen };
+    return { lastIndex: lastIndex + 1, matchedWrite, replayed: store.recoveredRecords, staleAtOpen };
   } finally {
     await store.close();
   }
@@ -175,11 +206,22 @@ export async function runCrashRounds(options: { rounds: number; seed: number; de
       if (run.exit.signal !== 'SIGKILL') {
         throw new Error(`round ${round}: child ended by itself (code ${run.exit.code}, signal ${run.exit.signal}): ${run.stderr}`);
       }
-      if (run.ackedIndex === 0) throw new Error(`round ${round}: child acknowledged nothing: ${run.stderr}`);
-      const { lastIndex, replayed, staleAtOpen } = await checkLog(dir.path, run).catch((error: Error) => {
+      if (run.ackedWrite === 0) throw new Error(`round ${round}: child acknowledged nothing: ${run.stderr}`);
+      const { lastIndex, matchedWrite, replayed, staleAtOpen } = await checkLog(dir.path, run).catch((error: Error) => {
         throw new Error(`round ${round} (seed ${options.seed}): ${error.message}`, { cause: error });
       });
-      const result = { round, delayMs, ackedIndex: run.ackedIndex, ackedCommit: run.ackedCommit, ackedCompact: run.ackedCompact, staleAtOpen, lastIndex, replayed };
+      const result: CrashRound = {
+        round,
+        delayMs,
+        issuedWrites: run.writes.length,
+        ackedWrite: run.ackedWrite,
+        ackedIndex: run.writes[run.ackedWrite - 1]!.lastIndex,
+        matchedWrite,
+        ackedCompact: run.ackedCompact,
+        staleAtOpen,
+        lastIndex,
+        replayed,
+      };
       report.rounds.push(result);
       options.onRound?.(result);
     }
