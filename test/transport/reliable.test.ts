@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/util/clock.js';
 import { computeRetryDelays } from '../../src/resilience/index.js';
@@ -128,6 +129,40 @@ describe('ReliableNetwork retries (virtual clock)', () => {
     await new Promise((r) => setImmediate(r));
     await net.stop();
     expect(await pending).toBe('TRANSPORT_ERR_STOPPED');
+  });
+
+  it('holds many attempts in flight without a MaxListenersExceededWarning, and stop() still ends them all', async () => {
+    // Each attempt listens on the stop signal until it settles; a busy peer has dozens in flight.
+    // Node's leak heuristic warns past 10 listeners, which would tell users of a leak there isn't.
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const clock = new VirtualClock();
+      const inner = new ScriptedNetwork(clock, () => 'hang');
+      const net = new ReliableNetwork(inner, { clock, initialTimeout: 1000 });
+      const pending = Array.from({ length: 64 }, () => net.sendRequestVote('n2', vote).then(() => 'resolved', (e: { code: string }) => e.code));
+      await new Promise((r) => setImmediate(r));
+      expect(inner.attemptsAt.length).toBe(64);
+      await net.stop();
+      expect(new Set(await Promise.all(pending))).toEqual(new Set(['TRANSPORT_ERR_STOPPED']));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('leaves no listener on the stop signal once its requests settle', async () => {
+    // The warning above is lifted, so a real leak would go unnoticed without this check.
+    const clock = new VirtualClock();
+    const inner = new ScriptedNetwork(clock, (n) => (n <= 10 ? new ConnectionLostError('n2', 'reset') : 'ok'));
+    const net = new ReliableNetwork(inner, { clock, maxRetries: 2, random: () => 0 });
+    const results = await settle(clock, Promise.all(Array.from({ length: 40 }, () => net.sendRequestVote('n2', vote))));
+    expect(results.value).toHaveLength(40);
+    expect(inner.attemptsAt.length).toBe(50); // 10 of them retried
+    const signal = (net as unknown as { stopController: AbortController }).stopController.signal;
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('rides out a partition on InMemoryNetwork that heals between attempts', async () => {
