@@ -199,6 +199,7 @@ export class RaftNode<Result = unknown> {
       let applied = this.appliedIndex;
       if (snapshot !== null && snapshot.meta.lastIncludedIndex > applied) {
         this.restoreSnapshotData(snapshot.data);
+        this.noteSnapshot(snapshot.data.length, this.appliedBytes);
         applied = snapshot.meta.lastIncludedIndex;
       }
       const previous = this.core!.status().config;
@@ -619,10 +620,12 @@ export class RaftNode<Result = unknown> {
         const snapshot: Snapshot = { meta, data: wrap(stateBytes) };
         // Durable snapshot first; only then may the log prefix it covers go.
         await this.snapshots.save(snapshot);
+        // Durable, so the next snapshot is weighed against this one, even when the core that
+        // asked for it is gone (a full disk): the rebuilt core starts from this file.
+        if (this.running) this.noteSnapshot(snapshot.data.length, appliedBytes);
         await logStore.setSnapshotMeta(snapshot.meta);
         if (!current()) return;
         core.snapshotTaken(snapshot);
-        this.noteSnapshot(snapshot.data.length, appliedBytes);
       } catch (error) {
         if (!current()) return;
         if (error instanceof StorageFullError) this.suspendOnStorageFull(error);

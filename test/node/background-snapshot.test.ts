@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/core/types.js';
 import { TestCluster } from './cluster-harness.js';
+import { FillableLogStore } from './fillable-log-store.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined | null) => (value == null ? value : new TextDecoder().decode(value));
@@ -144,6 +145,36 @@ describe('when to snapshot (snapshotLogRatio)', () => {
     await cluster!.write(leader, { op: 'set', key: 'other', value: new Uint8Array(12_000).fill(1) });
     await cluster!.write(leader, { op: 'increment', key: 'n', delta: 1 });
     await cluster!.runUntil(() => taken.length === 2, 1_000, 'the second snapshot');
+  });
+
+  it('a snapshot that becomes durable while the node sits out a full disk is still what the next one is weighed against', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { snapshotThreshold: 10 }, 33);
+    const stores = new Map<string, FillableLogStore>();
+    for (const id of cluster.ids) {
+      stores.set(id, new FillableLogStore());
+      await cluster.start(id, { logStore: stores.get(id)!, storageFullRetryMs: 200 });
+    }
+    const leader = await cluster.awaitLeader();
+    const held = holdSnapshotWrites(cluster, leader);
+    await cluster.write(leader, { op: 'set', key: 'big', value: new Uint8Array(20_000).fill(7) });
+    for (let i = 0; i < 12; i++) await cluster.write(leader, { op: 'increment', key: 'n', delta: 1 });
+    expect(held.started).toHaveLength(1);
+
+    // The disk fills while the snapshot is being written: the node sits out, then the write lands.
+    stores.get(leader)!.full = true;
+    await cluster.settleWith(cluster.write(leader, { op: 'increment', key: 'n', delta: 1 }).catch(() => undefined));
+    await cluster.runUntil(() => cluster!.node(leader).getState().storageFull, 1_000, 'the leader to notice its full disk');
+    held.release();
+    await cluster.run(10);
+    stores.get(leader)!.full = false;
+    await cluster.runUntil(() => !cluster!.node(leader).getState().storageFull, 2_000, 'the node to rejoin');
+
+    // A few KB of log against a 20 KB snapshot: the rejoined node is not due another one.
+    const next = await cluster.awaitLeader([leader]);
+    for (let i = 0; i < 40; i++) await cluster.write(next, { op: 'increment', key: 'n', delta: 1 });
+    await cluster.runUntil(() => text(cluster!.cache(leader).get('n', 0)) === text(cluster!.cache(next).get('n', 0)), 2_000, 'the node to catch up');
+    await cluster.run(10);
+    expect(held.started).toHaveLength(1);
   });
 
   it('snapshotLogRatio 0 snapshots every snapshotThreshold entries', async () => {

@@ -1,22 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StorageFullError } from '../../src/storage/errors.js';
-import type { LogUpdate } from '../../src/storage/log-store.js';
-import { MemoryLogStore } from '../../src/storage/memory-log-store.js';
 import { TestCluster } from './cluster-harness.js';
-
-/** A memory log store whose disk can be made full: every write then fails, changing nothing. */
-class FillableLogStore extends MemoryLogStore {
-  full = false;
-  failedWrites = 0;
-
-  override save(update: LogUpdate): Promise<void> {
-    if (this.full) {
-      this.failedWrites++;
-      return Promise.reject(new StorageFullError(1 << 20, 1 << 20, 'test disk is full'));
-    }
-    return super.save(update);
-  }
-}
+import { FillableLogStore } from './fillable-log-store.js';
 
 for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true }]) describe(`a node whose disk fills up (asyncStorageWrites: ${writes.asyncStorageWrites})`, () => {
   let cluster: TestCluster;
