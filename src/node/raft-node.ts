@@ -7,7 +7,7 @@
  * a leader's AppendEntries/InstallSnapshot go out at once; everything else waits until the entries
  * and hard state are durable; then the snapshot is installed, committed entries applied, reads
  * released, and the core told (`advance`). Local snapshots are written in the background
- * (`startSnapshot`).
+ * (`LocalSnapshots`).
  *
  * @example
  * ```ts
@@ -41,7 +41,7 @@ import { ProposalWaiters } from './proposal-waiters.js';
 import { ReadQueue } from './read-queue.js';
 import { ReadyWrites } from './ready-writes.js';
 import { RpcBridge, sendRpc } from './rpc-bridge.js';
-import { captureState } from './snapshot-capture.js';
+import { LocalSnapshots } from './local-snapshots.js';
 import { Ticker } from './ticker.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
@@ -71,12 +71,8 @@ export class RaftNode<Result = unknown> {
   private readonly ticker: Ticker;
   private processing: Promise<void> | undefined;
   private processAgain = false;
-  /** The local snapshot being written (startSnapshot); it never rejects. */
-  private snapshotting: Promise<void> | undefined;
-  /** Bytes of entries applied here since start, and that count when the last snapshot was taken (snapshotDue). */
-  private appliedBytes = 0;
-  private appliedBytesAtSnapshot = 0;
-  private snapshotBytes = 0;
+  /** When this node snapshots its state machine, and the one being written. */
+  private readonly localSnapshots: LocalSnapshots;
   /** What each Ready writes, and (asynchronous writes) the in-order chain of their follow-ups. */
   private readonly writes = new ReadyWrites();
   private fatal: NodeFatalError | undefined;
@@ -93,8 +89,7 @@ export class RaftNode<Result = unknown> {
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
     this.logStore = options.logStore;
-    const ratio = options.snapshotLogRatio;
-    assert(ratio === undefined || (Number.isFinite(ratio) && ratio >= 0), () => `snapshotLogRatio ${String(ratio)} must be a finite number ≥ 0`);
+    this.localSnapshots = new LocalSnapshots(this.snapshots, options.snapshotLogRatio ?? SNAPSHOT_LOG_RATIO_DEFAULT);
     this.ticker = new Ticker(this.clock, options.raft?.tickMs ?? 10, options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs, (ticks) => {
       if (!this.running || this.storageFull !== undefined) return;
       const core = this.requireCore();
@@ -117,7 +112,7 @@ export class RaftNode<Result = unknown> {
     const snapshot = await this.snapshots.load();
     if (snapshot !== null) {
       this.restoreSnapshotData(snapshot.data);
-      this.noteSnapshot(snapshot.data.length, 0);
+      this.localSnapshots.restored(snapshot.data.length);
     }
     const initialConfig = this.options.join ? { voters: [], learners: [] } : { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] };
     const fresh = snapshot === null && logStore.lastIndex() === 0 && logStore.hardState().term === 0;
@@ -188,7 +183,7 @@ export class RaftNode<Result = unknown> {
     this.storageFullTimer = undefined;
     if (!this.running || this.storageFull === undefined) return;
     // A snapshot still being written goes to the store about to be replaced: let it finish.
-    await this.snapshotting;
+    await this.localSnapshots.writing;
     if (!this.running || this.storageFull === undefined) return;
     try {
       // A store that saw a write fail may refuse every later one until it is reopened (a retried
@@ -199,7 +194,7 @@ export class RaftNode<Result = unknown> {
       let applied = this.appliedIndex;
       if (snapshot !== null && snapshot.meta.lastIncludedIndex > applied) {
         this.restoreSnapshotData(snapshot.data);
-        this.noteSnapshot(snapshot.data.length, this.appliedBytes);
+        this.localSnapshots.restored(snapshot.data.length);
         applied = snapshot.meta.lastIncludedIndex;
       }
       const previous = this.core!.status().config;
@@ -222,7 +217,7 @@ export class RaftNode<Result = unknown> {
     this.ticker.stop();
     if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
     await this.processing?.catch(() => undefined);
-    await this.snapshotting;
+    await this.localSnapshots.writing;
     // Writes already handed to the log store finish before its owner may close it; the last commit
     // index goes down too, so a clean restart does not wait for a leader to apply what it had.
     await this.writes.drained();
@@ -417,7 +412,7 @@ export class RaftNode<Result = unknown> {
             round = 0; // its unanswered requests are failed once its messages are out
             // Applied entries are durable here (the core hands out only those), so a snapshot of
             // them needs no wait for the writes still in flight.
-            if (this.snapshotDue()) this.startSnapshot();
+            this.maybeSnapshot();
             continue;
           }
           if (this.core.config.asyncStorageWrites) {
@@ -442,7 +437,7 @@ export class RaftNode<Result = unknown> {
     if (ready.snapshot !== null) {
       // The leader's snapshot supersedes a local one still being written: that one lands first,
       // or its older snapshot and compaction would land after this one.
-      await this.snapshotting;
+      await this.localSnapshots.writing;
       await this.snapshots.save(ready.snapshot);
     }
     const update = this.writes.update(ready);
@@ -454,7 +449,7 @@ export class RaftNode<Result = unknown> {
       core.persisted(ready.logLastIndex, ready.logLastTerm);
       core.appliedTo(this.appliedIndex);
     } else core.advance();
-    if (this.snapshotDue()) this.startSnapshot();
+    this.maybeSnapshot();
   }
 
   /**
@@ -566,7 +561,7 @@ export class RaftNode<Result = unknown> {
     this.restoreSnapshotData(snapshot.data);
     this.members.syncTransport();
     this.appliedIndex = snapshot.meta.lastIncludedIndex;
-    this.noteSnapshot(snapshot.data.length, this.appliedBytes);
+    this.localSnapshots.restored(snapshot.data.length);
     this.proposals.coveredBySnapshot(this.appliedIndex);
   }
 
@@ -574,66 +569,29 @@ export class RaftNode<Result = unknown> {
     assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
     this.appliedIndex = entry.index;
     if (entry.type === 'confChange') this.members.onApplied(entry, () => this.requireCore().status().config);
-    this.appliedBytes += entry.data.length;
+    this.localSnapshots.applied(entry.data.length);
     const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
     this.proposals.applied(entry, result);
   }
 
-  /** Past the core's `snapshotThreshold`, and once the log since the last snapshot is large enough to be worth one (`snapshotLogRatio`). */
-  private snapshotDue(): boolean {
-    if (!this.core!.snapshotDue()) return false;
-    const ratio = this.options.snapshotLogRatio ?? SNAPSHOT_LOG_RATIO_DEFAULT;
-    return this.appliedBytes - this.appliedBytesAtSnapshot >= ratio * this.snapshotBytes;
-  }
-
-  private noteSnapshot(bytes: number, appliedBytes: number): void {
-    this.snapshotBytes = bytes;
-    this.appliedBytesAtSnapshot = appliedBytes;
-  }
-
-  /**
-   * Snapshots the state machine at the applied index and writes it in the background: the state
-   * is captured now (serialized at once, or a slice per event-loop turn when the state machine has
-   * `captureSnapshot`), then the file (several synced operations, tens of milliseconds on a busy
-   * disk) and the log compaction after it land while the Ready loop goes on. Done in the loop,
-   * these held up every request in flight, and a large cache's serialization outlasted an election
-   * timeout (docs/node.md, Snapshots). One at a time.
-   */
-  private startSnapshot(): void {
-    if (this.snapshotting !== undefined) return;
+  /** Starts a local snapshot of the applied state when one is due (`LocalSnapshots`). */
+  private maybeSnapshot(): void {
     const core = this.core!;
-    const logStore = this.logStore;
-    const stateMachine = this.options.stateMachine;
-    const index = this.appliedIndex;
-    // The configuration as of the snapshot's index, not the newest: a change appended after it
-    // (in force, not yet applied) belongs to the log that follows the snapshot.
-    const meta = { lastIncludedIndex: index, lastIncludedTerm: logStore.term(index), config: core.configAt(index) };
-    const wrap = this.members.snapshotWrapper();
-    const state = captureState(stateMachine);
-    const appliedBytes = this.appliedBytes;
-    // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
-    const current = () => this.running && this.core === core && this.storageFull === undefined;
-    this.snapshotting = (async () => {
-      try {
-        const stateBytes = await state.bytes(current);
-        if (stateBytes === undefined) return;
-        const snapshot: Snapshot = { meta, data: wrap(stateBytes) };
-        // Durable snapshot first; only then may the log prefix it covers go.
-        await this.snapshots.save(snapshot);
-        // Durable, so the next snapshot is weighed against this one, even when the core that
-        // asked for it is gone (a full disk): the rebuilt core starts from this file.
-        if (this.running) this.noteSnapshot(snapshot.data.length, appliedBytes);
-        await logStore.setSnapshotMeta(snapshot.meta);
-        if (!current()) return;
-        core.snapshotTaken(snapshot);
-      } catch (error) {
-        if (!current()) return;
+    if (!this.localSnapshots.due(core.snapshotDue())) return;
+    this.localSnapshots.start({
+      core,
+      logStore: this.logStore,
+      stateMachine: this.options.stateMachine,
+      index: this.appliedIndex,
+      wrap: this.members.snapshotWrapper(),
+      running: () => this.running,
+      // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
+      current: () => this.running && this.core === core && this.storageFull === undefined,
+      onError: (error) => {
         if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
         else this.die(error);
-      } finally {
-        this.snapshotting = undefined;
-      }
-    })();
+      },
+    });
   }
 
   private die(error: unknown): void {
