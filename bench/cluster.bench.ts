@@ -148,6 +148,23 @@ async function highestTerm(cluster: BenchCluster): Promise<number> {
   return term;
 }
 
+/**
+ * InstallSnapshot RPCs the nodes have sent (from each node's /metrics): a follower that falls
+ * behind the leader's compacted log needs the whole state, which with a large cache is a stall.
+ */
+async function snapshotsSent(cluster: BenchCluster): Promise<number> {
+  let sent = 0;
+  for (const id of cluster.processes.keys()) {
+    try {
+      const text = await (await fetch(`${cluster.peers[id]!.client}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+      for (const match of text.matchAll(/^raft_rpc_seconds_count\{[^}]*type="InstallSnapshot"[^}]*\} (\d+)/gm)) sent += Number(match[1]);
+    } catch {
+      // a node restarting: its count is lost with it, and the row says fewer
+    }
+  }
+  return sent;
+}
+
 /** Writes keys k0..k<keys-1> with 100-byte values, 64 at a time, printing progress on long ones. */
 async function preload(client: RaftwireClient, keys: number): Promise<void> {
   const value = 'x'.repeat(100);
@@ -220,7 +237,7 @@ async function main(): Promise<void> {
         // Protocols take turns, `repeats` times each, and each keeps its median run: one client's
         // figures swing 2x from run to run with where the OS places the processes on two cores.
         const repeats = concurrency === 1 ? Number(values['repeats-single']) : 1;
-        const runs: Record<string, { opsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; nodesCpuUsPerOp: number; newTerms: number }[]> = {};
+        const runs: Record<string, { opsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; nodesCpuUsPerOp: number; newTerms: number; snapshotsSent: number }[]> = {};
         // At one client the client's own cost decides (wrk is C, the WebSocket client is Node): HTTP
         // from the Node generator as well shows the two protocols with the same client runtime.
         const sameClient = concurrency === 1 && useWrk && protocols.includes('http') && protocols.includes('ws');
@@ -229,12 +246,14 @@ async function main(): Promise<void> {
             leader = await cluster.awaitLeader();
             const cpuBefore = nodesCpuSeconds(cluster);
             const termBefore = await highestTerm(cluster);
+            const snapshotsBefore = await snapshotsSent(cluster);
             const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
             const cpuUsPerOp = Math.round(((nodesCpuSeconds(cluster) - cpuBefore) * 1e6) / Math.max(1, run.ops));
             // Elections during the run: a node that stalls past an election timeout costs one.
             const newTerms = (await highestTerm(cluster)) - termBefore;
-            (runs[protocol] ??= []).push({ opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp, newTerms });
-            process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op, new terms ${newTerms}\n`);
+            const snapshotRpcs = (await snapshotsSent(cluster)) - snapshotsBefore;
+            (runs[protocol] ??= []).push({ opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp, newTerms, snapshotsSent: snapshotRpcs });
+            process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op, new terms ${newTerms}, InstallSnapshot RPCs ${snapshotRpcs}\n`);
           }
         }
         for (const [protocol, list] of Object.entries(runs)) {
@@ -303,6 +322,7 @@ async function main(): Promise<void> {
           'cpu us/op http': (h as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'cpu us/op ws': (w as unknown as { nodesCpuUsPerOp?: number })?.nodesCpuUsPerOp,
           'new terms': ((h as unknown as { newTerms?: number })?.newTerms ?? 0) + ((w as unknown as { newTerms?: number })?.newTerms ?? 0),
+          'snapshots sent': ((h as unknown as { snapshotsSent?: number })?.snapshotsSent ?? 0) + ((w as unknown as { snapshotsSent?: number })?.snapshotsSent ?? 0),
           'ws/http': r.wsOverHttp,
           ...(r.wsOverHttpNode !== undefined ? { 'ws/http, Node clients': r.wsOverHttpNode } : {}),
           ...(r.httpOverBareUws !== undefined ? { 'http/bare uWS': r.httpOverBareUws } : {}),
@@ -315,7 +335,8 @@ async function main(): Promise<void> {
       console.log(`bare uWS HTTP server (no Raft, no storage; bench/uws-hello.mjs) with the same wrk: ${Object.entries(ceiling).map(([c, v]) => `${v} ops/s at ${c}`).join(', ')}; reads beside it in 'http/bare uWS'`);
     }
     console.log(`storage: ${storage}; disk: ${diskFdatasyncPerSecond} fdatasync/s measured in this run (writes/s beside it in 'ws ops/fdatasync')`);
-    console.log(`failover (leader SIGKILL → first acknowledged write, election timeout ${electionTimeoutMs} ms): median ${failoverMedianMs?.toFixed(0)} ms over ${failovers.length} (${failovers.map((f) => f.toFixed(0)).join(', ')} ms)`);
+    if (failovers.length === 0) console.log('failover: not measured (--failovers 0)');
+    else console.log(`failover (leader SIGKILL → first acknowledged write, election timeout ${electionTimeoutMs} ms): median ${failoverMedianMs?.toFixed(0)} ms over ${failovers.length} (${failovers.map((f) => f.toFixed(0)).join(', ')} ms)`);
     const checked = targets(rows, failoverMedianMs);
     console.log(`issue #6 targets: ${checked.filter((t) => t.met).length} of ${checked.length} met`);
     console.table(checked);
