@@ -17,6 +17,8 @@ Options:
   --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
   --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)
   --rate <n>             client requests per second before 429 (default: unlimited)
+  --leader-wait <ms>     during an election, how long a write or read waits for a leader
+                         before 503 (0: answer 503 at once)                [default: 1000]
   --snapshot-threshold <n>   applied entries between snapshots, at least; and the log since the
                          last one must hold half its bytes (docs/node.md)  [default: 10000]
   --snapshot-log-ratio <r>   that fraction; 0: every --snapshot-threshold entries  [default: 0.5]
@@ -40,6 +42,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       'cluster-secret': { type: 'string' },
       'auth-token': { type: 'string' },
       rate: { type: 'string' },
+      'leader-wait': { type: 'string' },
       'snapshot-threshold': { type: 'string' },
       'snapshot-log-ratio': { type: 'string' },
       'election-timeout': { type: 'string' },
@@ -70,6 +73,11 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.error(`raftwire start: --snapshot-log-ratio must be a number ≥ 0`);
     return 2;
   }
+  const leaderWaitMs = values['leader-wait'] === undefined ? undefined : Number(values['leader-wait']);
+  if (leaderWaitMs !== undefined && !(Number.isSafeInteger(leaderWaitMs) && leaderWaitMs >= 0)) {
+    console.error(`raftwire start: --leader-wait must be a whole number of ms ≥ 0`);
+    return 2;
+  }
   const peers = parsePeers(values.peers);
   const raft: Record<string, number | boolean> = { asyncStorageWrites: values['storage-writes'] === 'async' };
   if (values['snapshot-threshold']) raft.snapshotThreshold = Number(values['snapshot-threshold']);
@@ -90,6 +98,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     requestsPerSecond: values.rate ? Number(values.rate) : undefined,
     raft,
     ...(snapshotLogRatio !== undefined ? { snapshotLogRatio } : {}),
+    ...(leaderWaitMs !== undefined ? { leaderWaitMs } : {}),
     join: values.join,
     onRemoved: () => removed(),
     onStorageFull: (error) => console.error(`[${values.id}] ${error.message}; serving stale reads only, retrying every 5 s`),

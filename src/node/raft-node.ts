@@ -41,6 +41,7 @@ import { ProposalWaiters } from './proposal-waiters.js';
 import { ReadQueue } from './read-queue.js';
 import { ReadyWrites } from './ready-writes.js';
 import { RpcBridge, sendRpc } from './rpc-bridge.js';
+import { LeaderWaiters } from './leader-waiters.js';
 import { LocalSnapshots } from './local-snapshots.js';
 import { Ticker } from './ticker.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
@@ -82,6 +83,7 @@ export class RaftNode<Result = unknown> {
   private leaderChanges = 0;
   private readonly proposals = new ProposalWaiters<Result>();
   private readonly reads = new ReadQueue();
+  private readonly leaderWaiters: LeaderWaiters;
 
   constructor(options: RaftNodeOptions<Result>) {
     this.id = options.id;
@@ -89,6 +91,7 @@ export class RaftNode<Result = unknown> {
     this.clock = options.clock ?? systemClock;
     this.snapshots = options.snapshots ?? new MemorySnapshotPersistence();
     this.logStore = options.logStore;
+    this.leaderWaiters = new LeaderWaiters(this.clock);
     this.localSnapshots = new LocalSnapshots(this.snapshots, options.snapshotLogRatio ?? SNAPSHOT_LOG_RATIO_DEFAULT);
     this.ticker = new Ticker(this.clock, options.raft?.tickMs ?? 10, options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs, (ticks) => {
       if (!this.running || this.storageFull !== undefined) return;
@@ -338,6 +341,22 @@ export class RaftNode<Result = unknown> {
   }
 
   /**
+   * The leader as soon as one is known: at once when it is, else once an election ends; null
+   * after `timeoutMs`, or when the node stops or sits out a full disk first. A request that
+   * arrives during an election can wait for its outcome instead of failing.
+   *
+   * @example
+   * ```ts
+   * const leader = node.getLeader() ?? (await node.awaitLeader(1000));
+   * if (leader === node.id) await node.propose(data);  // else redirect to `leader`, or 503 on null
+   * ```
+   */
+  awaitLeader(timeoutMs: number): Promise<NodeId | null> {
+    if (this.leaderId !== null || !this.running || this.storageFull !== undefined) return Promise.resolve(this.leaderId);
+    return this.leaderWaiters.wait(timeoutMs);
+  }
+
+  /**
    * The core's view: role, term, commit and applied index, configuration, followers' progress;
    * `storageFull` while the node sits out a full disk.
    */
@@ -521,6 +540,7 @@ export class RaftNode<Result = unknown> {
     if (leaderId !== this.leaderId && leaderId !== null) this.leaderChanges++;
     this.role = role;
     this.leaderId = leaderId;
+    if (leaderId !== null) this.leaderWaiters.leaderKnown(leaderId);
     if (wasLeader && role !== 'leader') {
       // Reads in flight were confirmed by a leadership this node no longer has.
       this.reads.rejectUnconfirmed(new NotLeaderError(leaderId));
@@ -606,6 +626,7 @@ export class RaftNode<Result = unknown> {
   }
 
   private failPending(error: Error): void {
+    this.leaderWaiters.releaseAll();
     this.proposals.rejectAll(error);
     this.reads.rejectAll(error);
     this.bridge.failAll(error);

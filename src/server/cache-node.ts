@@ -23,7 +23,7 @@ import { RateLimiter } from '../resilience/index.js';
 import { LmdbLogStore, SnapshotStore } from '../storage/index.js';
 import { HttpNetwork, type NetworkInterface, UwsNetwork } from '../transport/index.js';
 import { HttpServer, type HttpServerOptions } from './http-server.js';
-import { KvService } from './kv-service.js';
+import { KvService, LEADER_WAIT_MS_DEFAULT } from './kv-service.js';
 
 export interface PeerEndpoints {
   /** Where the node's Raft transport listens, `host:port`. */
@@ -63,6 +63,8 @@ export interface CacheNodeOptions {
   raft?: Omit<RaftConfig, 'id' | 'random'>;
   /** See `RaftNodeOptions.snapshotLogRatio` (default 0.5). */
   snapshotLogRatio?: number;
+  /** During an election, how long a write or non-stale read waits for a leader before 503 (default 1,000 ms; see `KvService`). */
+  leaderWaitMs?: number;
   /** Called if the node stops on a fatal error. */
   onFatal?: (error: Error) => void;
 }
@@ -134,7 +136,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
   });
   await node.start();
   server = new HttpServer({
-    kv: new KvService(node, cache),
+    kv: new KvService(node, cache, Date.now, options.leaderWaitMs ?? LEADER_WAIT_MS_DEFAULT),
     host: clientAddress.host,
     port: clientAddress.port,
     leaderUrl: (id) => (node.getMemberEndpoints(id)?.client ?? options.peers[id]?.client)?.replace(/\/$/, ''),

@@ -7,6 +7,12 @@
  * `stale` reads this node's state machine as it is, on any node. Writes and non-stale reads on a
  * follower fail with `RAFT_ERR_NOT_LEADER` carrying the leader's id; the HTTP server turns that into
  * a redirect to the leader.
+ *
+ * While no leader is known (an election), writes and non-stale reads wait up to `leaderWaitMs`
+ * (default 1,000) for one: served here if this node won, `RAFT_ERR_NOT_LEADER` with the winner
+ * otherwise, and with no leader id (503) only if none emerged in time. An election takes about
+ * one election timeout (150-300 ms by default); failing at once sent every client away to retry
+ * after `Retry-After: 1`, longer than the election it was waiting out.
  */
 import { type CacheRequest, type CacheResult, CacheStateMachine, encodeCacheCommand, CacheError } from '../cache/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
@@ -25,24 +31,37 @@ export interface WriteSession {
 /** Wall clock for TTLs: the leader stamps each write with it (see docs/cache.md). */
 export type WallClock = () => number;
 
+/** How long a request waits for an election to end by default: the `Retry-After` it used to get. */
+export const LEADER_WAIT_MS_DEFAULT = 1_000;
+
 export class KvService {
   constructor(
     readonly node: RaftNode<CacheResult>,
     readonly cache: CacheStateMachine,
     private readonly wallClock: WallClock = Date.now,
+    private readonly leaderWaitMs: number = LEADER_WAIT_MS_DEFAULT,
   ) {}
 
   /** Reads `key`; undefined when absent. Throws NotLeaderError on a follower unless `stale`. */
   async get(key: string, consistency: Consistency = 'linearizable'): Promise<Uint8Array | undefined> {
-    if (consistency !== 'stale') await this.node.readIndex({ lease: consistency === 'lease' });
+    if (consistency !== 'stale') {
+      if (!this.node.isLeader()) await this.leaderOrThrow();
+      await this.node.readIndex({ lease: consistency === 'lease' });
+    }
     return this.cache.get(key, this.wallClock());
   }
 
   /** Proposes a write; resolves with the state machine's result once applied on this node. */
   async write(request: CacheRequest, session: WriteSession = { clientId: '', sequence: 0 }): Promise<CacheResult> {
-    if (!this.node.isLeader()) throw new NotLeaderError(this.node.getLeader());
+    if (!this.node.isLeader()) await this.leaderOrThrow();
     const data = encodeCacheCommand(request, { nowMs: this.wallClock(), clientId: session.clientId, sequence: session.sequence, ackedThrough: session.ackedThrough });
     return this.node.propose(data);
+  }
+
+  /** On a node that does not lead: waits out an election if there is no leader, then throws NotLeaderError unless this node won it. */
+  private async leaderOrThrow(): Promise<void> {
+    if (this.node.getLeader() === null && this.leaderWaitMs > 0) await this.node.awaitLeader(this.leaderWaitMs);
+    if (!this.node.isLeader()) throw new NotLeaderError(this.node.getLeader());
   }
 }
 

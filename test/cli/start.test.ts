@@ -21,10 +21,20 @@ describe('raftwire start: flags checked before anything starts', () => {
     expect(errors.filter((line) => line.includes('--snapshot-log-ratio must be a number ≥ 0'))).toHaveLength(3);
   });
 
+  it('refuses a --leader-wait that is not a whole number of ms ≥ 0', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    for (const bad of ['-5', 'soon', '1.5']) {
+      expect(await startCommand(['--id', 'n1', '--peers', 'n1=127.0.0.1:7001/8001', `--leader-wait=${bad}`])).toBe(2);
+    }
+    expect(errors.filter((line) => line.includes('--leader-wait must be a whole number of ms ≥ 0'))).toHaveLength(3);
+  });
+
   it('lists --storage-writes in --help', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     expect(await startCommand(['--help'])).toBe(0);
     expect(lines.join('\n')).toMatch(/--storage-writes <m>.*\n.*sync: one batch at a time/);
+    expect(lines.join('\n')).toMatch(/--leader-wait <ms>.*\n.*before 503/);
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * A request that arrives while no leader is known waits for the election's outcome
+ * (`RaftNode.awaitLeader`, `KvService` with `leaderWaitMs`) instead of failing at once: served by
+ * the winner, redirected to it elsewhere, and failed without a leader only after the wait.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { NotLeaderError } from '../../src/core/errors.js';
+import { KvService } from '../../src/server/kv-service.js';
+import { TestCluster } from './cluster-harness.js';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+/** Settles `promise` as a value or an error, without an unhandled rejection meanwhile. */
+function outcome<T>(promise: Promise<T>): { settled: () => boolean; result: () => { value?: T; error?: unknown } } {
+  let result: { value?: T; error?: unknown } | undefined;
+  promise.then(
+    (value) => (result = { value }),
+    (error: unknown) => (result = { error }),
+  );
+  return { settled: () => result !== undefined, result: () => result! };
+}
+
+describe('RaftNode.awaitLeader', () => {
+  it('answers at once while a leader is known', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 41);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.runUntil(() => cluster!.ids.every((id) => cluster!.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
+    for (const id of cluster.ids) {
+      const waiting = outcome(cluster.node(id).awaitLeader(1_000));
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(waiting.settled()).toBe(true);
+      expect(waiting.result().value).toBe(leader);
+    }
+  });
+
+  it('resolves with the winner once an election ends, and with null after the timeout when none can', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 42);
+    await cluster.startAll();
+    const first = await cluster.awaitLeader();
+    await cluster.crash(first);
+    const survivor = cluster.ids.find((id) => id !== first)!;
+    await cluster.runUntil(() => cluster!.node(survivor).getLeader() === null, 2_000, `${survivor} to lose its leader`);
+    const waiting = outcome(cluster.node(survivor).awaitLeader(5_000));
+    await cluster.runUntil(waiting.settled, 5_000, 'the wait to end');
+    const winner = cluster.leader([first]);
+    expect(winner).toBeDefined();
+    expect(waiting.result().value).toBe(winner);
+
+    // Now no quorum: the last node never learns of a leader, and hears so after its wait.
+    await cluster.crash(winner!);
+    const last = cluster.ids.find((id) => id !== first && id !== winner)!;
+    await cluster.runUntil(() => cluster!.node(last).getLeader() === null, 2_000, `${last} to lose its leader`);
+    const startedAt = cluster.clock.now();
+    const hopeless = outcome(cluster.node(last).awaitLeader(700));
+    await cluster.runUntil(hopeless.settled, 2_000, 'the hopeless wait to end');
+    expect(hopeless.result().value).toBeNull();
+    expect(cluster.clock.now() - startedAt).toBeGreaterThanOrEqual(700);
+  });
+
+  it('resolves with null when the node stops', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 43);
+    await cluster.startAll();
+    const first = await cluster.awaitLeader();
+    const others = cluster.ids.filter((id) => id !== first);
+    for (const id of [first, others[0]!]) await cluster.crash(id);
+    const last = others[1]!;
+    await cluster.runUntil(() => cluster!.node(last).getLeader() === null, 2_000, `${last} to lose its leader`);
+    const waiting = outcome(cluster.node(last).awaitLeader(60_000));
+    await cluster.run(5);
+    expect(waiting.settled()).toBe(false);
+    await cluster.node(last).stop();
+    await cluster.run(1);
+    expect(waiting.result().value).toBeNull();
+  });
+});
+
+describe('KvService during an election', () => {
+  it('serves a write on the node that wins, redirects to it on the one that loses, never "no leader"', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 44);
+    await cluster.startAll();
+    const first = await cluster.awaitLeader();
+    await cluster.crash(first);
+    const survivors = cluster.ids.filter((id) => id !== first);
+    // Each survivor gets a write the moment it knows no leader.
+    const writes = new Map<string, ReturnType<typeof outcome>>();
+    const bytes = new TextEncoder().encode('during the election');
+    await cluster.runUntil(
+      () => {
+        for (const id of survivors) {
+          if (!writes.has(id) && cluster!.node(id).getLeader() === null) {
+            const kv = new KvService(cluster!.node(id), cluster!.cache(id), Date.now, 1_000);
+            writes.set(id, outcome(kv.write({ op: 'set', key: `k-${id}`, value: bytes }, { clientId: `c-${id}`, sequence: 1 })));
+          }
+        }
+        return cluster!.leader([first]) !== undefined && [...writes.values()].every((w) => w.settled());
+      },
+      5_000,
+      'a new leader and every write to settle',
+    );
+    const winner = cluster.leader([first])!;
+    expect(writes.size).toBeGreaterThan(0);
+    for (const [id, write] of writes) {
+      const { value, error } = write.result();
+      if (id === winner) {
+        expect(error).toBeUndefined();
+        expect(value).toMatchObject({ ok: true });
+      } else {
+        expect(error).toBeInstanceOf(NotLeaderError);
+        expect((error as NotLeaderError).leaderId).toBe(winner);
+      }
+    }
+  });
+
+  it('fails with no leader only after leaderWaitMs, and at once with leaderWaitMs 0', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 45);
+    await cluster.startAll();
+    const first = await cluster.awaitLeader();
+    const others = cluster.ids.filter((id) => id !== first);
+    for (const id of [first, others[0]!]) await cluster.crash(id);
+    const last = others[1]!;
+    await cluster.runUntil(() => cluster!.node(last).getLeader() === null, 2_000, `${last} to lose its leader`);
+    const request = { op: 'set' as const, key: 'k', value: new Uint8Array([1]) };
+
+    const startedAt = cluster.clock.now();
+    const waited = outcome(new KvService(cluster.node(last), cluster.cache(last), Date.now, 400).write(request));
+    const read = outcome(new KvService(cluster.node(last), cluster.cache(last), Date.now, 400).get('k'));
+    await cluster.runUntil(() => waited.settled() && read.settled(), 2_000, 'the waits to end');
+    expect(cluster.clock.now() - startedAt).toBeGreaterThanOrEqual(400);
+    for (const { error } of [waited.result(), read.result()]) {
+      expect(error).toBeInstanceOf(NotLeaderError);
+      expect((error as NotLeaderError).leaderId).toBeNull();
+    }
+
+    const atOnce = outcome(new KvService(cluster.node(last), cluster.cache(last), Date.now, 0).write(request));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(atOnce.settled()).toBe(true);
+    expect(atOnce.result().error).toBeInstanceOf(NotLeaderError);
+  });
+});
