@@ -34,8 +34,8 @@ export interface LocalSnapshotJob {
   stateMachine: StateMachine<unknown>;
   /** The applied index: the state machine holds exactly the entries through it. */
   index: number;
-  /** Wraps the state machine's bytes with what else the snapshot carries (the member directory). */
-  wrap: (state: Uint8Array) => Uint8Array;
+  /** What goes in front of the state machine's bytes (the member directory's envelope). */
+  envelope: Uint8Array;
   /** False once the node stopped. */
   running: () => boolean;
   /** False once the core that asked is gone (stopped, or rebuilt after a full disk): it hears nothing more. */
@@ -84,13 +84,13 @@ export class LocalSnapshots {
     // The configuration as of the snapshot's index, not the newest: a change appended after it
     // (in force, not yet applied) belongs to the log that follows the snapshot.
     const meta = { lastIncludedIndex: job.index, lastIncludedTerm: logStore.term(job.index), config: core.configAt(job.index) };
-    const state = captureState(job.stateMachine);
+    const state = captureState(job.stateMachine, job.envelope);
     const appliedBytes = this.appliedBytes;
     this.writing = (async () => {
       try {
-        const stateBytes = await state.bytes(job.current);
-        if (stateBytes === undefined) return;
-        const snapshot: Snapshot = { meta, data: job.wrap(stateBytes) };
+        const data = await state.bytes(job.current);
+        if (data === undefined) return;
+        const snapshot: Snapshot = { meta, data };
         // Durable snapshot first; only then may the log prefix it covers go.
         await this.persistence.save(snapshot);
         // Durable, so the next snapshot is weighed against this one, even when the core that

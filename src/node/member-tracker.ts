@@ -8,7 +8,7 @@
 import { decodeConfChange } from '../core/conf-change.js';
 import type { ClusterConfig, Entry, NodeId } from '../core/types.js';
 import type { NetworkInterface } from '../transport/types.js';
-import { decodeMemberContext, MemberDirectory, type MemberEndpoints, unwrapSnapshotData, wrapSnapshotData } from './members.js';
+import { decodeMemberContext, MemberDirectory, type MemberEndpoints, snapshotEnvelope, unwrapSnapshotData } from './members.js';
 import { PeerAddresses } from './peer-addresses.js';
 
 export class MemberTracker {
@@ -53,12 +53,11 @@ export class MemberTracker {
   }
 
   /**
-   * Wraps state machine snapshot bytes with the member directory as it is now: the bytes may be
-   * made later (a captured snapshot is serialized over several turns).
+   * The envelope of the member directory as it is now, to go in front of the state machine's
+   * snapshot bytes, which may be made later (a captured snapshot is serialized over several turns).
    */
-  snapshotWrapper(): (stateMachineData: Uint8Array) => Uint8Array {
-    const members = this.directory.toJSON();
-    return (stateMachineData) => wrapSnapshotData(members, stateMachineData);
+  snapshotEnvelope(): Uint8Array {
+    return snapshotEnvelope(this.directory.toJSON());
   }
 
   /** Tells the transport every address known (after a restore). */

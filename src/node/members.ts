@@ -106,14 +106,30 @@ export class MemberDirectory {
 const ENVELOPE_MAGIC = [0x52, 0x57, 0x53, 0x31]; // "RWS1"
 const ENVELOPE_HEADER_BYTES = 8;
 
-/** Wraps the state machine's snapshot bytes with the member directory. */
-export function wrapSnapshotData(members: Record<NodeId, MemberEndpoints>, stateMachineData: Uint8Array): Uint8Array {
+/**
+ * The bytes {@link wrapSnapshotData} puts in front of the state machine's: what a state machine
+ * that can write a prefix (`StateMachine.captureSnapshot`) writes first, so a large state is not
+ * copied once more to be wrapped.
+ */
+export function snapshotEnvelope(members: Record<NodeId, MemberEndpoints>): Uint8Array {
   const json = utf8Encoder.encode(JSON.stringify(members));
-  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + json.length + stateMachineData.length);
+  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + json.length);
   out.set(ENVELOPE_MAGIC, 0);
   new DataView(out.buffer).setUint32(4, json.length, true);
   out.set(json, ENVELOPE_HEADER_BYTES);
-  out.set(stateMachineData, ENVELOPE_HEADER_BYTES + json.length);
+  return out;
+}
+
+/** Wraps the state machine's snapshot bytes with the member directory. */
+export function wrapSnapshotData(members: Record<NodeId, MemberEndpoints>, stateMachineData: Uint8Array): Uint8Array {
+  return withEnvelope(snapshotEnvelope(members), stateMachineData);
+}
+
+/** `envelope` followed by `stateMachineData` (a copy). */
+export function withEnvelope(envelope: Uint8Array, stateMachineData: Uint8Array): Uint8Array {
+  const out = new Uint8Array(envelope.length + stateMachineData.length);
+  out.set(envelope, 0);
+  out.set(stateMachineData, envelope.length);
   return out;
 }
 

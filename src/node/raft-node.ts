@@ -603,7 +603,7 @@ export class RaftNode<Result = unknown> {
       logStore: this.logStore,
       stateMachine: this.options.stateMachine,
       index: this.appliedIndex,
-      wrap: this.members.snapshotWrapper(),
+      envelope: this.members.snapshotEnvelope(),
       running: () => this.running,
       // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
       current: () => this.running && this.core === core && this.storageFull === undefined,

@@ -5,24 +5,37 @@
  *
  * @example
  * ```ts
- * const state = captureState(stateMachine);          // consistent as of now
- * const image = await state.bytes(() => running);    // undefined if abandoned
+ * const state = captureState(stateMachine, envelope); // consistent as of now
+ * const image = await state.bytes(() => running);     // envelope + state; undefined if abandoned
  * ```
  */
+import { withEnvelope } from './members.js';
 import type { StateMachine } from './state-machine.js';
 
 export interface CapturedState {
-  /** The snapshot bytes; undefined, and the capture abandoned, once `wanted` turns false between slices. */
+  /** `envelope` + the snapshot bytes; undefined, and the capture abandoned, once `wanted` turns false between slices. */
   bytes(wanted: () => boolean): Promise<Uint8Array | undefined>;
 }
 
-export function captureState(stateMachine: StateMachine<unknown>): CapturedState {
-  const serializer = stateMachine.captureSnapshot?.();
+/** Captures the state now; its bytes come wrapped in `envelope` (copied only if the state machine cannot write it first). */
+export function captureState(stateMachine: StateMachine<unknown>, envelope: Uint8Array): CapturedState {
+  const serializer = stateMachine.captureSnapshot?.({ prefix: envelope });
   if (serializer === undefined) {
-    const image = stateMachine.snapshot();
+    const image = withEnvelope(envelope, stateMachine.snapshot());
     return { bytes: async () => image };
   }
-  return { bytes: (wanted) => runSerializer(serializer, wanted) };
+  return {
+    bytes: async (wanted) => {
+      const image = await runSerializer(serializer, wanted);
+      return image === undefined || startsWith(image, envelope) ? image : withEnvelope(envelope, image);
+    },
+  };
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
 async function runSerializer(serializer: Iterator<void, Uint8Array, undefined>, wanted: () => boolean): Promise<Uint8Array | undefined> {

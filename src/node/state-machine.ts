@@ -23,10 +23,12 @@ export interface StateMachine<Result = unknown> {
   /**
    * Optional, for state too large to serialize in one go (the node would miss its heartbeats):
    * takes a consistent view now, cheaply, and returns an iterator whose `next()` calls serialize
-   * it a bounded slice at a time while `apply` goes on between them; the last returns the bytes
-   * `snapshot()` would have returned at the moment of the call. The node runs one at a time, one
-   * slice per event-loop turn, and calls `return()` to abandon one; it never calls `restore` while
-   * one is open. The cache implements it (src/cache/snapshot-map.ts).
+   * it a bounded slice at a time while `apply` goes on between them; the last returns `prefix`
+   * followed by the bytes `snapshot()` would have returned at the moment of the call (the node
+   * puts its member directory in front of the state this way, without another copy of a large
+   * state; a result that does not start with `prefix` is wrapped with a copy). The node runs one
+   * at a time, one slice per event-loop turn, and calls `return()` to abandon one; it never calls
+   * `restore` while one is open. The cache implements it (src/cache/snapshot-map.ts).
    *
    * @example
    * ```ts
@@ -36,5 +38,5 @@ export interface StateMachine<Result = unknown> {
    * const image = step.value;
    * ```
    */
-  captureSnapshot?(): Iterator<void, Uint8Array, undefined>;
+  captureSnapshot?(options?: { prefix?: Uint8Array }): Iterator<void, Uint8Array, undefined>;
 }

@@ -231,7 +231,7 @@ describe('CacheStateMachine snapshots', () => {
         for (; index < cut; index++) cache.apply(index + 1, encoded[index]!);
         const expected = cache.snapshot();
         // One key per slice: entries are applied between the slices, paced by `paces`.
-        const serializer = cache.captureSnapshot(1);
+        const serializer = cache.captureSnapshot({ sliceItems: 1 });
         let step = serializer.next();
         for (let p = 0; !step.done; p++) {
           for (let n = paces[p] ?? 1; n > 0 && index < encoded.length; n--, index++) cache.apply(index + 1, encoded[index]!);
@@ -255,8 +255,8 @@ describe('CacheStateMachine snapshots', () => {
     const h = new Harness();
     for (let i = 0; i < 5; i++) h.apply({ op: 'set', key: `k${i}`, value: bytes(String(i)) });
     const image = h.cache.snapshot();
-    const serializer = h.cache.captureSnapshot(1);
-    expect(() => h.cache.captureSnapshot(1)).toThrow(CacheError);
+    const serializer = h.cache.captureSnapshot({ sliceItems: 1 });
+    expect(() => h.cache.captureSnapshot({ sliceItems: 1 })).toThrow(CacheError);
     expect(() => h.cache.restore(image)).toThrow(expect.objectContaining({ code: 'CACHE_ERR_CAPTURE_OPEN' }));
     h.apply({ op: 'delete', key: 'k0' });
     expect(h.cache.get('k0', 0)).toBeUndefined();
@@ -265,7 +265,7 @@ describe('CacheStateMachine snapshots', () => {
     expect(h.cache.size).toBe(4);
     h.cache.restore(image); // the capture is closed
     expect(text(h.cache.get('k0', 0))).toBe('0');
-    expect(h.cache.captureSnapshot(1)).toBeDefined();
+    expect(h.cache.captureSnapshot({ sliceItems: 1 })).toBeDefined();
   });
 
   it('refuses a damaged snapshot and keeps its state', () => {
