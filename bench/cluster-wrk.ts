@@ -62,6 +62,15 @@ function ms(text: string): number {
   return value * scale[match[2]!]!;
 }
 
+/**
+ * A percentile from wrk's "Latency Distribution" (a line "  50%  3.97ms"). Anchored to the start
+ * of the line: a "+/- Stdev" column such as "75.50%" also ends in "50%", and unanchored the
+ * match once read the word after it ("Latency") as the p50.
+ */
+export function percentile(out: string, p: 50 | 75 | 90 | 99): number {
+  return ms(new RegExp(`^\\s*${p}%\\s+(\\S+)\\s*$`, 'm').exec(out)?.[1] ?? 'NaN');
+}
+
 /** One wrk run: closed-loop `concurrency` connections for `durationMs`. */
 export function runWrk(url: string, op: string, concurrency: number, durationMs: number, keys = 1024): Promise<{ ops: number; errors: number; seconds: number; p50Ms: number; p99Ms: number }> {
   return new Promise((resolve, reject) => {
@@ -74,7 +83,7 @@ export function runWrk(url: string, op: string, concurrency: number, durationMs:
       const requests = Number(/(\d+) requests in ([\d.]+)(ms|s)/.exec(out)?.[1] ?? NaN);
       const seconds = ms(`${/(\d+) requests in ([\d.]+(?:ms|s))/.exec(out)?.[2] ?? 'NaN'}`) / 1000;
       const errors = Number(/raftwire-not-200: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0);
-      resolve({ ops: requests - errors, errors, seconds, p50Ms: ms(/50%\s+(\S+)/.exec(out)?.[1] ?? 'NaN'), p99Ms: ms(/99%\s+(\S+)/.exec(out)?.[1] ?? 'NaN') });
+      resolve({ ops: requests - errors, errors, seconds, p50Ms: percentile(out, 50), p99Ms: percentile(out, 99) });
     });
   });
 }
