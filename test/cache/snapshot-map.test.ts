@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SnapshotMap } from '../../src/cache/snapshot-map.js';
+import { SHARDS, SnapshotMap, shardOf } from '../../src/cache/snapshot-map.js';
 
 const opArb = fc.record({ kind: fc.constantFrom('set', 'set', 'delete', 'step'), key: fc.integer({ min: 0, max: 29 }), value: fc.integer() });
 
@@ -21,7 +21,9 @@ describe('SnapshotMap', () => {
           }
         };
         setup.forEach(write);
-        const atCapture = [...model];
+        // The map's own order (shard by shard) at the capture; the entries are the model's.
+        const atCapture = [...map.entries()];
+        expect(new Map(atCapture)).toEqual(model);
         const view = map.beginCapture();
         expect(view.size).toBe(atCapture.length);
         const walk = view.entries[Symbol.iterator]();
@@ -53,5 +55,22 @@ describe('SnapshotMap', () => {
     map.set('b', 2);
     map.set('a', 3);
     expect([...map.entries()]).toEqual([['b', 2], ['a', 3]]);
+  });
+
+  it('spreads keys of common shapes evenly over the shards (a Map that outgrows its table rehashes all of it at once)', () => {
+    const shapes: ((i: number) => string)[] = [
+      (i) => `k${i}`,
+      (i) => `user:${i}:profile`,
+      (i) => `${(i * 2654435761) >>> 0}`.padStart(12, '0'),
+      (i) => `session/${i.toString(16).padStart(8, '0')}-4a7e-9c1d-${'x'.repeat(40)}`,
+    ];
+    for (const shape of shapes) {
+      const counts = new Array<number>(SHARDS).fill(0);
+      const keys = 64 * SHARDS * 4;
+      for (let i = 0; i < keys; i++) counts[shardOf(shape(i))]!++;
+      const mean = keys / SHARDS;
+      expect(Math.max(...counts), shape(7)).toBeLessThan(1.5 * mean);
+      expect(Math.min(...counts), shape(7)).toBeGreaterThan(0.5 * mean);
+    }
   });
 });
