@@ -24,6 +24,19 @@ function outcome<T>(promise: Promise<T>): { settled: () => boolean; result: () =
   return { settled: () => result !== undefined, result: () => result! };
 }
 
+/** A 3-node cluster with its leader and one follower crashed: the last node, once it knows no leader (and never will). */
+async function lastSurvivor(seed: number): Promise<{ c: TestCluster; last: string }> {
+  const c = new TestCluster(['n1', 'n2', 'n3'], {}, seed);
+  cluster = c; // stopped by afterEach
+  await c.startAll();
+  const first = await c.awaitLeader();
+  const others = c.ids.filter((id) => id !== first);
+  for (const id of [first, others[0]!]) await c.crash(id);
+  const last = others[1]!;
+  await c.runUntil(() => c.node(last).getLeader() === null, 2_000, `${last} to lose its leader`);
+  return { c, last };
+}
+
 describe('RaftNode.awaitLeader', () => {
   it('answers at once while a leader is known', async () => {
     cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 41);
@@ -64,18 +77,12 @@ describe('RaftNode.awaitLeader', () => {
   });
 
   it('resolves with null when the node stops', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 43);
-    await cluster.startAll();
-    const first = await cluster.awaitLeader();
-    const others = cluster.ids.filter((id) => id !== first);
-    for (const id of [first, others[0]!]) await cluster.crash(id);
-    const last = others[1]!;
-    await cluster.runUntil(() => cluster!.node(last).getLeader() === null, 2_000, `${last} to lose its leader`);
-    const waiting = outcome(cluster.node(last).awaitLeader(60_000));
-    await cluster.run(5);
+    const { c, last } = await lastSurvivor(43);
+    const waiting = outcome(c.node(last).awaitLeader(60_000));
+    await c.run(5);
     expect(waiting.settled()).toBe(false);
-    await cluster.node(last).stop();
-    await cluster.run(1);
+    await c.node(last).stop();
+    await c.run(1);
     expect(waiting.result().value).toBeNull();
   });
 });
@@ -118,26 +125,20 @@ describe('KvService during an election', () => {
   });
 
   it('fails with no leader only after leaderWaitMs, and at once with leaderWaitMs 0', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 45);
-    await cluster.startAll();
-    const first = await cluster.awaitLeader();
-    const others = cluster.ids.filter((id) => id !== first);
-    for (const id of [first, others[0]!]) await cluster.crash(id);
-    const last = others[1]!;
-    await cluster.runUntil(() => cluster!.node(last).getLeader() === null, 2_000, `${last} to lose its leader`);
+    const { c, last } = await lastSurvivor(45);
     const request = { op: 'set' as const, key: 'k', value: new Uint8Array([1]) };
 
-    const startedAt = cluster.clock.now();
-    const waited = outcome(new KvService(cluster.node(last), cluster.cache(last), Date.now, 400).write(request));
-    const read = outcome(new KvService(cluster.node(last), cluster.cache(last), Date.now, 400).get('k'));
-    await cluster.runUntil(() => waited.settled() && read.settled(), 2_000, 'the waits to end');
-    expect(cluster.clock.now() - startedAt).toBeGreaterThanOrEqual(400);
+    const startedAt = c.clock.now();
+    const waited = outcome(new KvService(c.node(last), c.cache(last), Date.now, 400).write(request));
+    const read = outcome(new KvService(c.node(last), c.cache(last), Date.now, 400).get('k'));
+    await c.runUntil(() => waited.settled() && read.settled(), 2_000, 'the waits to end');
+    expect(c.clock.now() - startedAt).toBeGreaterThanOrEqual(400);
     for (const { error } of [waited.result(), read.result()]) {
       expect(error).toBeInstanceOf(NotLeaderError);
       expect((error as NotLeaderError).leaderId).toBeNull();
     }
 
-    const atOnce = outcome(new KvService(cluster.node(last), cluster.cache(last), Date.now, 0).write(request));
+    const atOnce = outcome(new KvService(c.node(last), c.cache(last), Date.now, 0).write(request));
     for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(atOnce.settled()).toBe(true);
     expect(atOnce.result().error).toBeInstanceOf(NotLeaderError);
