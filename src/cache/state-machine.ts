@@ -44,6 +44,26 @@ interface Item {
 }
 
 /**
+ * What the map holds per key: the bare value when the key has no TTL, else an {@link Item}. One
+ * heap object fewer for most keys, which a major GC of a large cache walks one cache miss at a
+ * time: with 200,000 keys after random overwrites a forced full GC took 142-159 ms against
+ * 186-246 ms with an item object per key (docs/cache.md).
+ */
+type Stored = Uint8Array | Item;
+
+function valueOf(stored: Stored): Uint8Array {
+  return stored instanceof Uint8Array ? stored : stored.value;
+}
+
+function expiryOf(stored: Stored): number {
+  return stored instanceof Uint8Array ? 0 : stored.expiresAtMs;
+}
+
+function storedOf(value: Uint8Array, expiresAtMs: number): Stored {
+  return expiresAtMs === 0 ? value : { value, expiresAtMs };
+}
+
+/**
  * One client's exactly-once state: results of its writes above `ackedThrough`, by sequence.
  * Invariant: every key of `results` is > `ackedThrough`.
  */
@@ -71,7 +91,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export class CacheStateMachine {
-  private items = new SnapshotMap<Item>();
+  private items = new SnapshotMap<Stored>();
   private sessions = new Map<string, Session>();
   private expiry = createExpiryHeap();
   /** The log's time: the largest leader stamp applied so far. */
@@ -141,17 +161,20 @@ export class CacheStateMachine {
    * state; a key past its expiry is invisible even before the log purges it.
    */
   get(key: string, nowMs: number): Uint8Array | undefined {
-    const item = this.items.get(key);
-    if (item === undefined) return undefined;
-    if (item.expiresAtMs !== 0 && item.expiresAtMs <= nowMs) return undefined;
-    return item.value;
+    const stored = this.items.get(key);
+    if (stored === undefined) return undefined;
+    const expiresAtMs = expiryOf(stored);
+    if (expiresAtMs !== 0 && expiresAtMs <= nowMs) return undefined;
+    return valueOf(stored);
   }
 
   /** Remaining time to live of `key` in ms as of `nowMs`, 0 for no expiry, undefined if absent. */
   ttlMs(key: string, nowMs: number): number | undefined {
-    const item = this.items.get(key);
-    if (item === undefined || (item.expiresAtMs !== 0 && item.expiresAtMs <= nowMs)) return undefined;
-    return item.expiresAtMs === 0 ? 0 : item.expiresAtMs - nowMs;
+    const stored = this.items.get(key);
+    if (stored === undefined) return undefined;
+    const expiresAtMs = expiryOf(stored);
+    if (expiresAtMs !== 0 && expiresAtMs <= nowMs) return undefined;
+    return expiresAtMs === 0 ? 0 : expiresAtMs - nowMs;
   }
 
   private execute(command: DecodedCacheCommand): CacheResult {
@@ -162,14 +185,15 @@ export class CacheStateMachine {
         this.store(command.key, command.value, command.expiresAtMs);
         return OK_EMPTY;
       case 'delete': {
-        const item = this.items.get(command.key);
+        const stored = this.items.get(command.key);
         this.items.delete(command.key);
-        return { ok: true, code: null, value: item?.value ?? null };
+        return { ok: true, code: null, value: stored === undefined ? null : valueOf(stored) };
       }
       case 'cas': {
-        const current = this.items.get(command.key);
-        const matches = command.expected === null ? current === undefined : current !== undefined && sameBytes(current.value, command.expected);
-        if (!matches) return fail('CACHE_ERR_CAS_MISMATCH', current?.value ?? null);
+        const stored = this.items.get(command.key);
+        const current = stored === undefined ? undefined : valueOf(stored);
+        const matches = command.expected === null ? current === undefined : current !== undefined && sameBytes(current, command.expected);
+        if (!matches) return fail('CACHE_ERR_CAS_MISMATCH', current ?? null);
         this.store(command.key, command.value, command.expiresAtMs);
         return OK_EMPTY;
       }
@@ -177,15 +201,15 @@ export class CacheStateMachine {
         const current = this.items.get(command.key);
         let number = 0;
         if (current !== undefined) {
-          const text = textDecoder.decode(current.value);
-          if (!/^-?\d{1,16}$/.test(text)) return fail('CACHE_ERR_NOT_A_NUMBER', current.value);
+          const text = textDecoder.decode(valueOf(current));
+          if (!/^-?\d{1,16}$/.test(text)) return fail('CACHE_ERR_NOT_A_NUMBER', valueOf(current));
           number = Number(text);
         }
         const next = number + command.delta;
-        if (!Number.isSafeInteger(next)) return fail('CACHE_ERR_NOT_A_NUMBER', current?.value ?? null);
+        if (!Number.isSafeInteger(next)) return fail('CACHE_ERR_NOT_A_NUMBER', current === undefined ? null : valueOf(current));
         const value = textEncoder.encode(String(next));
         // An increment keeps the key's expiry unless it asks for a new one.
-        this.store(command.key, value, command.expiresAtMs !== 0 ? command.expiresAtMs : current?.expiresAtMs ?? 0);
+        this.store(command.key, value, command.expiresAtMs !== 0 ? command.expiresAtMs : current === undefined ? 0 : expiryOf(current));
         return { ok: true, code: null, value };
       }
     }
@@ -193,19 +217,22 @@ export class CacheStateMachine {
 
   private store(key: string, value: Uint8Array, expiresAtMs: number): void {
     // Copy: `value` is a view into a log entry's buffer, which the caller may reuse.
-    this.items.set(key, { value: value.slice(), expiresAtMs });
+    this.items.set(key, storedOf(value.slice(), expiresAtMs));
     if (expiresAtMs !== 0) this.expiry.push({ expiresAtMs, key });
   }
 
   private purgeExpired(): void {
     for (let top = this.expiry.peek(); top !== undefined && top.expiresAtMs <= this.timeMs; top = this.expiry.peek()) {
       this.expiry.pop();
-      const item = this.items.get(top.key);
-      if (item !== undefined && item.expiresAtMs === top.expiresAtMs) this.items.delete(top.key);
+      const stored = this.items.get(top.key);
+      if (stored !== undefined && expiryOf(stored) === top.expiresAtMs) this.items.delete(top.key);
     }
     // Stale heap entries (keys overwritten or deleted) are bounded to about the live key count.
     if (this.expiry.size > 2 * this.items.size + 1024) {
-      this.expiry.filter((e) => this.items.get(e.key)?.expiresAtMs === e.expiresAtMs);
+      this.expiry.filter((e) => {
+        const stored = this.items.get(e.key);
+        return stored !== undefined && expiryOf(stored) === e.expiresAtMs;
+      });
     }
   }
 
@@ -253,8 +280,8 @@ export class CacheStateMachine {
       let written = 0;
       for (const [key, item] of view.entries) {
         w.string(key);
-        w.f64(item.expiresAtMs);
-        w.bytes(item.value);
+        w.f64(expiryOf(item));
+        w.bytes(valueOf(item));
         if (++written % sliceItems === 0) yield;
       }
       if (written !== view.size) throw new CacheError('CACHE_ERR_CAPTURE_OPEN', `snapshot wrote ${written} keys of the ${view.size} captured`);
@@ -298,13 +325,13 @@ export class CacheStateMachine {
     }
     const timeMs = r.f64();
     const appliedIndex = r.f64();
-    const items = new SnapshotMap<Item>();
+    const items = new SnapshotMap<Stored>();
     const expiry = createExpiryHeap();
     for (let n = r.u32(); n > 0; n--) {
       const key = r.string(this.limits.keyBytesMax, 'key');
       const expiresAtMs = r.f64();
       const value = r.bytes(this.limits.valueBytesMax, 'value').slice();
-      items.set(key, { value, expiresAtMs });
+      items.set(key, storedOf(value, expiresAtMs));
       if (expiresAtMs !== 0) expiry.push({ expiresAtMs, key });
     }
     const sessions = new Map<string, Session>();
