@@ -222,6 +222,10 @@ describe('LmdbLogStore compaction', () => {
     await store.checkpoint();
     await store.compact(4500);
     await until(() => staleCount(store, 4500) === 0, 'every stale entry to go');
+    // LMDB shows the last removal as soon as its transaction commits; the store counts the
+    // checkpoint a moment later, when the commit's promise settles. checkpoint() waits for the
+    // one in flight (and has nothing more to do), so the count is read after it.
+    await store.checkpoint();
     expect(store.checkpointCount).toBeGreaterThanOrEqual(1 + Math.ceil(4500 / 1024));
   });
 
