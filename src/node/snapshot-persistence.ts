@@ -40,20 +40,13 @@ interface SnapshotStoreLike {
  * const snapshots = new DiskSnapshotPersistence(await SnapshotStore.open('./data/n1/snapshots'));
  * ```
  */
-/** Bytes per write of a snapshot file. */
-const SAVE_CHUNK_BYTES = 1 << 20;
-
 export class DiskSnapshotPersistence implements SnapshotPersistence {
   constructor(private readonly store: SnapshotStoreLike) {}
 
   async save(snapshot: Snapshot): Promise<void> {
     const writer = await this.store.createWriter(snapshot.meta);
     try {
-      // A megabyte per write: the store checksums each chunk it writes, and 24 MB in one call
-      // held the event loop for tens of milliseconds (docs/cache.md).
-      for (let at = 0; at < snapshot.data.length || at === 0; at += SAVE_CHUNK_BYTES) {
-        await writer.write(snapshot.data.subarray(at, at + SAVE_CHUNK_BYTES));
-      }
+      await writer.write(snapshot.data);
       await writer.commit();
     } catch (error) {
       await writer.abort().catch(() => undefined);

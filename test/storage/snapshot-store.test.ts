@@ -56,6 +56,16 @@ describe('SnapshotStore', () => {
     expect((await store.readAll(info.id)).data).toEqual(data);
   });
 
+  it('takes one write larger than its 1 MB write pieces, with the checksum carried across them', async () => {
+    const store = await SnapshotStore.open(dir());
+    const data = payload(2, 1, 2_500_000);
+    const info = await writeSnapshot(store, meta(200, 4), data, data.length);
+    expect(info.dataBytes).toBe(2_500_000);
+    // A fresh store verifies the whole file's checksum when it opens it.
+    const reopened = await SnapshotStore.open(store.dir);
+    expect(Buffer.from((await reopened.readAll(info.id)).data).equals(Buffer.from(data))).toBe(true);
+  });
+
   it('shows nothing until commit; abort and a crashed writer leave nothing behind', async () => {
     const path = dir();
     const store = await SnapshotStore.open(path);
