@@ -61,13 +61,6 @@ export class ByteWriter {
     this.length = writeUtf8(value, bytes, this.buffer, this.length);
   }
 
-  /** `value` as it is, no length prefix (a part encoded by another writer). */
-  raw(value: Uint8Array): void {
-    this.reserve(value.length);
-    this.buffer.set(value, this.length);
-    this.length += value.length;
-  }
-
   /** The written bytes (a view; the writer must not be used afterwards). */
   finish(): Uint8Array {
     return this.buffer.subarray(0, this.length);

@@ -24,6 +24,7 @@ import { createExpiryHeap } from './expiry-heap.js';
 import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { SnapshotMap } from './snapshot-map.js';
+import { sameBytes } from '../util/bytes.js';
 
 /** The outcome of one command. `code` is null on success. */
 export interface CacheResult {
@@ -82,12 +83,6 @@ const OK_EMPTY: CacheResult = Object.freeze({ ok: true, code: null, value: null 
 
 function fail(code: string, value: Uint8Array | null = null): CacheResult {
   return { ok: false, code, value };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export class CacheStateMachine {

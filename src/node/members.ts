@@ -3,7 +3,7 @@
  * tell every replica its addresses, and a replica restarted later (or installing a snapshot) must
  * still know them. So the addresses travel in the log, inside the membership change itself (the
  * change's opaque `context`, as etcd carries a member's URLs), and in every snapshot (an envelope
- * around the state machine's bytes, {@link wrapSnapshotData}).
+ * around the state machine's bytes, {@link snapshotEnvelope}).
  *
  * @example
  * ```ts
@@ -107,9 +107,9 @@ const ENVELOPE_MAGIC = [0x52, 0x57, 0x53, 0x31]; // "RWS1"
 const ENVELOPE_HEADER_BYTES = 8;
 
 /**
- * The bytes {@link wrapSnapshotData} puts in front of the state machine's: what a state machine
- * that can write a prefix (`StateMachine.captureSnapshot`) writes first, so a large state is not
- * copied once more to be wrapped.
+ * The member directory's envelope, which goes in front of the state machine's snapshot bytes: a
+ * state machine that can write a prefix (`StateMachine.captureSnapshot`) writes it first, so a
+ * large state is not copied once more to be wrapped ({@link withEnvelope} does that for the rest).
  */
 export function snapshotEnvelope(members: Record<NodeId, MemberEndpoints>): Uint8Array {
   const json = utf8Encoder.encode(JSON.stringify(members));
@@ -120,11 +120,6 @@ export function snapshotEnvelope(members: Record<NodeId, MemberEndpoints>): Uint
   return out;
 }
 
-/** Wraps the state machine's snapshot bytes with the member directory. */
-export function wrapSnapshotData(members: Record<NodeId, MemberEndpoints>, stateMachineData: Uint8Array): Uint8Array {
-  return withEnvelope(snapshotEnvelope(members), stateMachineData);
-}
-
 /** `envelope` followed by `stateMachineData` (a copy). */
 export function withEnvelope(envelope: Uint8Array, stateMachineData: Uint8Array): Uint8Array {
   const out = new Uint8Array(envelope.length + stateMachineData.length);
@@ -133,7 +128,7 @@ export function withEnvelope(envelope: Uint8Array, stateMachineData: Uint8Array)
   return out;
 }
 
-/** Splits what {@link wrapSnapshotData} made; an unwrapped (older) snapshot gives no members. */
+/** Splits an envelope and the state machine's bytes ({@link withEnvelope}); an unwrapped (older) snapshot gives no members. */
 export function unwrapSnapshotData(data: Uint8Array): { members: Record<NodeId, MemberEndpoints>; stateMachineData: Uint8Array } {
   const wrapped = data.length >= ENVELOPE_HEADER_BYTES && ENVELOPE_MAGIC.every((byte, i) => data[i] === byte);
   if (!wrapped) return { members: {}, stateMachineData: data };

@@ -9,6 +9,7 @@
  * const image = await state.bytes(() => running);     // envelope + state; undefined if abandoned
  * ```
  */
+import { sameBytes } from '../util/bytes.js';
 import { withEnvelope } from './members.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -27,15 +28,10 @@ export function captureState(stateMachine: StateMachine<unknown>, envelope: Uint
   return {
     bytes: async (wanted) => {
       const image = await runSerializer(serializer, wanted);
-      return image === undefined || startsWith(image, envelope) ? image : withEnvelope(envelope, image);
+      const wrapped = image === undefined || (image.length >= envelope.length && sameBytes(image.subarray(0, envelope.length), envelope));
+      return wrapped ? image : withEnvelope(envelope, image);
     },
   };
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
-  return true;
 }
 
 async function runSerializer(serializer: Iterator<void, Uint8Array, undefined>, wanted: () => boolean): Promise<Uint8Array | undefined> {

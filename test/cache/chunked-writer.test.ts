@@ -26,7 +26,10 @@ function write(w: ByteWriter | ChunkedWriter, f: Field): void {
     case 'bytes':
       return w.bytes(f.value);
     case 'raw':
-      return w.raw(f.value);
+      // ByteWriter has no raw(): the same bytes, one at a time.
+      if (w instanceof ChunkedWriter) return w.raw(f.value);
+      for (const byte of f.value) w.u8(byte);
+      return;
     case 'string':
       return w.string(f.value);
   }
