@@ -135,34 +135,24 @@ function nodesCpuSeconds(cluster: BenchCluster): number {
   return ticks / 100; // USER_HZ
 }
 
-/** The highest term any node reports (terms only grow: the difference counts elections). */
-async function highestTerm(cluster: BenchCluster): Promise<number> {
+/**
+ * What the nodes report, read once per node: the highest term (terms only grow, so the difference
+ * counts elections) and the InstallSnapshot RPCs sent (from /metrics: a follower that falls behind
+ * the leader's compacted log needs the whole state, which with a large cache is a stall).
+ */
+async function countersOf(cluster: BenchCluster): Promise<{ term: number; snapshotsSent: number }> {
   let term = 0;
+  let snapshotsSent = 0;
   for (const id of cluster.processes.keys()) {
     try {
       term = Math.max(term, ((await cluster.status(id)) as unknown as { term: number }).term);
-    } catch {
-      // a node restarting: the others say
-    }
-  }
-  return term;
-}
-
-/**
- * InstallSnapshot RPCs the nodes have sent (from each node's /metrics): a follower that falls
- * behind the leader's compacted log needs the whole state, which with a large cache is a stall.
- */
-async function snapshotsSent(cluster: BenchCluster): Promise<number> {
-  let sent = 0;
-  for (const id of cluster.processes.keys()) {
-    try {
       const text = await (await fetch(`${cluster.peers[id]!.client}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
-      for (const match of text.matchAll(/^raft_rpc_seconds_count\{[^}]*type="InstallSnapshot"[^}]*\} (\d+)/gm)) sent += Number(match[1]);
+      for (const match of text.matchAll(/^raft_rpc_seconds_count\{[^}]*type="InstallSnapshot"[^}]*\} (\d+)/gm)) snapshotsSent += Number(match[1]);
     } catch {
-      // a node restarting: its count is lost with it, and the row says fewer
+      // a node restarting: the others say (its snapshot count is lost with it; the row says fewer)
     }
   }
-  return sent;
+  return { term, snapshotsSent };
 }
 
 /**
@@ -257,13 +247,13 @@ async function main(): Promise<void> {
           for (const protocol of sameClient ? [...protocols, 'http-node'] : protocols) {
             leader = await cluster.awaitLeader();
             const cpuBefore = nodesCpuSeconds(cluster);
-            const termBefore = await highestTerm(cluster);
-            const snapshotsBefore = await snapshotsSent(cluster);
+            const before = await countersOf(cluster);
             const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
             const cpuUsPerOp = Math.round(((nodesCpuSeconds(cluster) - cpuBefore) * 1e6) / Math.max(1, run.ops));
             // Elections during the run: a node that stalls past an election timeout costs one.
-            const newTerms = (await highestTerm(cluster)) - termBefore;
-            const snapshotRpcs = (await snapshotsSent(cluster)) - snapshotsBefore;
+            const after = await countersOf(cluster);
+            const newTerms = after.term - before.term;
+            const snapshotRpcs = after.snapshotsSent - before.snapshotsSent;
             (runs[protocol] ??= []).push({ opsPerSecond: Math.round(run.ops / run.seconds), p50Ms: run.p50Ms, p99Ms: run.p99Ms, errors: run.errors, nodesCpuUsPerOp: cpuUsPerOp, newTerms, snapshotsSent: snapshotRpcs });
             process.stderr.write(`${op} c=${concurrency} ${protocol}: ${Math.round(run.ops / run.seconds)} ops/s p50 ${run.p50Ms.toFixed(3)} ms p99 ${run.p99Ms.toFixed(3)} ms errors ${run.errors}, nodes' cpu ${cpuUsPerOp} us/op, new terms ${newTerms}, InstallSnapshot RPCs ${snapshotRpcs}\n`);
           }
