@@ -18,10 +18,6 @@ export class LeaderWaiters {
 
   constructor(private readonly clock: Clock) {}
 
-  get size(): number {
-    return this.waiting.size;
-  }
-
   /** Resolves with the leader once `leaderKnown` is called, or null after `timeoutMs` or on `releaseAll`. */
   wait(timeoutMs: number): Promise<NodeId | null> {
     return new Promise((resolve) => {

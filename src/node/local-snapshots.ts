@@ -36,8 +36,6 @@ export interface LocalSnapshotJob {
   index: number;
   /** What goes in front of the state machine's bytes (the member directory's envelope). */
   envelope: Uint8Array;
-  /** False once the node stopped. */
-  running: () => boolean;
   /** False once the core that asked is gone (stopped, or rebuilt after a full disk): it hears nothing more. */
   current: () => boolean;
   /** A write failed while `current()` still held. */
@@ -94,8 +92,9 @@ export class LocalSnapshots {
         // Durable snapshot first; only then may the log prefix it covers go.
         await this.persistence.save(snapshot);
         // Durable, so the next snapshot is weighed against this one, even when the core that
-        // asked for it is gone (a full disk): the rebuilt core starts from this file.
-        if (job.running()) this.note(snapshot.data.length, appliedBytes);
+        // asked for it is gone (a full disk): the rebuilt core starts from this file. (A node
+        // started again notes the snapshot it loads, so a stopped one needs no exception here.)
+        this.note(snapshot.data.length, appliedBytes);
         await logStore.setSnapshotMeta(snapshot.meta);
         if (!job.current()) return;
         core.snapshotTaken(snapshot);

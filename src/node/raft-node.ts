@@ -604,7 +604,6 @@ export class RaftNode<Result = unknown> {
       stateMachine: this.options.stateMachine,
       index: this.appliedIndex,
       envelope: this.members.snapshotEnvelope(),
-      running: () => this.running,
       // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
       current: () => this.running && this.core === core && this.storageFull === undefined,
       onError: (error) => {
