@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { NODE_OPTION_SPECS, NODE_OPTIONS_HELP, nodeOptionArgs, nodeSecretsEnv, parseNodeOptions } from './node-options.js';
 import { localPeers } from './peers.js';
 
 export const CLUSTER_HELP = `raftwire cluster: run a local cluster, one process per node
@@ -11,8 +12,10 @@ Options:
   --host <host>          interface to listen on                          [default: 127.0.0.1]
   --raft-port <p>        first raft port (node i gets p + i - 1)         [default: 7001]
   --client-port <p>      first client port                               [default: 8001]
-  --transport <t>        uws (default) or http
   -h, --help             show this text
+
+Every node gets these, checked once before any node starts (see raftwire start --help):
+${NODE_OPTIONS_HELP}
 
 The data survives restarts: run it again and the cluster resumes where it stopped.
 Ctrl-C stops every node cleanly.`;
@@ -26,7 +29,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       'raft-port': { type: 'string', default: '7001' },
       'client-port': { type: 'string', default: '8001' },
-      transport: { type: 'string', default: 'uws' },
+      ...NODE_OPTION_SPECS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -39,7 +42,22 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     console.error('raftwire cluster: --nodes must be 1..9');
     return 2;
   }
-  const peers = localPeers(count, values.host, Number(values['raft-port']), Number(values['client-port']));
+  const tuning = parseNodeOptions(values);
+  if (!tuning.ok) {
+    console.error(`raftwire cluster: ${tuning.message}`);
+    return 2;
+  }
+  const nodeArgs = nodeOptionArgs(values);
+  const env = nodeSecretsEnv(tuning.options, process.env);
+  const raftPort = Number(values['raft-port']);
+  const clientPort = Number(values['client-port']);
+  for (const [flag, port] of [['--raft-port', raftPort], ['--client-port', clientPort]] as const) {
+    if (!Number.isInteger(port) || port < 1 || port + count - 1 > 65535) {
+      console.error(`raftwire cluster: ${flag} must be a port such that ${flag} + ${count - 1} ≤ 65535`);
+      return 2;
+    }
+  }
+  const peers = localPeers(count, values.host, raftPort, clientPort);
   const peersJson = JSON.stringify(peers);
   const dataRoot = resolve(values.data);
   console.log(`raftwire: starting ${count} nodes, data in ${dataRoot}`);
@@ -47,8 +65,9 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   let stopping = false;
   for (const id of Object.keys(peers)) {
     // Same node binary, same loader flags (tsx when run from source), same script.
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', '--id', id, '--peers', peersJson, '--data', `${dataRoot}/${id}`, '--transport', values.transport], {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', '--id', id, '--peers', peersJson, '--data', `${dataRoot}/${id}`, ...nodeArgs], {
       stdio: ['ignore', 'inherit', 'inherit'],
+      env,
     });
     children.set(id, child);
     child.on('exit', (code, signal) => {
@@ -61,10 +80,14 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   const leader = await waitForLeader(Object.values(peers).map((p) => p.client), 20_000);
   if (leader) {
     const url = peers[leader]?.client ?? peers.n1!.client;
+    // The token itself is not printed: the terminal may be shared or logged.
+    const auth = tuning.options.authToken === undefined ? '' : ' -H "authorization: Bearer $RAFTWIRE_AUTH_TOKEN"';
+    // curl drops an Authorization header on a redirect to another port unless told to trust it.
+    const follow = auth === '' ? '-L' : '--location-trusted';
     console.log(`raftwire: cluster ready, leader ${leader}. Try:
-  curl -X PUT --data hello ${url}/v1/kv/greeting
-  curl ${url}/v1/kv/greeting
-  curl -L -X PUT --data again ${peers.n1!.client}/v1/kv/greeting   (any node: -L follows the redirect to the leader)
+  curl${auth} -X PUT --data hello ${url}/v1/kv/greeting
+  curl${auth} ${url}/v1/kv/greeting
+  curl${auth} ${follow} -X PUT --data again ${peers.n1!.client}/v1/kv/greeting   (any node: ${follow} follows the redirect to the leader)
 Press Ctrl-C to stop.`);
   } else {
     console.error('raftwire: no leader after 20 s; the nodes keep trying (see their output above)');

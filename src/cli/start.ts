@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startCacheNode } from '../server/index.js';
+import { NODE_OPTION_SPECS, NODE_OPTIONS_HELP, parseNodeOptions } from './node-options.js';
 import { parsePeers } from './peers.js';
 
 export const START_HELP = `raftwire start: run one node
@@ -13,19 +14,7 @@ Options:
                          configuration, and wait to be added (raftwire member add <id> …);
                          --peers lists this node and every current member (their addresses;
                          the membership itself comes from the leader's log)
-  --transport <t>        uws (binary WebSocket, default) or http (JSON)
-  --cluster-secret <s>   shared secret peers must prove (or RAFTWIRE_CLUSTER_SECRET)
-  --auth-token <t>       bearer token clients must send (or RAFTWIRE_AUTH_TOKEN)
-  --rate <n>             client requests per second before 429 (default: unlimited)
-  --leader-wait <ms>     during an election, how long a write or read waits for a leader
-                         before 503 (0: answer 503 at once)                [default: 1000]
-  --snapshot-threshold <n>   applied entries between snapshots, at least; and the log since the
-                         last one must hold half its bytes (docs/node.md)  [default: 10000]
-  --snapshot-log-ratio <r>   that fraction; 0: every --snapshot-threshold entries  [default: 0.5]
-  --election-timeout <min-max>  election timeout range, ms               [default: 150-300]
-  --heartbeat <ms>       leader heartbeat interval                       [default: 50]
-  --storage-writes <m>   async: take the next Raft batch while the last one syncs;
-                         sync: one batch at a time (docs/node.md)          [default: sync]
+${NODE_OPTIONS_HELP}
   -h, --help             show this text
 
 Stops cleanly on SIGINT/SIGTERM: drains, hands leadership away, closes the log.
@@ -38,16 +27,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       id: { type: 'string' },
       peers: { type: 'string' },
       data: { type: 'string' },
-      transport: { type: 'string', default: 'uws' },
-      'cluster-secret': { type: 'string' },
-      'auth-token': { type: 'string' },
-      rate: { type: 'string' },
-      'leader-wait': { type: 'string' },
-      'snapshot-threshold': { type: 'string' },
-      'snapshot-log-ratio': { type: 'string' },
-      'election-timeout': { type: 'string' },
-      heartbeat: { type: 'string' },
-      'storage-writes': { type: 'string', default: 'sync' },
+      ...NODE_OPTION_SPECS,
       join: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -60,45 +40,18 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.error(`raftwire start: --id and --peers are required\n\n${START_HELP}`);
     return 2;
   }
-  if (values.transport !== 'uws' && values.transport !== 'http') {
-    console.error(`raftwire start: --transport must be uws or http`);
-    return 2;
-  }
-  if (values['storage-writes'] !== 'async' && values['storage-writes'] !== 'sync') {
-    console.error(`raftwire start: --storage-writes must be async or sync`);
-    return 2;
-  }
-  const snapshotLogRatio = values['snapshot-log-ratio'] === undefined ? undefined : Number(values['snapshot-log-ratio']);
-  if (snapshotLogRatio !== undefined && !(Number.isFinite(snapshotLogRatio) && snapshotLogRatio >= 0)) {
-    console.error(`raftwire start: --snapshot-log-ratio must be a number ≥ 0`);
-    return 2;
-  }
-  const leaderWaitMs = values['leader-wait'] === undefined ? undefined : Number(values['leader-wait']);
-  if (leaderWaitMs !== undefined && !(Number.isSafeInteger(leaderWaitMs) && leaderWaitMs >= 0)) {
-    console.error(`raftwire start: --leader-wait must be a whole number of ms ≥ 0`);
+  const tuning = parseNodeOptions(values);
+  if (!tuning.ok) {
+    console.error(`raftwire start: ${tuning.message}`);
     return 2;
   }
   const peers = parsePeers(values.peers);
-  const raft: Record<string, number | boolean> = { asyncStorageWrites: values['storage-writes'] === 'async' };
-  if (values['snapshot-threshold']) raft.snapshotThreshold = Number(values['snapshot-threshold']);
-  if (values.heartbeat) raft.heartbeatIntervalMs = Number(values.heartbeat);
-  if (values['election-timeout']) {
-    const [min, max] = values['election-timeout'].split('-').map(Number);
-    raft.electionTimeoutMinMs = min!;
-    raft.electionTimeoutMaxMs = max!;
-  }
   let removed = (): void => undefined;
   const handle = await startCacheNode({
     id: values.id,
     peers,
     dataDir: values.data ?? `./data/${values.id}`,
-    transport: values.transport,
-    clusterSecret: values['cluster-secret'] ?? process.env.RAFTWIRE_CLUSTER_SECRET,
-    authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN,
-    requestsPerSecond: values.rate ? Number(values.rate) : undefined,
-    raft,
-    ...(snapshotLogRatio !== undefined ? { snapshotLogRatio } : {}),
-    ...(leaderWaitMs !== undefined ? { leaderWaitMs } : {}),
+    ...tuning.options,
     join: values.join,
     onRemoved: () => removed(),
     onStorageFull: (error) => console.error(`[${values.id}] ${error.message}; serving stale reads only, retrying every 5 s`),
@@ -107,7 +60,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       process.exit(1);
     },
   });
-  console.log(`[${values.id}] serving clients on ${peers[values.id]!.client}, raft on ${peers[values.id]!.raft} (${values.transport})`);
+  console.log(`[${values.id}] serving clients on ${peers[values.id]!.client}, raft on ${peers[values.id]!.raft} (${tuning.options.transport})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -1,0 +1,107 @@
+/**
+ * `raftwire cluster`: flags are checked before any node starts, and the node flags reach every
+ * node (secrets through the environment, never on a command line).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { clusterCommand } from '../../src/cli/cluster.js';
+import { freePorts } from '../support/ports.js';
+
+const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
+
+/** Command lines of the live processes whose arguments mention `marker`. */
+function processesMentioning(marker: string): { pid: number; args: string[] }[] {
+  const found: { pid: number; args: string[] }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.some((arg) => arg.includes(marker))) found.push({ pid: Number(entry), args });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+describe('raftwire cluster', () => {
+  let cluster: ChildProcess | undefined;
+  let dataRoot: string | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    if (cluster !== undefined && cluster.exitCode === null && cluster.signalCode === null) {
+      const exited = new Promise((resolve) => cluster!.once('exit', resolve));
+      cluster.kill('SIGINT');
+      await exited;
+    }
+    cluster = undefined;
+    if (dataRoot !== undefined) {
+      // Whatever the test left behind (a failed assertion before the SIGINT) is stopped here.
+      for (const { pid } of processesMentioning(dataRoot)) process.kill(pid, 'SIGKILL');
+      rmSync(dataRoot, { recursive: true, force: true });
+      dataRoot = undefined;
+    }
+  });
+
+  it('refuses a bad node flag with exit code 2 before it starts any node', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const data = join(mkdtempSync(join(tmpdir(), 'raftwire-cli-')), 'never');
+    expect(await clusterCommand(['--data', data, '--heartbeat', '200'])).toBe(2);
+    expect(await clusterCommand(['--data', data, '--leader-wait', 'soon'])).toBe(2);
+    expect(await clusterCommand(['--data', data, '--client-port', '65535'])).toBe(2);
+    expect(errors[0]).toMatch(/heartbeatIntervalMs \(200\) must be less than electionTimeoutMinMs/);
+    expect(errors[1]).toContain('--leader-wait must be a whole number of ms');
+    expect(errors[2]).toContain('--client-port must be a port such that --client-port + 2 ≤ 65535');
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('lists the node flags in --help', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    expect(await clusterCommand(['--help'])).toBe(0);
+    for (const flag of ['--leader-wait', '--election-timeout', '--heartbeat', '--auth-token', '--storage-writes']) expect(lines.join('\n')).toContain(flag);
+  });
+
+  it('hands the node flags to its nodes, the token through their environment, and stops them on Ctrl-C', async () => {
+    dataRoot = mkdtempSync(join(tmpdir(), 'raftwire-cli-cluster-'));
+    const [raftPort, clientPort] = await freePorts(2);
+    const token = `token-${process.pid}-${Date.now()}`;
+    cluster = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'cluster', '--nodes', '1', '--data', dataRoot, '--raft-port', String(raftPort), '--client-port', String(clientPort), '--auth-token', token, '--leader-wait', '50', '--heartbeat', '20'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    cluster.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    cluster.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await vi.waitFor(() => expect(output).toContain('cluster ready'), { timeout: 30_000, interval: 100 });
+
+    const url = `http://127.0.0.1:${clientPort}/v1/kv/greeting`;
+    expect((await fetch(url, { method: 'PUT', body: 'hello' })).status).toBe(401);
+    const authorization = `Bearer ${token}`;
+    expect((await fetch(url, { method: 'PUT', body: 'hello', headers: { authorization } })).status).toBe(200);
+    expect(await (await fetch(url, { headers: { authorization } })).text()).toBe('hello');
+
+    // The node got the tuning flags on its command line and the token in its environment only.
+    const nodes = processesMentioning(join(dataRoot, 'n1'));
+    expect(nodes).toHaveLength(1);
+    const args = nodes[0]!.args;
+    expect(args.slice(args.indexOf('--leader-wait'), args.indexOf('--leader-wait') + 2)).toEqual(['--leader-wait', '50']);
+    expect(args.slice(args.indexOf('--heartbeat'), args.indexOf('--heartbeat') + 2)).toEqual(['--heartbeat', '20']);
+    expect(args.join(' ')).not.toContain(token);
+    expect(output).not.toContain(token);
+    expect(output).toContain('authorization: Bearer $RAFTWIRE_AUTH_TOKEN" --location-trusted -X PUT');
+
+    const exited = new Promise<number | null>((resolve) => cluster!.once('exit', (code) => resolve(code)));
+    cluster.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('raftwire: stopped');
+    expect(processesMentioning(dataRoot)).toEqual([]);
+  }, 60_000);
+});
