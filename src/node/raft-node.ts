@@ -27,7 +27,7 @@ import type { Ready } from '../core/ready.js';
 import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
-import type { ClusterConfig, ConfChange, Entry, Message, NodeId, Role, Snapshot } from '../core/types.js';
+import type { ClusterConfig, ConfChange, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import { StorageFullError } from '../storage/errors.js';
 import type { LogStore, LogUpdate } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
@@ -37,22 +37,19 @@ import { addMember, type MembershipOptions, removeMember } from './membership.js
 import { MemberTracker } from './member-tracker.js';
 import type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 import type { MemberEndpoints } from './members.js';
-import { ProposalWaiters } from './proposal-waiters.js';
-import { ReadQueue } from './read-queue.js';
 import { ReadyWrites } from './ready-writes.js';
-import { RpcBridge, sendRpc } from './rpc-bridge.js';
+import { Applier } from './applier.js';
+import { RpcBridge } from './rpc-bridge.js';
+import { RpcSender } from './rpc-sender.js';
 import { LeaderWaiters } from './leader-waiters.js';
 import { LocalSnapshots } from './local-snapshots.js';
 import { Ticker } from './ticker.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
 
-
 const PROPOSAL_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
 const STORAGE_FULL_RETRY_MS_DEFAULT = 5_000;
 const SNAPSHOT_LOG_RATIO_DEFAULT = 0.5;
-
-
 
 export class RaftNode<Result = unknown> {
   readonly id: NodeId;
@@ -79,10 +76,10 @@ export class RaftNode<Result = unknown> {
   private fatal: NodeFatalError | undefined;
   private role: Role = 'follower';
   private leaderId: NodeId | null = null;
-  private appliedIndex = 0;
   private leaderChanges = 0;
-  private readonly proposals = new ProposalWaiters<Result>();
-  private readonly reads = new ReadQueue();
+  /** Committed entries to the state machine, snapshots installed, proposals and reads settled. */
+  private readonly applier: Applier<Result>;
+  private readonly sender: RpcSender;
   private readonly leaderWaiters: LeaderWaiters;
 
   constructor(options: RaftNodeOptions<Result>) {
@@ -106,6 +103,13 @@ export class RaftNode<Result = unknown> {
         if (this.running) fn();
       }, forgetAfterMs);
     });
+    this.applier = new Applier(options.stateMachine, this.members, this.localSnapshots, () => this.requireCore().status().config);
+    this.sender = new RpcSender(options.network, this.bridge, () => this.observer, {
+      step: (response) => this.step(response),
+      unreachable: (peer) => {
+        if (this.running) this.core?.reportUnreachable(peer);
+      },
+    });
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
@@ -114,7 +118,7 @@ export class RaftNode<Result = unknown> {
     const { logStore } = this;
     const snapshot = await this.snapshots.load();
     if (snapshot !== null) {
-      this.restoreSnapshotData(snapshot.data);
+      this.applier.restoreSnapshotData(snapshot.data);
       this.localSnapshots.restored(snapshot.data.length);
     }
     const initialConfig = this.options.join ? { voters: [], learners: [] } : { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] };
@@ -160,7 +164,7 @@ export class RaftNode<Result = unknown> {
       { ...this.options.raft, id: this.id, random: this.options.random ?? Math.random },
       { hardState, snapshot, entries, config, applied },
     );
-    this.appliedIndex = applied;
+    this.applier.appliedIndex = applied;
   }
 
   /**
@@ -194,9 +198,9 @@ export class RaftNode<Result = unknown> {
       if (this.options.reopenLogStore) this.logStore = await this.options.reopenLogStore();
       const snapshot = await this.snapshots.load();
       // A snapshot received from the leader may be durable while the log write after it failed.
-      let applied = this.appliedIndex;
+      let applied = this.applier.appliedIndex;
       if (snapshot !== null && snapshot.meta.lastIncludedIndex > applied) {
-        this.restoreSnapshotData(snapshot.data);
+        this.applier.restoreSnapshotData(snapshot.data);
         this.localSnapshots.restored(snapshot.data.length);
         applied = snapshot.meta.lastIncludedIndex;
       }
@@ -314,14 +318,14 @@ export class RaftNode<Result = unknown> {
    */
   readIndex(options: { lease?: boolean } = {}): Promise<number> {
     const core = this.requireRunning();
-    const context = this.reads.nextContext();
+    const context = this.applier.reads.nextContext();
     // A lease is only as good as the node's sense of time: tick for any time lost first.
     if (options.lease) {
       this.ticker.catchUp();
       core.leaseRead(context);
     }
     else core.readIndex(context);
-    const promise = this.reads.add(context);
+    const promise = this.applier.reads.add(context);
     this.scheduleProcessing();
     return promise;
   }
@@ -368,7 +372,7 @@ export class RaftNode<Result = unknown> {
 
   /** Counters for metrics: how often this node saw a new leader. */
   getStats(): { leaderChanges: number; pendingProposals: number; pendingReads: number } {
-    return { leaderChanges: this.leaderChanges, pendingProposals: this.proposals.size, pendingReads: this.reads.size };
+    return { leaderChanges: this.leaderChanges, pendingProposals: this.applier.proposals.size, pendingReads: this.applier.reads.size };
   }
 
   private requireCore(): RawNode {
@@ -384,7 +388,7 @@ export class RaftNode<Result = unknown> {
   }
 
   private awaitApplied(index: number, term: number): Promise<Result> {
-    const promise = this.proposals.add(index, term);
+    const promise = this.applier.proposals.add(index, term);
     this.scheduleProcessing();
     return promise;
   }
@@ -461,12 +465,12 @@ export class RaftNode<Result = unknown> {
     }
     const update = this.writes.update(ready);
     if (update !== null) await this.saveLog(update);
-    for (const message of later) this.send(message);
-    if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
-    this.applyReady(ready);
+    for (const message of later) this.sender.send(message);
+    if (ready.snapshot !== null) this.applier.installSnapshot(ready.snapshot);
+    this.applier.applyReady(ready, this.observer);
     if (core.config.asyncStorageWrites) {
       core.persisted(ready.logLastIndex, ready.logLastTerm);
-      core.appliedTo(this.appliedIndex);
+      core.appliedTo(this.applier.appliedIndex);
     } else core.advance();
     this.maybeSnapshot();
   }
@@ -485,7 +489,7 @@ export class RaftNode<Result = unknown> {
       update === null ? undefined : this.saveLog(update),
       () => {
         if (!this.running) return;
-        for (const message of later) this.send(message);
+        for (const message of later) this.sender.send(message);
         this.bridge.failUnanswered(round);
         core.persisted(ready.logLastIndex, ready.logLastTerm);
         this.scheduleProcessing();
@@ -496,8 +500,8 @@ export class RaftNode<Result = unknown> {
         else this.die(error);
       },
     );
-    this.applyReady(ready);
-    core.appliedTo(this.appliedIndex);
+    this.applier.applyReady(ready, this.observer);
+    core.appliedTo(this.applier.appliedIndex);
   }
 
   /**
@@ -512,7 +516,7 @@ export class RaftNode<Result = unknown> {
     const sendEarly = this.role === 'leader';
     const later: Message[] = [];
     for (const message of ready.messages) {
-      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.send(message);
+      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.sender.send(message);
       else later.push(message);
     }
     return later;
@@ -527,14 +531,6 @@ export class RaftNode<Result = unknown> {
     return this.logStore.save(update).then(() => observer.logSaved!((performance.now() - started) / 1000, entryCount));
   }
 
-  /** Applies the Ready's committed entries, then releases the reads they let through. */
-  private applyReady(ready: Ready): void {
-    if (ready.committedEntries.length > 0) this.observer?.applied?.(ready.committedEntries.length);
-    for (const entry of ready.committedEntries) this.apply(entry);
-    for (const readState of ready.readStates) this.reads.confirm(readState);
-    this.reads.release(this.appliedIndex);
-  }
-
   private onSoftState(role: Role, leaderId: NodeId | null): void {
     const wasLeader = this.role === 'leader';
     if (leaderId !== this.leaderId && leaderId !== null) this.leaderChanges++;
@@ -543,55 +539,8 @@ export class RaftNode<Result = unknown> {
     if (leaderId !== null) this.leaderWaiters.leaderKnown(leaderId);
     if (wasLeader && role !== 'leader') {
       // Reads in flight were confirmed by a leadership this node no longer has.
-      this.reads.rejectUnconfirmed(new NotLeaderError(leaderId));
+      this.applier.reads.rejectUnconfirmed(new NotLeaderError(leaderId));
     }
-  }
-
-  private send(message: Message): void {
-    const target = message.to;
-    const reply = sendRpc(this.options.network, message);
-    if (reply === undefined) {
-      // A response: it answers a request parked in the bridge.
-      this.bridge.deliver(message);
-      return;
-    }
-    // sendRpc sent it, so it is a request type.
-    const type = message.type as 'RequestVote' | 'AppendEntries' | 'InstallSnapshot' | 'TimeoutNow';
-    const observer = this.observer;
-    const started = observer === undefined ? 0 : performance.now();
-    reply.then(
-      (response) => {
-        observer?.rpcCompleted?.(type, (performance.now() - started) / 1000, true);
-        if (response) this.step(response);
-      },
-      () => {
-        observer?.rpcCompleted?.(type, (performance.now() - started) / 1000, false);
-        // Unreachable or refused: the core probes this peer again from its match index.
-        if (this.running) this.core?.reportUnreachable(target);
-      },
-    );
-  }
-
-  /** Restores the state machine and the member directory from a snapshot's bytes. */
-  private restoreSnapshotData(data: Uint8Array): void {
-    this.options.stateMachine.restore(this.members.fromSnapshot(data));
-  }
-
-  private installSnapshot(snapshot: Snapshot): void {
-    this.restoreSnapshotData(snapshot.data);
-    this.members.syncTransport();
-    this.appliedIndex = snapshot.meta.lastIncludedIndex;
-    this.localSnapshots.restored(snapshot.data.length);
-    this.proposals.coveredBySnapshot(this.appliedIndex);
-  }
-
-  private apply(entry: Entry): void {
-    assert(entry.index === this.appliedIndex + 1, () => `apply out of order: entry ${entry.index} after ${this.appliedIndex}`);
-    this.appliedIndex = entry.index;
-    if (entry.type === 'confChange') this.members.onApplied(entry, () => this.requireCore().status().config);
-    this.localSnapshots.applied(entry.data.length);
-    const result = entry.type === 'normal' && entry.data.length > 0 ? this.options.stateMachine.apply(entry.index, entry.data) : (undefined as Result);
-    this.proposals.applied(entry, result);
   }
 
   /** Starts a local snapshot of the applied state when one is due (`LocalSnapshots`). */
@@ -602,7 +551,7 @@ export class RaftNode<Result = unknown> {
       core,
       logStore: this.logStore,
       stateMachine: this.options.stateMachine,
-      index: this.appliedIndex,
+      index: this.applier.appliedIndex,
       envelope: this.members.snapshotEnvelope(),
       // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
       current: () => this.running && this.core === core && this.storageFull === undefined,
@@ -626,8 +575,7 @@ export class RaftNode<Result = unknown> {
 
   private failPending(error: Error): void {
     this.leaderWaiters.releaseAll();
-    this.proposals.rejectAll(error);
-    this.reads.rejectAll(error);
-    this.bridge.failAll(error);
+    this.applier.rejectAll(error);
+        this.bridge.failAll(error);
   }
 }
