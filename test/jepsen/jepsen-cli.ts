@@ -1,5 +1,5 @@
 /**
- * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--storage-writes sync|async] [--out dir]`
+ * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--out dir]`
  * Runs the fault-injection runner and prints the verdict; exits 1 if the history is not
  * linearizable (the timeline of the failing window is written next to the history).
  */
@@ -21,7 +21,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,killLeader,membership] [--storage-writes sync|async] [--out <dir>]');
+  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--out <dir>]');
   process.exit(0);
 }
 const seed = Number(values.seed);

@@ -4,7 +4,7 @@ import { runJepsen } from './runner.js';
 
 // The short run of the default suite: real processes, every nemesis kind (each at least once), about a minute.
 // `npm run jepsen -- --time 600 --seed S` runs longer.
-it('a 3-node cluster under kill -9, SIGSTOP, partitions, leader kills and membership changes stays linearizable', async () => {
+it('a 3-node cluster under kill -9, SIGSTOP, partitions (whole, bridge, one-way), leader kills and membership changes stays linearizable', async () => {
   const report = await runJepsen({ timeMs: 50_000, seed: 20261121 });
   const faults = Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
   console.log(`jepsen: ${report.operations} operations (${report.acknowledgedWrites} acknowledged writes, ${report.unknownOperations} unknown) under ${faults}; history ${report.historyFile}`);

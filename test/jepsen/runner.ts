@@ -1,9 +1,11 @@
 /**
  * The fault-injection runner: N real raftwire processes (uWS transport, LMDB on disk), clients
  * recording every invocation and completion, and a nemesis that, on a schedule drawn from a seed,
- * kills nodes with SIGKILL and restarts them, pauses them with SIGSTOP/SIGCONT, and partitions
- * them through TCP proxies placed between every pair of nodes, and kills the leader in the middle of
- * a membership change (a node removed, then added back). At the end the faults heal, every
+ * kills nodes with SIGKILL and restarts them, pauses them with SIGSTOP/SIGCONT, partitions them
+ * through TCP proxies placed between every pair of nodes (one node cut off; a bridge: two sides
+ * that only one node reaches both of; one way: a node that hears the others but is not heard, or
+ * the reverse), and kills the leader in the middle of a membership change (a node removed, then
+ * added back). At the end the faults heal, every
  * key is read once more, and the whole history goes to the linearizability checker.
  *
  * @example
@@ -23,8 +25,8 @@ import { checkLinearizability, type Operation, type Verdict } from './linearizab
 import { PartitionProxy } from './proxy.js';
 import { renderTimeline } from './timeline.js';
 
-export type NemesisKind = 'kill' | 'pause' | 'partition' | 'killLeader' | 'membership';
-export const NEMESIS_KINDS: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'killLeader', 'membership'];
+export type NemesisKind = 'kill' | 'pause' | 'partition' | 'bridge' | 'oneWay' | 'killLeader' | 'membership';
+export const NEMESIS_KINDS: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'bridge', 'oneWay', 'killLeader', 'membership'];
 
 export interface JepsenOptions {
   timeMs: number;
@@ -97,7 +99,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     Object.fromEntries(ids.map((other) => [other, other === id ? cluster.peers[other]! : { ...cluster.peers[other]!, raft: `127.0.0.1:${proxies.get(`${id}>${other}`)!.port}` }]));
 
   const history: Operation[] = [];
-  const faults: Record<NemesisKind, number> = { kill: 0, pause: 0, partition: 0, killLeader: 0, membership: 0 };
+  const faults: Record<NemesisKind, number> = { kill: 0, pause: 0, partition: 0, bridge: 0, oneWay: 0, killLeader: 0, membership: 0 };
   const origin = performance.now();
   const now = () => performance.now() - origin;
   let running = true;
@@ -270,6 +272,39 @@ async function nemesisLoop(
           if (other === isolated) continue;
           proxies.get(`${isolated}>${other}`)!.block();
           proxies.get(`${other}>${isolated}`)!.block();
+        }
+        await sleep(faultMs);
+        for (const proxy of proxies.values()) proxy.unblock();
+        break;
+      }
+      case 'bridge': {
+        // Two sides that cannot reach each other, and one node that reaches both (Jepsen's
+        // bridge): the bridge may be elected by both, or the old leader keeps one side.
+        const [bridge, ...rest] = rand.shuffle([...ids]);
+        const sideA = rest.slice(0, Math.ceil(rest.length / 2));
+        const sideB = rest.slice(sideA.length);
+        log(`nemesis: bridge ${bridge} between [${sideA.join(', ')}] and [${sideB.join(', ')}], cut from each other, for ${faultMs} ms`);
+        for (const a of sideA) {
+          for (const b of sideB) {
+            proxies.get(`${a}>${b}`)!.block();
+            proxies.get(`${b}>${a}`)!.block();
+          }
+        }
+        await sleep(faultMs);
+        for (const proxy of proxies.values()) proxy.unblock();
+        break;
+      }
+      case 'oneWay': {
+        // A node whose bytes stop reaching the others while theirs still reach it, or the reverse.
+        // Connections stay open: only timeouts can tell.
+        const node = rand.pick(ids);
+        const mute = rand.chance(0.5);
+        log(`nemesis: one way: ${node} ${mute ? 'is not heard by' : 'does not hear'} the others for ${faultMs} ms`);
+        for (const other of ids) {
+          if (other === node) continue;
+          // Proxy node>other carries node's bytes toward its target; other>node carries them back.
+          proxies.get(`${node}>${other}`)!.stall(mute ? 'toTarget' : 'fromTarget');
+          proxies.get(`${other}>${node}`)!.stall(mute ? 'fromTarget' : 'toTarget');
         }
         await sleep(faultMs);
         for (const proxy of proxies.values()) proxy.unblock();
