@@ -79,6 +79,10 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 /** Keys serialized per step of a captured snapshot: about a millisecond of work here. */
 const SNAPSHOT_SLICE_ITEMS = 2048;
+/** Keys decoded per step of a restore: about 5 ms here (200,000 keys took ~300 ms in one task). */
+const RESTORE_SLICE_ITEMS = 4096;
+/** Bytes checksummed per step of a restore. */
+const RESTORE_CHECKSUM_BYTES = 1024 * 1024;
 const OK_EMPTY: CacheResult = Object.freeze({ ok: true, code: null, value: null });
 
 function fail(code: string, value: Uint8Array | null = null): CacheResult {
@@ -310,10 +314,26 @@ export class CacheStateMachine {
 
   /** Replaces the whole state with a snapshot's. A damaged snapshot is a `CacheError`; the state is then unchanged. */
   restore(image: Uint8Array): void {
+    const steps = this.restoreSnapshot(image, Number.POSITIVE_INFINITY);
+    while (!steps.next().done);
+  }
+
+  /**
+   * The same as `restore`, a bounded slice per `next()` call (the checksum 1 MiB at a time, then
+   * `sliceItems` keys at a time), so a large snapshot does not hold the event loop. The new state
+   * is built aside and replaces the old one in the last call: until then the old state is whole
+   * and readable, and it stays in place if the image is damaged or the restore is abandoned.
+   */
+  *restoreSnapshot(image: Uint8Array, sliceItems = RESTORE_SLICE_ITEMS): Generator<void, void, undefined> {
     if (image.length < 4) throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'cache snapshot is truncated');
     const body = image.subarray(0, image.length - 4);
     const stored = new DataView(image.buffer, image.byteOffset + body.length, 4).getUint32(0, true);
-    if (crc32c(body) !== stored) throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'cache snapshot checksum mismatch');
+    let crc = 0;
+    for (let start = 0; start < body.length; start += RESTORE_CHECKSUM_BYTES) {
+      if (start > 0) yield;
+      crc = crc32c(body, crc, start, Math.min(body.length, start + RESTORE_CHECKSUM_BYTES));
+    }
+    if (crc !== stored) throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'cache snapshot checksum mismatch');
     const r = new ByteReader(body, 'cache snapshot', 'CACHE_ERR_MALFORMED_SNAPSHOT');
     if (r.u32() !== SNAPSHOT_MAGIC || r.u8() !== SNAPSHOT_VERSION) {
       throw new CacheError('CACHE_ERR_MALFORMED_SNAPSHOT', 'not a raftwire cache snapshot (bad magic or version)');
@@ -322,12 +342,14 @@ export class CacheStateMachine {
     const appliedIndex = r.f64();
     const items = new SnapshotMap<Stored>();
     const expiry = createExpiryHeap();
+    let decoded = 0;
     for (let n = r.u32(); n > 0; n--) {
       const key = r.string(this.limits.keyBytesMax, 'key');
       const expiresAtMs = r.f64();
       const value = r.bytes(this.limits.valueBytesMax, 'value').slice();
       items.set(key, storedOf(value, expiresAtMs));
       if (expiresAtMs !== 0) expiry.push({ expiresAtMs, key });
+      if (++decoded % sliceItems === 0) yield;
     }
     const sessions = new Map<string, Session>();
     for (let n = r.u32(); n > 0; n--) {

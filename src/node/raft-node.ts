@@ -118,7 +118,8 @@ export class RaftNode<Result = unknown> {
     const { logStore } = this;
     const snapshot = await this.snapshots.load();
     if (snapshot !== null) {
-      this.applier.restoreSnapshotData(snapshot.data);
+      // Not running yet: nothing else is served, and nothing can stop it half-way.
+      await this.applier.restoreSnapshotData(snapshot.data, () => true);
       this.localSnapshots.restored(snapshot.data.length);
     }
     const initialConfig = this.options.join ? { voters: [], learners: [] } : { voters: [...this.options.voters], learners: [...(this.options.learners ?? [])] };
@@ -200,7 +201,7 @@ export class RaftNode<Result = unknown> {
       // A snapshot received from the leader may be durable while the log write after it failed.
       let applied = this.applier.appliedIndex;
       if (snapshot !== null && snapshot.meta.lastIncludedIndex > applied) {
-        this.applier.restoreSnapshotData(snapshot.data);
+        if (!(await this.applier.restoreSnapshotData(snapshot.data, () => this.running && this.storageFull !== undefined))) return;
         this.localSnapshots.restored(snapshot.data.length);
         applied = snapshot.meta.lastIncludedIndex;
       }
@@ -466,7 +467,9 @@ export class RaftNode<Result = unknown> {
     const update = this.writes.update(ready);
     if (update !== null) await this.saveLog(update);
     for (const message of later) this.sender.send(message);
-    if (ready.snapshot !== null) this.applier.installSnapshot(ready.snapshot);
+    // Restored a slice per turn; stopped half-way, the node keeps its old state and does not tell
+    // the core (the snapshot is durable: a restart restores it).
+    if (ready.snapshot !== null && !(await this.applier.installSnapshot(ready.snapshot, () => this.running && this.core === core && this.storageFull === undefined))) return;
     this.applier.applyReady(ready, this.observer);
     if (core.config.asyncStorageWrites) {
       core.persisted(ready.logLastIndex, ready.logLastTerm);

@@ -39,4 +39,17 @@ export interface StateMachine<Result = unknown> {
    * ```
    */
   captureSnapshot?(options?: { prefix?: Uint8Array }): Iterator<void, Uint8Array, undefined>;
+  /**
+   * Optional, the other way: `restore(image)` a bounded slice per `next()` call. The old state
+   * must stay whole until the last call replaces it (the node may serve stale reads from it in
+   * between), and stay in place if the iterator throws or is abandoned with `return()`. The node
+   * runs one slice per event-loop turn and applies nothing until it is done.
+   *
+   * @example
+   * ```ts
+   * const steps = stateMachine.restoreSnapshot!(image);
+   * while (!steps.next().done) await new Promise((r) => setImmediate(r));
+   * ```
+   */
+  restoreSnapshot?(image: Uint8Array): Iterator<void, void, undefined>;
 }

@@ -8,6 +8,7 @@ import {
   decodeCacheCommand,
   encodeCacheCommand,
 } from '../../src/cache/index.js';
+import { crc32c } from '../../src/codec/crc32c.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | null | undefined) => (value == null ? value : new TextDecoder().decode(value));
@@ -285,5 +286,70 @@ describe('CacheStateMachine snapshots', () => {
     expect(text(target.cache.get('a', 0))).toBe('1');
     expect(target.cache.get('mine', 0)).toBeUndefined();
     expect(target.cache.appliedIndex).toBe(1);
+  });
+
+  describe('restoreSnapshot: a restore a slice at a time', () => {
+    /** A state over 1 MiB (so the checksum takes more than one step) in `keys` keys. */
+    function large(keys: number) {
+      const h = new Harness();
+      for (let i = 0; i < keys; i++) h.apply({ op: 'set', key: `k${i}`, value: new Uint8Array(6000).fill(i % 251) });
+      h.apply({ op: 'increment', key: 'counter', delta: 7 }, 0, 'client-a', 1);
+      return h;
+    }
+
+    it('yields between slices, keeps the old state whole until the last one, and ends where restore ends', () => {
+      const source = large(200);
+      const image = source.cache.snapshot();
+      expect(image.length).toBeGreaterThan(1024 * 1024);
+      const target = new Harness();
+      target.apply({ op: 'set', key: 'mine', value: bytes('old') });
+      const steps = target.cache.restoreSnapshot(image, 16);
+      let yields = 0;
+      while (!steps.next().done) {
+        yields++;
+        // Readers between slices see the old state, all of it.
+        expect(text(target.cache.get('mine', 0))).toBe('old');
+        expect(target.cache.get('k0', 0)).toBeUndefined();
+        expect(target.cache.size).toBe(1);
+      }
+      // One yield per further MiB checksummed and per 16 keys decoded.
+      expect(yields).toBe(Math.ceil((image.length - 4) / (1024 * 1024)) - 1 + Math.floor(201 / 16));
+      const whole = new Harness();
+      whole.cache.restore(image);
+      // Buffer.equals: vitest's toEqual walks a MiB-sized array element by element, for seconds.
+      expect(Buffer.from(target.cache.snapshot()).equals(Buffer.from(whole.cache.snapshot()))).toBe(true);
+      expect(Buffer.from(target.cache.snapshot()).equals(Buffer.from(image))).toBe(true);
+      expect(target.cache.get('mine', 0)).toBeUndefined();
+      // The session came along: a retried write of client-a is answered, not applied again.
+      target.index = target.cache.appliedIndex;
+      expect(target.apply({ op: 'increment', key: 'counter', delta: 7 }, 0, 'client-a', 1).value).toEqual(bytes('7'));
+    });
+
+    it('abandoned, or failing half-way through the keys, leaves the old state in place', () => {
+      const image = large(40).cache.snapshot();
+      const target = new Harness();
+      target.apply({ op: 'set', key: 'mine', value: bytes('old') });
+      const abandoned = target.cache.restoreSnapshot(image, 4);
+      for (let i = 0; i < 5; i++) abandoned.next();
+      abandoned.return?.();
+      expect(text(target.cache.get('mine', 0))).toBe('old');
+      expect(target.cache.size).toBe(1);
+
+      // A key count one too high, under a valid checksum: the damage shows only after every key.
+      const body = image.slice(0, image.length - 4);
+      const view = new DataView(body.buffer);
+      view.setUint32(21, view.getUint32(21, true) + 1, true);
+      const forged = new Uint8Array(image.length);
+      forged.set(body);
+      new DataView(forged.buffer).setUint32(body.length, crc32c(body), true);
+      const steps = target.cache.restoreSnapshot(forged, 4);
+      let yields = 0;
+      expect(() => {
+        while (!steps.next().done) yields++;
+      }).toThrow(expect.objectContaining({ code: 'CACHE_ERR_MALFORMED_SNAPSHOT' }));
+      expect(yields).toBe(Math.floor(41 / 4)); // every key decoded: the damage is at the very end
+      expect(text(target.cache.get('mine', 0))).toBe('old');
+      expect(target.cache.size).toBe(1);
+    });
   });
 });
