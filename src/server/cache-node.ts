@@ -80,6 +80,8 @@ export interface CacheNodeHandle {
 
 /** How long a removed node waits for its in-flight answers before reporting its removal. */
 const REMOVAL_DRAIN_MS_MAX = 2_000;
+/** How long a stopping node lets the requests in flight finish before it stops Raft. */
+const SHUTDOWN_DRAIN_MS_MAX = 2_000;
 
 /** Resolves once `server` has no request in flight, or after `msMax`. */
 async function drained(server: HttpServer | undefined, msMax: number): Promise<void> {
@@ -155,7 +157,10 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     async stop() {
       if (stopped) return;
       stopped = true;
-      server.close();
+      // New requests are refused (503, connection closed) while those in flight finish here,
+      // on a node that still runs Raft: a write it accepted is answered, not failed.
+      server.stopAccepting();
+      await drained(server, SHUTDOWN_DRAIN_MS_MAX);
       if (node.isLeader()) {
         const other = node.getState().config.voters.find((id) => id !== options.id);
         // Best effort: a transfer lets the cluster skip an election timeout. Wait until leadership
@@ -171,6 +176,8 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
         }
       }
       await node.stop();
+      // Last: idle keep-alive and WebSocket clients; a stopped node answers no one.
+      server.close();
       await logStore.close();
     },
   };

@@ -56,6 +56,8 @@ interface Reply {
   body: string | Uint8Array;
   contentType?: string;
   headers?: Record<string, string>;
+  /** End the connection after this reply (`Connection: close`). */
+  closeConnection?: boolean;
 }
 
 interface RequestInfo {
@@ -118,6 +120,8 @@ export class HttpServer {
   private readonly bodyBytesMax: number;
   private readonly inflightRequestsMax: number;
   private readonly requestTimeoutMs: number;
+  /** Set by `stopAccepting()`: every new request is refused. */
+  private closing = false;
   /** The port it listens on (after `listen()`). */
   port = 0;
 
@@ -150,10 +154,26 @@ export class HttpServer {
     });
   }
 
-  /** Stops accepting connections and closes the open ones. */
-  close(): void {
+  /**
+   * The first step of a shutdown: accepts no more connections, and answers a request that
+   * arrives on an open one with 503 `HTTP_ERR_SHUTTING_DOWN` and closes that connection (a
+   * client then tries another node). Requests already in flight go on (see `inflightRequests`).
+   */
+  stopAccepting(): void {
+    this.closing = true;
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+  }
+
+  /**
+   * Stops accepting connections and closes the open ones, keep-alive and WebSocket clients
+   * included: a stopped node must not go on answering on connections opened before (closing the
+   * listen socket alone leaves those served, by a node that no longer runs Raft).
+   */
+  close(): void {
+    this.stopAccepting();
+    // App.close() (uWS ≥ 20.30) closes every socket of the app; the bundled typings lack it.
+    (this.app as unknown as { close(): void }).close();
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
   }
@@ -347,7 +367,7 @@ export class HttpServer {
           res.writeHeader('access-control-allow-methods', 'GET, PUT, POST, DELETE, OPTIONS');
         }
         if (reply.headers !== undefined) for (const name in reply.headers) res.writeHeader(name, reply.headers[name]!);
-        res.end(reply.body);
+        res.end(reply.body, reply.closeConnection === true);
       });
       this.countRequest(route, reply.status, (performance.now() - started) / 1000);
     };
@@ -379,6 +399,7 @@ export class HttpServer {
   }
 
   private admit(info: RequestInfo): Reply | undefined {
+    if (this.closing) return { ...errorReply(503, 'HTTP_ERR_SHUTTING_DOWN', 'this node is shutting down; try another', { 'retry-after': '0' }), closeConnection: true };
     if (this.inflight > this.inflightRequestsMax) {
       return errorReply(503, 'HTTP_ERR_OVERLOADED', `over ${this.inflightRequestsMax} requests in flight`, { 'retry-after': '1' });
     }
