@@ -69,13 +69,3 @@ export async function kvCommand(argv: string[]): Promise<number> {
       return 2;
   }
 }
-
-export async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { endpoints: { type: 'string' }, 'auth-token': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log('raftwire status [--endpoints <urls>]: the cluster as the first reachable node sees it');
-    return 0;
-  }
-  console.log(JSON.stringify(await client(values).status(), null, 2));
-  return 0;
-}

@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { clusterCommand } from './cluster.js';
-import { kvCommand, statusCommand } from './kv.js';
+import { kvCommand } from './kv.js';
 import { memberCommand } from './member.js';
 import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
 
 export const HELP = `raftwire: a Raft-replicated key-value cache for Node.js
 
@@ -17,7 +18,7 @@ Commands:
   cluster   run a local cluster of node processes (default 3), data under ./data
   start     run one node of a cluster
   kv        get, put or delete a key:  raftwire kv put greeting hello
-  status    show the cluster as one node sees it
+  status    every member's role, term, leader and indexes; exit code 1 unless healthy
   member    list, add or remove members:  raftwire member add n4 --raft 127.0.0.1:7004 --client http://127.0.0.1:8004
   help      show this text
 
