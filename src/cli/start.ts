@@ -72,7 +72,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   });
   console.log(`[${values.id}] stopping`);
   await handle.stop();
-  // Exit now rather than when the last client hangs up: closing uWS's listen socket leaves the
-  // connections it accepted open (keep-alive clients would hold a stopped node's process alive).
+  // The node has closed its sockets and its log, and the process ends by itself (checked with a
+  // keep-alive client still connected). Exit anyway: Ctrl-C must never leave a process that some
+  // handle nobody expected keeps alive.
   process.exit(0);
 }
