@@ -194,7 +194,9 @@ export class RaftwireClient {
         return await attempt();
       } catch (error) {
         if (!(error instanceof RaftwireClientError) || !error.transient) throw error;
-        unreachableInARow = error instanceof UnreachableError ? unreachableInARow + 1 : 0;
+        // A node that is shutting down is as good as gone: move on as from a refused connection.
+        const gone = error instanceof UnreachableError || error.code === 'HTTP_ERR_SHUTTING_DOWN';
+        unreachableInARow = gone ? unreachableInARow + 1 : 0;
         // One pass over the known nodes without waiting; a remembered leader counts as one more.
         if (unreachableInARow > 0 && unreachableInARow <= this.endpoints.length) continue;
         if (waits++ >= waitsMax) throw error;

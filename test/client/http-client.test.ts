@@ -36,6 +36,16 @@ describe('RaftwireClient failover', () => {
     expect(live.paths).toEqual(['/v1/kv/k']);
   });
 
+  it('moves on from a node that is shutting down without waiting', async () => {
+    const stopping = await fakeNode(() => ({ status: 503, headers: { 'retry-after': '0', connection: 'close' }, body: '{"code":"HTTP_ERR_SHUTTING_DOWN","message":"this node is shutting down"}' }));
+    const live = await fakeNode(() => ({ status: 200 }));
+    // As with a refused connection: an hour's wait would time the test out.
+    const client = new RaftwireClient({ endpoints: [stopping.url, live.url], retryDelayMs: 3_600_000, maxRetries: 2 });
+    await client.put('k', 'v');
+    expect(stopping.paths).toEqual(['/v1/kv/k']);
+    expect(live.paths).toEqual(['/v1/kv/k']);
+  });
+
   it('waits and retries while no node knows a leader (503), then succeeds', async () => {
     let refusals = 2;
     const node = await fakeNode(() => (refusals-- > 0 ? { status: 503, headers: { 'retry-after': '1' }, body: '{"code":"RAFT_ERR_NOT_LEADER","message":"no leader"}' } : { status: 200 }));
