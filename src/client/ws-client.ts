@@ -1,18 +1,21 @@
 /**
  * `RaftwireWsClient`: the binary WebSocket protocol (`/v1/ws`, docs/server.md) with many requests
  * in flight on one connection. Requests made in the same event-loop turn go out as one message.
- * A `notLeader` answer moves the client to the leader it names and retries there.
+ * A `notLeader` answer moves the client to the leader it names and retries there. A connection
+ * that drops (the node stopped or died) is replaced by one to the next endpoint that accepts, and
+ * every request not answered yet is sent again there, writes with their client id and sequence,
+ * so each still applies once.
  *
  * @example
  * ```ts
- * const client = await RaftwireWsClient.connect('http://127.0.0.1:8001');
+ * const client = await RaftwireWsClient.connect(['http://127.0.0.1:8001', 'http://127.0.0.1:8002']);
  * await Promise.all(keys.map((k) => client.set(k, bytes('v'))));   // pipelined
  * const value = await client.get('k1');
  * client.close();
  * ```
  */
 import WebSocket from 'ws';
-import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto } from '../codec/index.js';
+import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto, isRetryableReply } from '../codec/index.js';
 import { RaftwireClientError } from './http-client.js';
 
 export interface RaftwireWsClientOptions {
@@ -23,6 +26,17 @@ export interface RaftwireWsClientOptions {
   timeoutMs?: number;
   /** How often a request may follow a `notLeader` answer to another node. Default 3. */
   leaderHopsMax?: number;
+  /**
+   * How long to keep trying to reconnect after a connection drops, going round the endpoints
+   * with backoff, before the requests waiting for it fail. Default `timeoutMs`.
+   */
+  reconnectMs?: number;
+  /**
+   * How often a request refused for a passing reason (`CLIENT_RETRY_CODES`: leadership moving,
+   * no leader yet, the node stopping) is sent again, on a new connection, after 25 ms, doubling
+   * up to 1 s. Default 8 (about 3.6 s, as `RaftwireClient`).
+   */
+  maxRetries?: number;
 }
 
 interface Pending {
@@ -32,6 +46,8 @@ interface Pending {
   /** performance.now() past which the request fails with CLIENT_ERR_TIMEOUT. */
   deadlineMs: number;
   hops: number;
+  /** Times sent again after a retryable refusal. */
+  retries: number;
 }
 
 export class RaftwireWsClient {
@@ -47,19 +63,35 @@ export class RaftwireWsClient {
   /** While moving to the leader: requests to send there, in sequence order, once connected. */
   private moving: Promise<void> | null = null;
   private replay: Pending[] = [];
+  /** Set by `close()`: a connection closed on purpose is not replaced. */
+  private closed = false;
   readonly clientId: string;
 
   private constructor(
     private endpoint: string,
+    /** Every node to fail over to, the first one included. */
+    private readonly endpoints: readonly string[],
     private readonly options: RaftwireWsClientOptions,
   ) {
     this.clientId = options.clientId ?? `ws-${Math.random().toString(36).slice(2, 12)}`;
   }
 
-  static async connect(endpoint: string, options: RaftwireWsClientOptions = {}): Promise<RaftwireWsClient> {
-    const client = new RaftwireWsClient(endpoint.replace(/\/$/, ''), options);
-    await client.open();
-    return client;
+  /** Connects to the first of `endpoints` that accepts; the others are where it fails over to. */
+  static async connect(endpoints: string | readonly string[], options: RaftwireWsClientOptions = {}): Promise<RaftwireWsClient> {
+    const list = (typeof endpoints === 'string' ? [endpoints] : endpoints).map((endpoint) => endpoint.replace(/\/$/, ''));
+    if (list.length === 0) throw new RaftwireClientError('CLIENT_ERR_NO_ENDPOINTS', 'no endpoint to connect to', 0, false);
+    const client = new RaftwireWsClient(list[0]!, list, options);
+    let failure: unknown;
+    for (const endpoint of list) {
+      client.endpoint = endpoint;
+      try {
+        await client.open();
+        return client;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    throw failure;
   }
 
   private open(): Promise<void> {
@@ -70,9 +102,13 @@ export class RaftwireWsClient {
     socket.on('message', (data: Buffer) => {
       if (this.socket === socket) this.onMessage(data);
     });
+    let opened = false;
+    socket.once('open', () => (opened = true));
     socket.on('close', () => {
-      if (this.socket !== socket) return;
-      for (const [id, p] of this.pending) this.settle(id, p, new RaftwireClientError('CLIENT_ERR_CONNECTION_LOST', `connection to ${this.endpoint} closed`, 0, true));
+      // A connection that never opened is the failed attempt `open()` reports; not a drop.
+      if (this.socket !== socket || this.closed || !opened) return;
+      // Dropped under us: reconnect (elsewhere if need be) and send again what is unanswered.
+      this.moving ??= this.reconnect();
     });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -99,7 +135,9 @@ export class RaftwireWsClient {
   }
 
   close(): void {
+    this.closed = true;
     this.socket.close();
+    for (const [id, p] of this.pending) this.settle(id, p, new RaftwireClientError('CLIENT_ERR_CLOSED', 'the client was closed', 0, false));
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
   }
@@ -114,11 +152,17 @@ export class RaftwireWsClient {
         if (reply.status === 'ok' || reply.status === 'notFound' || reply.status === 'conflict') resolve(reply);
         else reject(new RaftwireClientError(reply.code || 'CLIENT_ERR_FAILED', `${fields.op} ${fields.key}: ${reply.status} ${reply.code}`, 0, reply.status === 'notLeader'));
       };
-      this.enqueue({ request, resolve: settle, reject, hops: 0, deadlineMs: 0 });
+      this.enqueue({ request, resolve: settle, reject, hops: 0, retries: 0, deadlineMs: 0 });
     });
   }
 
   private enqueue(p: Pending): void {
+    if (this.closed) {
+      p.reject(new RaftwireClientError('CLIENT_ERR_CLOSED', 'the client was closed', 0, false));
+      return;
+    }
+    // A request after a reconnect that gave up: try again rather than wait out its timeout.
+    if (this.moving === null && (this.socket.readyState === WebSocket.CLOSED || this.socket.readyState === WebSocket.CLOSING)) this.moving = this.reconnect();
     if (this.moving !== null) {
       this.replay.push(p); // sent after the move, in order
       return;
@@ -184,6 +228,15 @@ export class RaftwireWsClient {
         this.moving ??= this.moveTo(reply.leaderHint);
         continue;
       }
+      if (isRetryableReply(reply) && p.retries < (this.options.maxRetries ?? 8)) {
+        // Sent again on a new connection, with everything else unanswered, in sequence order: the
+        // server keeps this write's sequence open on the old one (see CLIENT_RETRY_CODES).
+        this.pending.delete(result.requestId);
+        this.replay.push({ ...p, retries: p.retries + 1 });
+        const goingAway = reply.code === 'RAFT_ERR_NODE_STOPPED' || reply.code === 'RAFT_ERR_NODE_FATAL';
+        this.moving ??= this.reconnect(Math.min(1000, 25 * 2 ** p.retries), goingAway);
+        continue;
+      }
       this.settle(result.requestId, p, reply);
     }
   }
@@ -207,6 +260,51 @@ export class RaftwireWsClient {
         failure = error as Error;
       }
     }
+    this.moving = null;
+    const requests = this.replay.splice(0).sort((a, b) => a.request.sequence - b.request.sequence);
+    for (const p of requests) {
+      if (failure) p.reject(failure);
+      else this.enqueue(p);
+    }
+  }
+
+  /**
+   * After a dropped connection, or a retryable refusal (after `delayMs`): a new connection, to
+   * the current endpoint first (unless `skipCurrent`: it is going away), then the others in turn,
+   * round after round with backoff, for `reconnectMs`. Then every request not answered is sent
+   * again on the new connection, in sequence order (as in `moveTo`), or fails if none came. The
+   * old connection is closed: the server forgets what it held open for it.
+   */
+  private async reconnect(delayMs = 0, skipCurrent = false): Promise<void> {
+    const old = this.socket;
+    for (const p of this.pending.values()) this.replay.push(p);
+    this.pending.clear();
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const deadline = performance.now() + (this.options.reconnectMs ?? this.options.timeoutMs ?? 5000);
+    const current = this.endpoints.indexOf(this.endpoint);
+    const start = current < 0 ? 0 : (current + (skipCurrent && this.endpoints.length > 1 ? 1 : 0)) % this.endpoints.length;
+    const order = [...this.endpoints.slice(start), ...this.endpoints.slice(0, start)];
+    let failure: Error | null = new RaftwireClientError('CLIENT_ERR_CONNECTION_LOST', `connection to ${this.endpoint} closed`, 0, true);
+    let backoffMs = 25;
+    for (let connected = false; !connected && !this.closed && performance.now() < deadline; ) {
+      for (const endpoint of order) {
+        this.endpoint = endpoint;
+        try {
+          await this.open();
+          connected = true;
+          failure = null;
+          break;
+        } catch (error) {
+          failure = error as Error;
+        }
+      }
+      if (!connected) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(backoffMs, Math.max(0, deadline - performance.now()))));
+        backoffMs = Math.min(1000, backoffMs * 2);
+      }
+    }
+    if (old !== this.socket) old.close();
+    if (this.closed) failure = new RaftwireClientError('CLIENT_ERR_CLOSED', 'the client was closed', 0, false);
     this.moving = null;
     const requests = this.replay.splice(0).sort((a, b) => a.request.sequence - b.request.sequence);
     for (const p of requests) {

@@ -45,3 +45,18 @@ export interface ClientReply {
   /** The leader this node believes in, when `status` is `notLeader`; null if unknown. */
   leaderHint: string | null;
 }
+
+/**
+ * Reply codes of a request refused for a passing reason: leadership moving (the proposal was
+ * dropped), no leader known yet, the node stopping or stopped. Sent again, on a new connection
+ * (to this node or another), the request may succeed; a write keeps its client id and sequence,
+ * so it still applies once. A server does not count a write refused so as answered on that
+ * connection: later writes there never tell the session to forget it (their `ackedThrough` stays
+ * below it), so it can still be sent again.
+ */
+export const CLIENT_RETRY_CODES: ReadonlySet<string> = new Set(['RAFT_ERR_PROPOSAL_DROPPED', 'RAFT_ERR_NOT_LEADER', 'RAFT_ERR_NODE_STOPPED', 'RAFT_ERR_NODE_FATAL']);
+
+/** True if `reply` is worth sending again (see {@link CLIENT_RETRY_CODES}); a `notLeader` naming the leader is followed instead. */
+export function isRetryableReply(reply: ClientReply): boolean {
+  return (reply.status === 'error' || (reply.status === 'notLeader' && reply.leaderHint === null)) && CLIENT_RETRY_CODES.has(reply.code);
+}

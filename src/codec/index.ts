@@ -28,6 +28,7 @@ import type { DecodeResult } from './ts-decode.js';
 import type { CodecLimits } from './layout.js';
 
 export type { ClientOp, ClientReply, ClientReplyStatus, ClientRequest } from './client-types.js';
+export { CLIENT_RETRY_CODES, isRetryableReply } from './client-types.js';
 export type { ResultEnvelope, TaskEnvelope, TaskStatus } from './task-types.js';
 export { CodecError, CodecErrorCode, type CodecErrorCodeValue } from './errors.js';
 export { type CodecLimits, DEFAULT_CODEC_LIMITS, FRAME_VERSION, HEADER_BYTES } from './layout.js';

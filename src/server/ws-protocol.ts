@@ -11,7 +11,7 @@
  */
 import type uWS from 'uWebSockets.js';
 import type { CacheRequest } from '../cache/index.js';
-import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto } from '../codec/index.js';
+import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto, isRetryableReply } from '../codec/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
 import { CONSISTENCIES, type Consistency, type KvService } from './kv-service.js';
 
@@ -93,7 +93,9 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
         }
         serve(options, state.consistency, request, ackedThrough).then((reply) => {
           state.inflight--;
-          pending?.delete(request.sequence);
+          // A write refused for a passing reason will be sent again on another connection: the
+          // session must not be told to forget it by the writes that follow on this one.
+          if (!isRetryableReply(reply)) pending?.delete(request.sequence);
           if (pending?.size === 0) state.unanswered.delete(request.clientId);
           if (state.closed) return;
           state.outgoing.push({ reply, requestId });

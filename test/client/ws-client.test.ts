@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { RaftwireWsClient } from '../../src/client/index.js';
+import { type CacheNodeHandle, startCacheNode } from '../../src/server/index.js';
+import { freePorts } from '../support/ports.js';
 
 const servers: WebSocketServer[] = [];
 afterEach(async () => {
@@ -27,6 +32,53 @@ describe('RaftwireWsClient timeouts', () => {
     for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'CLIENT_ERR_TIMEOUT', transient: true });
     // After an idle spell the sweep still runs for new requests.
     await expect(client.get('d')).rejects.toMatchObject({ code: 'CLIENT_ERR_TIMEOUT' });
+    client.close();
+  });
+});
+
+describe('RaftwireWsClient failover', () => {
+  const dataRoot = mkdtempSync(join(tmpdir(), 'raftwire-ws-failover-'));
+  const handles: CacheNodeHandle[] = [];
+  afterAll(async () => {
+    for (const handle of handles) await handle.stop();
+    rmSync(dataRoot, { recursive: true, force: true });
+  });
+
+  it('replaces a dropped connection with one to another node and sends the unanswered requests again, each write once', async () => {
+    const ports = await freePorts(6);
+    const peers = Object.fromEntries(['n1', 'n2', 'n3'].map((id, i) => [id, { raft: `127.0.0.1:${ports[i]}`, client: `http://127.0.0.1:${ports[i + 3]}` }]));
+    for (const id of Object.keys(peers)) handles.push(await startCacheNode({ id, peers, dataDir: join(dataRoot, id) }));
+    await vi.waitFor(() => expect(handles.some((h) => h.node.isLeader())).toBe(true), { timeout: 10_000, interval: 20 });
+    const leader = handles.find((h) => h.node.isLeader())!;
+    const endpoints = [leader.id, ...Object.keys(peers).filter((id) => id !== leader.id)].map((id) => peers[id]!.client);
+    const client = await RaftwireWsClient.connect(endpoints, { timeoutMs: 5_000 });
+    const value = new Uint8Array([7]);
+
+    // In flight when the node goes: each create-if-absent must come back true. One applied twice
+    // (a replay without its sequence) would answer false, the key being there already.
+    const created = Array.from({ length: 40 }, (_, i) => client.cas(`key${i}`, null, value));
+    const stopping = leader.stop();
+    handles.splice(handles.indexOf(leader), 1);
+    expect(await Promise.all(created)).toEqual(Array(40).fill(true));
+    await stopping;
+
+    // The connection to the stopped node is gone; the client carries on with the others.
+    await client.set('after', value);
+    expect(await client.get('after')).toEqual(value);
+    expect(await client.get('key39')).toEqual(value);
+    client.close();
+    await expect(client.get('after')).rejects.toMatchObject({ code: 'CLIENT_ERR_CLOSED' });
+  }, 30_000);
+
+  it('fails what waits once no endpoint accepts within reconnectMs', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = await RaftwireWsClient.connect(url, { timeoutMs: 2_000, reconnectMs: 200 });
+    const waiting = client.get('k');
+    for (const socket of server.clients) socket.terminate();
+    await new Promise((resolve) => server.close(resolve));
+    await expect(waiting).rejects.toMatchObject({ code: 'CLIENT_ERR_UNREACHABLE' });
     client.close();
   });
 });
