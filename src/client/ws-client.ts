@@ -34,7 +34,8 @@ export interface RaftwireWsClientOptions {
   /**
    * How often a request refused for a passing reason (`CLIENT_RETRY_CODES`: leadership moving,
    * no leader yet, the node stopping) is sent again, on a new connection, after 25 ms, doubling
-   * up to 1 s. Default 8 (about 3.6 s, as `RaftwireClient`).
+   * up to 1 s; and how often one that got no answer within `timeoutMs` is sent again, to the
+   * next endpoint. Default 8 (as `RaftwireClient`).
    */
   maxRetries?: number;
 }
@@ -181,10 +182,23 @@ export class RaftwireWsClient {
   }
 
   /** Fails requests past their deadline; stops itself once nothing is pending. */
+  /**
+   * Fails requests past their deadline, or, while a request has retries left, takes its silence
+   * for a node that cannot serve (cut off from the others, stuck) and moves everything unanswered
+   * to another node, as `RaftwireClient` does over HTTP; writes keep their sequence, so a write
+   * the silent node did apply is answered from the session there, not applied again. Stops
+   * itself once nothing is pending.
+   */
   private sweep(): void {
     const now = performance.now();
     for (const [requestId, p] of this.pending) {
       if (p.deadlineMs > now) break;
+      if (this.moving === null && p.retries < (this.options.maxRetries ?? 8)) {
+        this.pending.delete(requestId);
+        this.replay.push({ ...p, retries: p.retries + 1 });
+        this.moving = this.reconnect(0, true); // takes the rest of `pending` along
+        break;
+      }
       this.settle(requestId, p, new RaftwireClientError('CLIENT_ERR_TIMEOUT', `no answer within ${this.options.timeoutMs ?? 5000} ms`, 0, true));
     }
     this.stopSweepIfIdle();
@@ -228,11 +242,12 @@ export class RaftwireWsClient {
         this.moving ??= this.moveTo(reply.leaderHint);
         continue;
       }
+      // No leader named (an election), hints that went round in circles, leadership moving, the
+      // node stopping: sent again on a new connection after a backoff, with everything else
+      // unanswered and in sequence order; the server kept this write open on the old one.
       if (isRetryableReply(reply) && p.retries < (this.options.maxRetries ?? 8)) {
-        // Sent again on a new connection, with everything else unanswered, in sequence order: the
-        // server keeps this write's sequence open on the old one (see CLIENT_RETRY_CODES).
         this.pending.delete(result.requestId);
-        this.replay.push({ ...p, retries: p.retries + 1 });
+        this.replay.push({ ...p, hops: 0, retries: p.retries + 1 });
         const goingAway = reply.code === 'RAFT_ERR_NODE_STOPPED' || reply.code === 'RAFT_ERR_NODE_FATAL';
         this.moving ??= this.reconnect(Math.min(1000, 25 * 2 ** p.retries), goingAway);
         continue;
@@ -244,38 +259,23 @@ export class RaftwireWsClient {
   /**
    * Reconnects to the leader and replays there every request not answered yet, in sequence order
    * (same client id and sequence, so each write still applies once). The server infers what this
-   * client has seen answered from the order of its writes on a connection, so order matters.
+   * client has seen answered from the order of its writes on a connection, so order matters. A
+   * leader that cannot be reached (the hint was stale: it just died) sends the client round the
+   * other endpoints, as a dropped connection does.
    */
-  private async moveTo(endpoint: string): Promise<void> {
-    const old = this.socket;
-    for (const p of this.pending.values()) this.replay.push(p);
-    this.pending.clear();
-    let failure: Error | null = null;
-    if (endpoint !== this.endpoint) {
-      this.endpoint = endpoint;
-      try {
-        await this.open();
-        old.close();
-      } catch (error) {
-        failure = error as Error;
-      }
-    }
-    this.moving = null;
-    const requests = this.replay.splice(0).sort((a, b) => a.request.sequence - b.request.sequence);
-    for (const p of requests) {
-      if (failure) p.reject(failure);
-      else this.enqueue(p);
-    }
+  private moveTo(endpoint: string): Promise<void> {
+    return this.reconnect(0, false, endpoint);
   }
 
   /**
    * After a dropped connection, or a retryable refusal (after `delayMs`): a new connection, to
-   * the current endpoint first (unless `skipCurrent`: it is going away), then the others in turn,
+   * `first` if given (a leader named by a `notLeader`), then the current endpoint (unless
+   * `skipCurrent`: it is going away or does not answer), then the others in turn,
    * round after round with backoff, for `reconnectMs`. Then every request not answered is sent
    * again on the new connection, in sequence order (as in `moveTo`), or fails if none came. The
    * old connection is closed: the server forgets what it held open for it.
    */
-  private async reconnect(delayMs = 0, skipCurrent = false): Promise<void> {
+  private async reconnect(delayMs = 0, skipCurrent = false, first?: string): Promise<void> {
     const old = this.socket;
     for (const p of this.pending.values()) this.replay.push(p);
     this.pending.clear();
@@ -283,7 +283,7 @@ export class RaftwireWsClient {
     const deadline = performance.now() + (this.options.reconnectMs ?? this.options.timeoutMs ?? 5000);
     const current = this.endpoints.indexOf(this.endpoint);
     const start = current < 0 ? 0 : (current + (skipCurrent && this.endpoints.length > 1 ? 1 : 0)) % this.endpoints.length;
-    const order = [...this.endpoints.slice(start), ...this.endpoints.slice(0, start)];
+    const order = [...new Set([...(first === undefined ? [] : [first]), ...this.endpoints.slice(start), ...this.endpoints.slice(0, start)])];
     let failure: Error | null = new RaftwireClientError('CLIENT_ERR_CONNECTION_LOST', `connection to ${this.endpoint} closed`, 0, true);
     let backoffMs = 25;
     for (let connected = false; !connected && !this.closed && performance.now() < deadline; ) {

@@ -50,13 +50,17 @@ export interface ClientReply {
  * Reply codes of a request refused for a passing reason: leadership moving (the proposal was
  * dropped), no leader known yet, the node stopping or stopped. Sent again, on a new connection
  * (to this node or another), the request may succeed; a write keeps its client id and sequence,
- * so it still applies once. A server does not count a write refused so as answered on that
- * connection: later writes there never tell the session to forget it (their `ackedThrough` stays
- * below it), so it can still be sent again.
+ * so it still applies once. A server does not count a write not served ({@link isRetryableReply})
+ * as answered on that connection: later writes there never tell the session to forget it (their
+ * `ackedThrough` stays below it), so it can still be sent again.
  */
 export const CLIENT_RETRY_CODES: ReadonlySet<string> = new Set(['RAFT_ERR_PROPOSAL_DROPPED', 'RAFT_ERR_NOT_LEADER', 'RAFT_ERR_NODE_STOPPED', 'RAFT_ERR_NODE_FATAL']);
 
-/** True if `reply` is worth sending again (see {@link CLIENT_RETRY_CODES}); a `notLeader` naming the leader is followed instead. */
+/**
+ * True if the request of `reply` was not served and is worth sending again: every `notLeader`
+ * (to the leader it names, or, hint or not, later), and an `error` with one of
+ * {@link CLIENT_RETRY_CODES}.
+ */
 export function isRetryableReply(reply: ClientReply): boolean {
-  return (reply.status === 'error' || (reply.status === 'notLeader' && reply.leaderHint === null)) && CLIENT_RETRY_CODES.has(reply.code);
+  return reply.status === 'notLeader' || (reply.status === 'error' && CLIENT_RETRY_CODES.has(reply.code));
 }

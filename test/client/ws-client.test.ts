@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { RaftwireWsClient } from '../../src/client/index.js';
+import { type ClientReply, decodeFrame, encodedFrameSize, encodeFrameInto } from '../../src/codec/index.js';
 import { type CacheNodeHandle, startCacheNode } from '../../src/server/index.js';
 import { freePorts } from '../support/ports.js';
 
@@ -24,9 +25,42 @@ async function silentServer(): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A server that answers every request `ok` (a get with the value 42), counting them. */
+async function answeringServer(): Promise<{ url: string; requests: number }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  servers.push(server);
+  const counter = { url: '', requests: 0 };
+  server.on('connection', (socket) =>
+    socket.on('message', (data: Buffer) => {
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      for (let offset = 0; offset < bytes.length; ) {
+        const result = decodeFrame(bytes, offset);
+        if (result.status !== 'ok') return socket.terminate();
+        offset += result.consumed;
+        counter.requests++;
+        const reply: ClientReply = { type: 'ClientReply', status: 'ok', code: '', value: new Uint8Array([42]), leaderHint: null };
+        const out = new Uint8Array(encodedFrameSize(reply));
+        encodeFrameInto(reply, result.requestId, out, 0);
+        socket.send(out);
+      }
+    }),
+  );
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  counter.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return counter;
+}
+
 describe('RaftwireWsClient timeouts', () => {
+  it('a node that does not answer within timeoutMs is left for the next endpoint, which answers', async () => {
+    const answering = await answeringServer();
+    const client = await RaftwireWsClient.connect([await silentServer(), answering.url], { timeoutMs: 50 });
+    expect(await client.get('k')).toEqual(new Uint8Array([42]));
+    expect(answering.requests).toBe(1);
+    client.close();
+  });
+
   it('fails every unanswered request with CLIENT_ERR_TIMEOUT, and times out later requests too', async () => {
-    const client = await RaftwireWsClient.connect(await silentServer(), { timeoutMs: 20 });
+    const client = await RaftwireWsClient.connect(await silentServer(), { timeoutMs: 20, maxRetries: 0 });
     const results = await Promise.allSettled([client.get('a'), client.set('b', new Uint8Array([1])), client.get('c')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'CLIENT_ERR_TIMEOUT', transient: true });

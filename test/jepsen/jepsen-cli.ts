@@ -1,5 +1,5 @@
 /**
- * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--out dir]`
+ * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--protocol http|ws] [--out dir]`
  * Runs the fault-injection runner and prints the verdict; exits 1 if the history is not
  * linearizable (the timeline of the failing window is written next to the history).
  */
@@ -16,13 +16,18 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '4' },
     nemesis: { type: 'string', default: NEMESIS_KINDS.join(',') },
     'storage-writes': { type: 'string' },
+    protocol: { type: 'string', default: 'http' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--out <dir>]');
+  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--protocol http|ws] [--out <dir>]');
   process.exit(0);
+}
+if (values.protocol !== 'http' && values.protocol !== 'ws') {
+  console.error('jepsen: --protocol must be http or ws');
+  process.exit(2);
 }
 const seed = Number(values.seed);
 const report = await runJepsen({
@@ -33,6 +38,7 @@ const report = await runJepsen({
   keys: Number(values.keys),
   nemeses: values.nemesis.split(',') as NemesisKind[],
   storageWrites: values['storage-writes'] as 'sync' | 'async' | undefined,
+  protocol: values.protocol,
   outDir: values.out,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });

@@ -26,6 +26,8 @@ export interface Operation {
   invokeMs: number;
   /** Infinity when the operation never returned. */
   returnMs: number;
+  /** Why the outcome is unknown: the client's error code (for reading a history; the checker ignores it). */
+  error?: string;
 }
 
 export interface KeyVerdict {

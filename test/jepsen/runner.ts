@@ -16,7 +16,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RaftwireClient, RaftwireClientError } from '../../src/client/index.js';
+import { RaftwireClient, RaftwireClientError, RaftwireWsClient } from '../../src/client/index.js';
 import { Prng } from '../../src/util/prng.js';
 import { ProcessCluster } from '../cluster/process-cluster.js';
 import { freePorts } from '../support/ports.js';
@@ -37,6 +37,8 @@ export interface JepsenOptions {
   nemeses?: readonly NemesisKind[];
   /** The nodes' Ready processing (`raftwire start --storage-writes`); their default when unset. */
   storageWrites?: 'sync' | 'async';
+  /** How the clients talk to the cluster: `RaftwireClient` over HTTP (default) or `RaftwireWsClient`. */
+  protocol?: 'http' | 'ws';
   /** Where history.json (and timeline.html on failure) go. */
   outDir?: string;
   log?: (line: string) => void;
@@ -108,7 +110,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     await cluster.awaitLeader();
     log(`cluster up (${ids.join(', ')}), seed ${options.seed}`);
     const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `key${i}`);
-    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(c, cluster, keys, rand.fork(), history, now, () => running));
+    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(c, cluster, keys, rand.fork(), history, now, () => running, options.protocol ?? 'http'));
     await nemesisLoop(options.timeMs, cluster, ids, proxies, nemeses, rand.fork(), faults, log);
     running = false;
     await Promise.all(clients);
@@ -131,11 +133,14 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     await cluster.stopAll();
   }
 
-  const verdict = checkLinearizability(history);
+  // The history is saved before the check: a search that runs long can be read meanwhile.
   const outDir = options.outDir ?? join(cluster.dataRoot, '..', `raftwire-jepsen-${options.seed}`);
   mkdirSync(outDir, { recursive: true });
   const historyFile = join(outDir, 'history.json');
   writeFileSync(historyFile, JSON.stringify(history, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 1));
+  const unknown = history.filter((op) => op.output === undefined).length;
+  log(`history saved (${history.length} operations, ${unknown} of unknown outcome): ${historyFile}; checking`);
+  const verdict = checkLinearizability(history);
   let timelineFile: string | null = null;
   if (!verdict.ok && !verdict.unknown) {
     timelineFile = join(outDir, 'timeline.html');
@@ -164,8 +169,56 @@ async function clientLoop(
   history: Operation[],
   now: () => number,
   running: () => boolean,
+  protocol: 'http' | 'ws',
 ): Promise<void> {
-  const client = new RaftwireClient({ endpoints: cluster.ids.map((id) => cluster.peers[id]!.client), timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-${clientId}` });
+  const endpoints = cluster.ids.map((id) => cluster.peers[id]!.client);
+  let client: KvClient;
+  if (protocol === 'http') client = new RaftwireClient({ endpoints, timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-${clientId}` });
+  else {
+    // Each client starts on another node; it fails over to the rest.
+    const rotated = [...endpoints.slice(clientId % endpoints.length), ...endpoints.slice(0, clientId % endpoints.length)];
+    client = wsKvClient(await RaftwireWsClient.connect(rotated, { timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-ws-${clientId}` }));
+  }
+  try {
+    await loopOperations(clientId, client, keys, rand, history, now, running, protocol);
+  } finally {
+    client.close?.();
+  }
+}
+
+/** What the loop needs of a client, over either protocol. */
+interface KvClient {
+  getText(key: string): Promise<string | undefined>;
+  put(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<unknown>;
+  cas(key: string, expected: string | null, value: string): Promise<boolean>;
+  close?(): void;
+}
+
+function wsKvClient(ws: RaftwireWsClient): KvClient {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  return {
+    getText: async (key) => {
+      const value = await ws.get(key);
+      return value === undefined ? undefined : new TextDecoder().decode(value);
+    },
+    put: (key, value) => ws.set(key, encode(value)),
+    delete: (key) => ws.delete(key),
+    cas: (key, expected, value) => ws.cas(key, expected === null ? null : encode(expected), encode(value)),
+    close: () => ws.close(),
+  };
+}
+
+async function loopOperations(
+  clientId: number,
+  client: KvClient,
+  keys: string[],
+  rand: Prng,
+  history: Operation[],
+  now: () => number,
+  running: () => boolean,
+  protocol: 'http' | 'ws',
+): Promise<void> {
   let written = 0;
   while (running()) {
     const key = rand.pick(keys);
@@ -181,15 +234,17 @@ async function clientLoop(
       // A read that failed changed nothing: leave it out. A write that failed may have been
       // applied (timed out after the leader got it): its outcome is unknown.
       if (input.op === 'get') continue;
-      if (error instanceof RaftwireClientError && !error.transient && error.status >= 400 && error.status < 500) continue; // refused before proposing
-      history.push({ clientId, input, output: undefined, invokeMs, returnMs: Infinity });
+      // Refused before proposing (an HTTP 4xx). Over WebSocket no status tells, so such a
+      // failure stays unknown, which the checker allows either way.
+      if (protocol === 'http' && error instanceof RaftwireClientError && !error.transient && error.status >= 400 && error.status < 500) continue;
+      history.push({ clientId, input, output: undefined, invokeMs, returnMs: Infinity, error: error instanceof RaftwireClientError ? error.code : String(error) });
       continue;
     }
     history.push({ clientId, input, output, invokeMs, returnMs: now() });
   }
 }
 
-async function perform(client: RaftwireClient, input: KvInput): Promise<KvOutput> {
+async function perform(client: KvClient, input: KvInput): Promise<KvOutput> {
   switch (input.op) {
     case 'get':
       return { value: (await client.getText(input.key)) ?? null };
