@@ -16,3 +16,17 @@ it('a 3-node cluster under kill -9, SIGSTOP, partitions (whole, bridge, one-way)
   expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
   for (const [kind, count] of Object.entries(report.faults)) expect(count, kind).toBeGreaterThan(0);
 }, 180_000);
+
+// The same over the binary WebSocket protocol: RaftwireWsClient's failover and retries (a new
+// connection, everything unanswered sent again in sequence order) must keep each write once.
+it('the same cluster, its clients on the WebSocket protocol, stays linearizable', async () => {
+  const report = await runJepsen({ timeMs: 40_000, seed: 20261207, protocol: 'ws' });
+  const faults = Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  console.log(`jepsen (ws): ${report.operations} operations (${report.acknowledgedWrites} acknowledged writes, ${report.unknownOperations} unknown) under ${faults}; history ${report.historyFile}`);
+  if (!report.verdict.ok) console.log(report.verdict.failures.map(describeFailure).join('\n'));
+  expect(report.failedNodes, 'nodes that stopped on an error').toEqual([]);
+  expect(report.verdict.unknown).toBe(false);
+  expect(report.verdict.ok).toBe(true);
+  expect(report.acknowledgedWrites).toBeGreaterThan(50);
+  expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+}, 180_000);
