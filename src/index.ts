@@ -15,7 +15,7 @@ export type * from './core/types.js';
 export { RaftNode, type RaftNodeOptions, type StateMachine, MemorySnapshotPersistence, DiskSnapshotPersistence } from './node/index.js';
 export { CacheStateMachine, encodeCacheCommand, type CacheRequest, type CacheResult } from './cache/index.js';
 export { startCacheNode, HttpServer, KvService, type CacheNodeOptions, type CacheNodeHandle } from './server/index.js';
-export { RaftwireClient, RaftwireClientError } from './client/index.js';
+export { RaftwireClient, RaftwireClientError, RaftwireWsClient } from './client/index.js';
 export { MemoryLogStore, LmdbLogStore, SnapshotStore } from './storage/index.js';
 export { InMemoryNetwork, InMemoryHub, HttpNetwork, UwsNetwork, ReliableNetwork, type NetworkInterface } from './transport/index.js';
 export { RetryExecutor, RateLimiter, CircuitBreaker, ConnectionPool } from './resilience/index.js';
