@@ -1,32 +1,29 @@
 import { expect, it } from 'vitest';
 import { describeFailure } from './linearizability.js';
-import { runJepsen } from './runner.js';
+import { type JepsenReport, runJepsen } from './runner.js';
 
-// The short run of the default suite: real processes, every nemesis kind (each at least once), about a minute.
-// `npm run jepsen -- --time 600 --seed S` runs longer.
-it('a 3-node cluster under kill -9, SIGSTOP, partitions (whole, bridge, one-way), leader kills and membership changes stays linearizable', async () => {
-  const report = await runJepsen({ timeMs: 50_000, seed: 20261121 });
+/** Prints the run, then holds it to what every run must show. */
+function expectSound(label: string, report: JepsenReport): void {
   const faults = Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
-  console.log(`jepsen: ${report.operations} operations (${report.acknowledgedWrites} acknowledged writes, ${report.unknownOperations} unknown) under ${faults}; history ${report.historyFile}`);
+  console.log(`${label}: ${report.operations} operations (${report.acknowledgedWrites} acknowledged writes, ${report.unknownOperations} unknown) under ${faults}; history ${report.historyFile}`);
   if (!report.verdict.ok) console.log(report.verdict.failures.map(describeFailure).join('\n'));
   expect(report.failedNodes, 'nodes that stopped on an error').toEqual([]);
   expect(report.verdict.unknown).toBe(false);
   expect(report.verdict.ok).toBe(true);
   expect(report.acknowledgedWrites).toBeGreaterThan(50);
   expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+}
+
+// The short run of the default suite: real processes, every nemesis kind (each at least once), about a minute.
+// `npm run jepsen -- --time 600 --seed S` runs longer.
+it('a 3-node cluster under kill -9, SIGSTOP, partitions (whole, bridge, one-way), leader kills and membership changes stays linearizable', async () => {
+  const report = await runJepsen({ timeMs: 50_000, seed: 20261121 });
+  expectSound('jepsen', report);
   for (const [kind, count] of Object.entries(report.faults)) expect(count, kind).toBeGreaterThan(0);
 }, 180_000);
 
 // The same over the binary WebSocket protocol: RaftwireWsClient's failover and retries (a new
 // connection, everything unanswered sent again in sequence order) must keep each write once.
 it('the same cluster, its clients on the WebSocket protocol, stays linearizable', async () => {
-  const report = await runJepsen({ timeMs: 40_000, seed: 20261207, protocol: 'ws' });
-  const faults = Object.entries(report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ');
-  console.log(`jepsen (ws): ${report.operations} operations (${report.acknowledgedWrites} acknowledged writes, ${report.unknownOperations} unknown) under ${faults}; history ${report.historyFile}`);
-  if (!report.verdict.ok) console.log(report.verdict.failures.map(describeFailure).join('\n'));
-  expect(report.failedNodes, 'nodes that stopped on an error').toEqual([]);
-  expect(report.verdict.unknown).toBe(false);
-  expect(report.verdict.ok).toBe(true);
-  expect(report.acknowledgedWrites).toBeGreaterThan(50);
-  expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+  expectSound('jepsen (ws)', await runJepsen({ timeMs: 40_000, seed: 20261207, protocol: 'ws' }));
 }, 180_000);

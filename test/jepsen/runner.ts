@@ -323,11 +323,7 @@ async function nemesisLoop(
       case 'partition': {
         const isolated = rand.pick(ids);
         log(`nemesis: partition ${isolated} from the others for ${faultMs} ms`);
-        for (const other of ids) {
-          if (other === isolated) continue;
-          proxies.get(`${isolated}>${other}`)!.block();
-          proxies.get(`${other}>${isolated}`)!.block();
-        }
+        cutBetween(proxies, [isolated], ids.filter((other) => other !== isolated));
         await sleep(faultMs);
         for (const proxy of proxies.values()) proxy.unblock();
         break;
@@ -339,12 +335,7 @@ async function nemesisLoop(
         const sideA = rest.slice(0, Math.ceil(rest.length / 2));
         const sideB = rest.slice(sideA.length);
         log(`nemesis: bridge ${bridge} between [${sideA.join(', ')}] and [${sideB.join(', ')}], cut from each other, for ${faultMs} ms`);
-        for (const a of sideA) {
-          for (const b of sideB) {
-            proxies.get(`${a}>${b}`)!.block();
-            proxies.get(`${b}>${a}`)!.block();
-          }
-        }
+        cutBetween(proxies, sideA, sideB);
         await sleep(faultMs);
         for (const proxy of proxies.values()) proxy.unblock();
         break;
@@ -365,6 +356,16 @@ async function nemesisLoop(
         for (const proxy of proxies.values()) proxy.unblock();
         break;
       }
+    }
+  }
+}
+
+/** Blocks both directions between every node of `sideA` and every node of `sideB`. */
+function cutBetween(proxies: Map<string, PartitionProxy>, sideA: readonly string[], sideB: readonly string[]): void {
+  for (const a of sideA) {
+    for (const b of sideB) {
+      proxies.get(`${a}>${b}`)!.block();
+      proxies.get(`${b}>${a}`)!.block();
     }
   }
 }
