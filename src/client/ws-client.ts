@@ -32,10 +32,10 @@ export interface RaftwireWsClientOptions {
    */
   reconnectMs?: number;
   /**
-   * How often a request refused for a passing reason (`CLIENT_RETRY_CODES`: leadership moving,
-   * no leader yet, the node stopping) is sent again, on a new connection, after 25 ms, doubling
-   * up to 1 s; and how often one that got no answer within `timeoutMs` is sent again, to the
-   * next endpoint. Default 8 (as `RaftwireClient`).
+   * How often a request not served (`isRetryableReply`: a `notLeader` it cannot follow, leadership
+   * moving, the node stopping) is sent again, on a new connection, after 25 ms, doubling up to
+   * 1 s; and how often one that got no answer within `timeoutMs` is sent again, to the next
+   * endpoint. Default 8 (as `RaftwireClient`).
    */
   maxRetries?: number;
 }
@@ -47,7 +47,7 @@ interface Pending {
   /** performance.now() past which the request fails with CLIENT_ERR_TIMEOUT. */
   deadlineMs: number;
   hops: number;
-  /** Times sent again after a retryable refusal. */
+  /** Times sent again after it was not served or got no answer (see `maxRetries`). */
   retries: number;
 }
 
@@ -97,7 +97,9 @@ export class RaftwireWsClient {
 
   private open(): Promise<void> {
     const url = `${this.endpoint.replace(/^http/, 'ws')}/v1/ws?consistency=${this.options.consistency ?? 'linearizable'}`;
-    const socket = new WebSocket(url, { headers: this.options.authToken ? { authorization: `Bearer ${this.options.authToken}` } : {} });
+    // A bounded handshake: a host that drops packets would otherwise hold a reconnect for the OS's
+    // connect timeout (minutes), not `reconnectMs`.
+    const socket = new WebSocket(url, { handshakeTimeout: this.options.timeoutMs ?? 5000, headers: this.options.authToken ? { authorization: `Bearer ${this.options.authToken}` } : {} });
     socket.binaryType = 'nodebuffer';
     this.socket = socket;
     socket.on('message', (data: Buffer) => {
@@ -181,7 +183,6 @@ export class RaftwireWsClient {
     }
   }
 
-  /** Fails requests past their deadline; stops itself once nothing is pending. */
   /**
    * Fails requests past their deadline, or, while a request has retries left, takes its silence
    * for a node that cannot serve (cut off from the others, stuck) and moves everything unanswered
