@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const applier = new Applier(stateMachine, members, localSnapshots, () => core.status().config);
- * applier.applyReady(ready);   // committed entries, then reads
+ * applier.applyReady(ready, observer);   // committed entries, then reads
  * core.appliedTo(applier.appliedIndex);
  * ```
  */
@@ -45,7 +45,7 @@ export class Applier<Result> {
   /**
    * Restores the state machine and the member directory from a snapshot's bytes: one slice per
    * event-loop turn when the state machine offers `restoreSnapshot` (a large state decoded in one
-   * task held a node for ~300 ms at 200,000 keys). False, with the old state still in place, if
+   * task held a node for 0.5-0.8 s at 200,000 keys). False, with the old state still in place, if
    * `wanted` turned false between slices.
    */
   async restoreSnapshotData(data: Uint8Array, wanted: () => boolean): Promise<boolean> {
