@@ -21,9 +21,10 @@ import { parseArgs } from 'node:util';
 import { RaftwireClient, RaftwireWsClient } from '../src/client/index.js';
 import { BenchCluster } from './cluster-process.js';
 import { ensureWrk, runWrk } from './cluster-wrk.js';
+import { parseBenchArgs } from './help.js';
 import { machineInfo } from './machine.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
   options: {
     concurrency: { type: 'string', default: '1,16,64,256' },
     'duration-ms': { type: 'string', default: '3000' },
@@ -41,7 +42,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
-});
+}, 'npm run bench:cluster -- --help');
+
 if (values.help) {
   console.log(`bench:cluster: 3 node processes, durable LMDB, wrk (HTTP) and RaftwireWsClient (WebSocket)
 

@@ -33,9 +33,10 @@ import { HttpNetwork } from '../src/transport/http.js';
 import { UwsNetwork } from '../src/transport/uws/network.js';
 import type { NetworkInterface, RaftRpcHandlers } from '../src/transport/types.js';
 import { appendEntriesRequest } from './fixtures.js';
+import { parseBenchArgs } from './help.js';
 import { machineInfo } from './machine.js';
 
-const { values } = parseArgs({
+const { values } = parseBenchArgs({
   options: {
     serve: { type: 'string' },
     port: { type: 'string', default: '0' },
@@ -46,7 +47,8 @@ const { values } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: true,
-});
+}, 'npm run bench:transport -- --help');
+
 if (values.help) {
   console.log(`npm run bench:transport -- [--seconds 1.5] [--rounds 3] [--only uws,http,raw]
 Transport speed, client and server in separate processes: AppendEntries with 64×100-byte entries,
