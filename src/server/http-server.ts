@@ -28,7 +28,7 @@ import { HttpError } from './errors.js';
 import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResult } from './kv-service.js';
 import { ServerMetrics } from './metrics.js';
 import { validateEndpoints } from '../node/index.js';
-import { attachWsProtocol } from './ws-protocol.js';
+import { attachWsProtocol, type WsProtocolHandle } from './ws-protocol.js';
 
 export interface HttpServerOptions {
   kv: KvService;
@@ -122,12 +122,13 @@ export class HttpServer {
   private readonly requestTimeoutMs: number;
   /** Set by `stopAccepting()`: every new request is refused. */
   private closing = false;
+  private readonly wsProtocol: WsProtocolHandle;
   /** The port it listens on (after `listen()`). */
   port = 0;
 
-  /** Requests being served now (e.g. to let answers out before a shutdown). */
+  /** Requests being served now, HTTP and WebSocket (e.g. to let answers out before a shutdown). */
   get inflightRequests(): number {
-    return this.inflight;
+    return this.inflight + this.wsProtocol.inflightRequests();
   }
 
   constructor(private readonly options: HttpServerOptions) {
@@ -138,7 +139,7 @@ export class HttpServer {
     this.metrics = options.metrics ?? new ServerMetrics(options.kv.node, { nodeId: options.kv.node.id });
     this.metrics.inflightSource = () => this.inflight;
     this.app = uWS.App();
-    attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax });
+    this.wsProtocol = attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax, closing: () => this.closing });
     this.routes();
   }
 
@@ -157,7 +158,8 @@ export class HttpServer {
   /**
    * The first step of a shutdown: accepts no more connections, and answers a request that
    * arrives on an open one with 503 `HTTP_ERR_SHUTTING_DOWN` and closes that connection (a
-   * client then tries another node). Requests already in flight go on (see `inflightRequests`).
+   * client then tries another node); over the WebSocket protocol, with the retryable
+   * `RAFT_ERR_NODE_STOPPED`. Requests already in flight go on (see `inflightRequests`).
    */
   stopAccepting(): void {
     this.closing = true;

@@ -25,7 +25,20 @@ export interface WsProtocolOptions {
   inflightPerConnectionMax?: number;
   /** Bytes buffered for a slow reader before it is disconnected. */
   backpressureBytesMax?: number;
+  /**
+   * True once the node is shutting down: a request is then answered `RAFT_ERR_NODE_STOPPED`
+   * (retryable: the client goes to another node) instead of being served.
+   */
+  closing?: () => boolean;
 }
+
+/** What the server needs to know of the protocol's connections (for a drain). */
+export interface WsProtocolHandle {
+  /** Requests being served now, over every connection. */
+  inflightRequests(): number;
+}
+
+const SHUTTING_DOWN: ClientReply = Object.freeze({ type: 'ClientReply', status: 'error', code: 'RAFT_ERR_NODE_STOPPED', value: null, leaderHint: null }) as ClientReply;
 
 interface ConnectionState {
   consistency: Consistency;
@@ -40,8 +53,9 @@ interface ConnectionState {
 const PROTOCOL_ERROR = 1002;
 const POLICY_VIOLATION = 1008;
 
-export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptions): void {
+export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptions): WsProtocolHandle {
   const inflightMax = options.inflightPerConnectionMax ?? 4096;
+  let inflightAll = 0;
   app.ws<ConnectionState>('/v1/ws', {
     maxPayloadLength: options.payloadBytesMax,
     maxBackpressure: options.backpressureBytesMax ?? 16 * 1024 * 1024,
@@ -91,8 +105,11 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
           pending.add(request.sequence);
           ackedThrough = (pending.values().next().value as number) - 1;
         }
-        serve(options, state.consistency, request, ackedThrough).then((reply) => {
+        inflightAll++;
+        const answer = options.closing?.() ? Promise.resolve(SHUTTING_DOWN) : serve(options, state.consistency, request, ackedThrough);
+        answer.then((reply) => {
           state.inflight--;
+          inflightAll--;
           // A write refused for a passing reason will be sent again on another connection: the
           // session must not be told to forget it by the writes that follow on this one.
           if (!isRetryableReply(reply)) pending?.delete(request.sequence);
@@ -113,6 +130,7 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
       ws.getUserData().closed = true;
     },
   });
+  return { inflightRequests: () => inflightAll };
 }
 
 /** Sends every reply ready this turn as one message. */

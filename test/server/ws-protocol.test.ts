@@ -5,7 +5,7 @@
  * stale.
  */
 import uWS from 'uWebSockets.js';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto } from '../../src/codec/index.js';
 import { ProposalDroppedError } from '../../src/core/errors.js';
@@ -20,26 +20,31 @@ afterEach(() => {
   listenSocket = undefined;
 });
 
-/** A node whose writes of sequence `dropped` are refused as dropped; records each write's session. */
-async function serverWith(dropped: number): Promise<{ url: string; sessions: { sequence: number; ackedThrough?: number }[] }> {
+/**
+ * A node whose writes of sequence `dropped` are refused as dropped; records each write's session.
+ * With `hold`, every write waits until `release()`.
+ */
+async function serverWith(dropped: number, extra: { closing?: () => boolean; hold?: boolean } = {}) {
   const sessions: { sequence: number; ackedThrough?: number }[] = [];
+  const held: (() => void)[] = [];
   const kv = {
     write: async (_request: unknown, session: { sequence: number; ackedThrough?: number }) => {
       sessions.push({ sequence: session.sequence, ackedThrough: session.ackedThrough });
+      if (extra.hold) await new Promise<void>((resolve) => held.push(resolve));
       if (session.sequence === dropped) throw new ProposalDroppedError('leadership is being transferred');
       return { ok: true, code: null, value: null };
     },
     get: async () => undefined,
   } as unknown as KvService;
   const app = uWS.App();
-  attachWsProtocol(app, { kv, payloadBytesMax: 1 << 20 });
+  const handle = attachWsProtocol(app, { kv, payloadBytesMax: 1 << 20, closing: extra.closing });
   const port = await new Promise<number>((resolve) =>
     app.listen('127.0.0.1', 0, (socket) => {
       listenSocket = socket;
       resolve(uWS.us_socket_local_port(socket));
     }),
   );
-  return { url: `ws://127.0.0.1:${port}/v1/ws`, sessions };
+  return { url: `ws://127.0.0.1:${port}/v1/ws`, sessions, handle, release: () => held.splice(0).forEach((resolve) => resolve()) };
 }
 
 async function connect(url: string): Promise<{ send(sequence: number): Promise<ClientReply> }> {
@@ -82,4 +87,19 @@ it('a write answered for good is counted answered: the next one acknowledges it'
     { sequence: 1, ackedThrough: 0 },
     { sequence: 2, ackedThrough: 1 },
   ]);
+});
+
+it('while the node shuts down, answers the retryable RAFT_ERR_NODE_STOPPED without serving, and counts what it still serves', async () => {
+  let closing = false;
+  const { url, sessions, handle, release } = await serverWith(-1, { closing: () => closing, hold: true });
+  const connection = await connect(url);
+  const inFlight = connection.send(1);
+  await vi.waitFor(() => expect(handle.inflightRequests()).toBe(1));
+  closing = true;
+  expect(await connection.send(2)).toMatchObject({ status: 'error', code: 'RAFT_ERR_NODE_STOPPED' });
+  expect(sessions.map((s) => s.sequence)).toEqual([1]); // the second was never served
+  expect(handle.inflightRequests()).toBe(1); // the first is still being served: a drain waits for it
+  release();
+  expect(await inFlight).toMatchObject({ status: 'ok' });
+  expect(handle.inflightRequests()).toBe(0);
 });
