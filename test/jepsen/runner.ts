@@ -30,6 +30,13 @@ export const NEMESIS_KINDS: readonly NemesisKind[] = ['kill', 'pause', 'partitio
 
 export interface JepsenOptions {
   timeMs: number;
+  /**
+   * Faults to inject at least: the nemesis goes on past `timeMs` until there were this many
+   * (never past 4 × `timeMs`). How long a fault takes depends on the machine's load (a
+   * membership change under load can take many seconds), so a short run on a busy machine would
+   * otherwise inject too few to mean anything. With the number of kinds, every kind comes once.
+   */
+  faultsMin?: number;
   seed: number;
   nodes?: number;
   clients?: number;
@@ -111,7 +118,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     log(`cluster up (${ids.join(', ')}), seed ${options.seed}`);
     const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `key${i}`);
     const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(c, cluster, keys, rand.fork(), history, now, () => running, options.protocol ?? 'http'));
-    await nemesisLoop(options.timeMs, cluster, ids, proxies, nemeses, rand.fork(), faults, log);
+    await nemesisLoop(options.timeMs, options.faultsMin ?? 0, cluster, ids, proxies, nemeses, rand.fork(), faults, log);
     running = false;
     await Promise.all(clients);
 
@@ -261,6 +268,7 @@ async function perform(client: KvClient, input: KvInput): Promise<KvOutput> {
 
 async function nemesisLoop(
   timeMs: number,
+  faultsMin: number,
   cluster: ProcessCluster,
   ids: string[],
   proxies: Map<string, PartitionProxy>,
@@ -270,11 +278,13 @@ async function nemesisLoop(
   log: (line: string) => void,
 ): Promise<void> {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const deadline = Date.now() + timeMs;
+  const started = Date.now();
+  const injected = () => Object.values(faults).reduce((a, b) => a + b, 0);
+  const goOn = () => Date.now() - started < timeMs || (injected() < faultsMin && Date.now() - started < 4 * timeMs);
   let cycle: NemesisKind[] = [];
-  while (Date.now() < deadline) {
+  while (goOn()) {
     await sleep(rand.between(1_000, 2_500));
-    if (Date.now() >= deadline) break;
+    if (!goOn()) break;
     // Every kind once per cycle, in a seeded order: a short run still covers them all.
     if (cycle.length === 0) cycle = rand.shuffle([...nemeses]);
     const kind = cycle.pop()!;
