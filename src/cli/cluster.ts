@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NODE_OPTION_SPECS, NODE_OPTIONS_HELP, nodeOptionArgs, nodeSecretsEnv, parseNodeOptions } from './node-options.js';
 import { localPeers } from './peers.js';
+import { mergeStartSettings } from './start-settings.js';
 
 export const CLUSTER_HELP = `raftwire cluster: run a local cluster, one process per node
 
@@ -16,6 +18,8 @@ Options:
 
 Every node gets these, checked once before any node starts (see raftwire start --help):
 ${NODE_OPTIONS_HELP}
+  --config <file>        a JSON object of these settings, read by every node (or RAFTWIRE_CONFIG);
+                         RAFTWIRE_* variables set them too, as for raftwire start
 
 The data survives restarts: run it again and the cluster resumes where it stopped.
 Ctrl-C stops every node cleanly.`;
@@ -30,6 +34,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
       'raft-port': { type: 'string', default: '7001' },
       'client-port': { type: 'string', default: '8001' },
       ...NODE_OPTION_SPECS,
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,12 +47,35 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     console.error('raftwire cluster: --nodes must be 1..9');
     return 2;
   }
-  const tuning = parseNodeOptions(values);
+  // The nodes' settings as each node will see them (flags, then RAFTWIRE_* variables, then the
+  // config file, as `raftwire start` merges them), checked here once.
+  const configPath = values.config ?? process.env.RAFTWIRE_CONFIG;
+  let configText: string | undefined;
+  if (configPath !== undefined) {
+    try {
+      configText = readFileSync(configPath, 'utf8');
+    } catch (error) {
+      console.error(`raftwire cluster: cannot read the config file ${configPath}: ${(error as Error).message}`);
+      return 2;
+    }
+  }
+  const nodeFlags = Object.fromEntries(Object.keys(NODE_OPTION_SPECS).map((name) => [name, values[name as keyof typeof NODE_OPTION_SPECS]]));
+  const merged = mergeStartSettings(nodeFlags, process.env, configText, configPath);
+  if (!merged.ok) {
+    console.error(`raftwire cluster: ${merged.message}`);
+    return 2;
+  }
+  if (merged.values.join === true) {
+    console.error('raftwire cluster: join is set (in the config file or RAFTWIRE_JOIN); the nodes of a new local cluster start together, none joins');
+    return 2;
+  }
+  const tuning = parseNodeOptions(merged.values);
   if (!tuning.ok) {
     console.error(`raftwire cluster: ${tuning.message}`);
     return 2;
   }
-  const nodeArgs = nodeOptionArgs(values);
+  // Each node reads the same file (its --id, --peers and --data flags win over the file's).
+  const nodeArgs = [...nodeOptionArgs(values), ...(configPath === undefined ? [] : ['--config', resolve(configPath)])];
   const env = nodeSecretsEnv(tuning.options, process.env);
   const raftPort = Number(values['raft-port']);
   const clientPort = Number(values['client-port']);

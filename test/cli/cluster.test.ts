@@ -3,7 +3,7 @@
  * node (secrets through the environment, never on a command line).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -61,6 +61,27 @@ describe('raftwire cluster', () => {
     expect(existsSync(data)).toBe(false);
   });
 
+  it('checks the nodes’ settings from a config file and RAFTWIRE_* variables before it starts any node', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const dir = mkdtempSync(join(tmpdir(), 'raftwire-cli-'));
+    const data = join(dir, 'never');
+    const file = join(dir, 'cluster.json');
+    writeFileSync(file, JSON.stringify({ heartbeat: 200 }));
+    expect(await clusterCommand(['--data', data, '--config', file])).toBe(2);
+    writeFileSync(file, JSON.stringify({ join: true }));
+    expect(await clusterCommand(['--data', data, '--config', file])).toBe(2);
+    vi.stubEnv('RAFTWIRE_LEADER_WAIT', 'soon');
+    expect(await clusterCommand(['--data', data])).toBe(2);
+    vi.unstubAllEnvs();
+    expect(errors[0]).toMatch(/heartbeatIntervalMs \(200\) must be less than electionTimeoutMinMs/);
+    expect(errors[1]).toContain('join is set');
+    expect(errors[2]).toContain('--leader-wait must be a whole number of ms');
+    expect(existsSync(data)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('lists the node flags in --help', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
@@ -72,9 +93,11 @@ describe('raftwire cluster', () => {
     dataRoot = mkdtempSync(join(tmpdir(), 'raftwire-cli-cluster-'));
     const [raftPort, clientPort] = await freePorts(2);
     const token = `token-${process.pid}-${Date.now()}`;
+    const config = join(dataRoot, 'cluster.json');
+    writeFileSync(config, JSON.stringify({ 'snapshot-threshold': 500 }));
     cluster = spawn(
       process.execPath,
-      ['--import', 'tsx', CLI, 'cluster', '--nodes', '1', '--data', dataRoot, '--raft-port', String(raftPort), '--client-port', String(clientPort), '--auth-token', token, '--leader-wait', '50', '--heartbeat', '20'],
+      ['--import', 'tsx', CLI, 'cluster', '--nodes', '1', '--data', dataRoot, '--raft-port', String(raftPort), '--client-port', String(clientPort), '--auth-token', token, '--leader-wait', '50', '--heartbeat', '20', '--config', config],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -94,6 +117,7 @@ describe('raftwire cluster', () => {
     const args = nodes[0]!.args;
     expect(args.slice(args.indexOf('--leader-wait'), args.indexOf('--leader-wait') + 2)).toEqual(['--leader-wait', '50']);
     expect(args.slice(args.indexOf('--heartbeat'), args.indexOf('--heartbeat') + 2)).toEqual(['--heartbeat', '20']);
+    expect(args.slice(args.indexOf('--config'), args.indexOf('--config') + 2)).toEqual(['--config', config]);
     expect(args.join(' ')).not.toContain(token);
     expect(output).not.toContain(token);
     expect(output).toContain('authorization: Bearer $RAFTWIRE_AUTH_TOKEN" --location-trusted -X PUT');
