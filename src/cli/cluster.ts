@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NODE_OPTION_SPECS, NODE_OPTIONS_HELP, nodeOptionArgs, nodeSecretsEnv, parseNodeOptions } from './node-options.js';
 import { localPeers } from './peers.js';
-import { mergeStartSettings } from './start-settings.js';
+import { mergeStartSettings, readConfigFile } from './start-settings.js';
 
 export const CLUSTER_HELP = `raftwire cluster: run a local cluster, one process per node
 
@@ -49,18 +48,13 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   }
   // The nodes' settings as each node will see them (flags, then RAFTWIRE_* variables, then the
   // config file, as `raftwire start` merges them), checked here once.
-  const configPath = values.config ?? process.env.RAFTWIRE_CONFIG;
-  let configText: string | undefined;
-  if (configPath !== undefined) {
-    try {
-      configText = readFileSync(configPath, 'utf8');
-    } catch (error) {
-      console.error(`raftwire cluster: cannot read the config file ${configPath}: ${(error as Error).message}`);
-      return 2;
-    }
+  const config = readConfigFile(values.config, process.env);
+  if (!config.ok) {
+    console.error(`raftwire cluster: ${config.message}`);
+    return 2;
   }
   const nodeFlags = Object.fromEntries(Object.keys(NODE_OPTION_SPECS).map((name) => [name, values[name as keyof typeof NODE_OPTION_SPECS]]));
-  const merged = mergeStartSettings(nodeFlags, process.env, configText, configPath);
+  const merged = mergeStartSettings(nodeFlags, process.env, config.text, config.path);
   if (!merged.ok) {
     console.error(`raftwire cluster: ${merged.message}`);
     return 2;
@@ -75,7 +69,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     return 2;
   }
   // Each node reads the same file (its --id, --peers and --data flags win over the file's).
-  const nodeArgs = [...nodeOptionArgs(values), ...(configPath === undefined ? [] : ['--config', resolve(configPath)])];
+  const nodeArgs = [...nodeOptionArgs(values), ...(config.path === undefined ? [] : ['--config', resolve(config.path)])];
   const env = nodeSecretsEnv(tuning.options, process.env);
   const raftPort = Number(values['raft-port']);
   const clientPort = Number(values['client-port']);

@@ -11,6 +11,7 @@
  * if (merged.ok) merged.values['leader-wait']; // '250'
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { NODE_OPTION_SPECS } from './node-options.js';
 
 /** The settings of `raftwire start`, by flag name; `join` is the one switch. */
@@ -78,4 +79,18 @@ export function mergeStartSettings(flags: StartValues, env: NodeJS.ProcessEnv, c
     if (value !== undefined) values[name] = value;
   }
   return { ok: true, values };
+}
+
+/**
+ * The config file named by `--config` or else `RAFTWIRE_CONFIG`: its path and text, neither if
+ * none is named, or why it cannot be read.
+ */
+export function readConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv): { ok: true; path?: string; text?: string } | { ok: false; message: string } {
+  const path = flag ?? env.RAFTWIRE_CONFIG;
+  if (path === undefined) return { ok: true };
+  try {
+    return { ok: true, path, text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    return { ok: false, message: `cannot read the config file ${path}: ${(error as Error).message}` };
+  }
 }

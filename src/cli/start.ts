@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startCacheNode } from '../server/index.js';
 import { NODE_OPTION_SPECS, NODE_OPTIONS_HELP, parseNodeOptions } from './node-options.js';
 import { parsePeers } from './peers.js';
-import { mergeStartSettings } from './start-settings.js';
+import { mergeStartSettings, readConfigFile } from './start-settings.js';
 
 export const START_HELP = `raftwire start: run one node
 
@@ -45,18 +44,13 @@ export async function startCommand(argv: string[]): Promise<number> {
     console.log(START_HELP);
     return 0;
   }
-  const configPath = values.config ?? process.env.RAFTWIRE_CONFIG;
-  let configText: string | undefined;
-  if (configPath !== undefined) {
-    try {
-      configText = readFileSync(configPath, 'utf8');
-    } catch (error) {
-      console.error(`raftwire start: cannot read the config file ${configPath}: ${(error as Error).message}`);
-      return 2;
-    }
+  const config = readConfigFile(values.config, process.env);
+  if (!config.ok) {
+    console.error(`raftwire start: ${config.message}`);
+    return 2;
   }
   const { config: _config, help: _help, ...flags } = values;
-  const merged = mergeStartSettings(flags, process.env, configText, configPath);
+  const merged = mergeStartSettings(flags, process.env, config.text, config.path);
   if (!merged.ok) {
     console.error(`raftwire start: ${merged.message}`);
     return 2;
