@@ -17,6 +17,7 @@ import type { LocalSnapshots } from './local-snapshots.js';
 import type { MemberTracker } from './member-tracker.js';
 import { ProposalWaiters } from './proposal-waiters.js';
 import { ReadQueue } from './read-queue.js';
+import { stepPerTurn } from './step-per-turn.js';
 import type { RaftNodeObserver } from './raft-node-options.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -55,15 +56,7 @@ export class Applier<Result> {
       this.stateMachine.restore(state);
       return true;
     }
-    try {
-      while (!steps.next().done) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!wanted()) return false;
-      }
-      return true;
-    } finally {
-      steps.return?.();
-    }
+    return (await stepPerTurn(steps, wanted)) !== undefined;
   }
 
   /**

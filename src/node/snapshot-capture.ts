@@ -11,6 +11,7 @@
  */
 import { sameBytes } from '../util/bytes.js';
 import { withEnvelope } from './members.js';
+import { stepPerTurn } from './step-per-turn.js';
 import type { StateMachine } from './state-machine.js';
 
 export interface CapturedState {
@@ -27,22 +28,9 @@ export function captureState(stateMachine: StateMachine<unknown>, envelope: Uint
   }
   return {
     bytes: async (wanted) => {
-      const image = await runSerializer(serializer, wanted);
+      const image = (await stepPerTurn(serializer, wanted))?.value;
       const wrapped = image === undefined || (image.length >= envelope.length && sameBytes(image.subarray(0, envelope.length), envelope));
       return wrapped ? image : withEnvelope(envelope, image);
     },
   };
-}
-
-async function runSerializer(serializer: Iterator<void, Uint8Array, undefined>, wanted: () => boolean): Promise<Uint8Array | undefined> {
-  try {
-    for (;;) {
-      const step = serializer.next();
-      if (step.done) return step.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!wanted()) return undefined;
-    }
-  } finally {
-    serializer.return?.();
-  }
 }
