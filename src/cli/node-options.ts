@@ -56,21 +56,20 @@ export type ParsedNodeOptions = { ok: true; options: NodeTuning } | { ok: false;
 const WHOLE = /^\d+$/;
 
 /**
- * Checks the node flags and turns them into options. The secrets fall back to their environment
- * variables, as documented in the help. Raft's timing flags are checked by the core's own
- * `resolveRaftConfig`, so the message says how to fix the value exactly as a running node would.
+ * Checks the node settings and turns them into options. `values` are already merged from flags,
+ * `RAFTWIRE_*` variables and the config file (`mergeStartSettings`, the one place that knows
+ * the environment). Raft's timing settings are checked by the core's own `resolveRaftConfig`, so
+ * the message says how to fix the value exactly as a running node would.
  */
-export function parseNodeOptions(values: NodeOptionValues, env: NodeJS.ProcessEnv = process.env): ParsedNodeOptions {
+export function parseNodeOptions(values: NodeOptionValues): ParsedNodeOptions {
   const fail = (message: string): ParsedNodeOptions => ({ ok: false, message });
   const transport = values.transport ?? 'uws';
   if (transport !== 'uws' && transport !== 'http') return fail('--transport must be uws or http');
   const storageWrites = values['storage-writes'] ?? 'sync';
   if (storageWrites !== 'async' && storageWrites !== 'sync') return fail('--storage-writes must be async or sync');
   const options: NodeTuning = { transport };
-  const clusterSecret = values['cluster-secret'] ?? env.RAFTWIRE_CLUSTER_SECRET;
-  if (clusterSecret !== undefined) options.clusterSecret = clusterSecret;
-  const authToken = values['auth-token'] ?? env.RAFTWIRE_AUTH_TOKEN;
-  if (authToken !== undefined) options.authToken = authToken;
+  if (values['cluster-secret'] !== undefined) options.clusterSecret = values['cluster-secret'];
+  if (values['auth-token'] !== undefined) options.authToken = values['auth-token'];
   if (values.rate !== undefined) {
     if (!WHOLE.test(values.rate) || Number(values.rate) < 1) return fail('--rate must be a whole number of requests per second ≥ 1');
     options.requestsPerSecond = Number(values.rate);

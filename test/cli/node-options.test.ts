@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { nodeOptionArgs, nodeSecretsEnv, parseNodeOptions } from '../../src/cli/node-options.js';
+import { mergeStartSettings } from '../../src/cli/start-settings.js';
+
+/** The settings as `raftwire start` gets them: flags merged with `env` (no config file), then checked. */
+function parse(values: Parameters<typeof parseNodeOptions>[0], env: NodeJS.ProcessEnv) {
+  const merged = mergeStartSettings(values, env, undefined);
+  if (!merged.ok) throw new Error(merged.message);
+  return parseNodeOptions(merged.values);
+}
 
 const refusal = (values: Parameters<typeof parseNodeOptions>[0]) => {
-  const parsed = parseNodeOptions(values, {});
+  const parsed = parse(values, {});
   if (parsed.ok) throw new Error(`accepted ${JSON.stringify(values)}`);
   return parsed.message;
 };
 
 describe('node flags shared by raftwire start and raftwire cluster', () => {
   it('turns every flag into the option startCacheNode takes', () => {
-    const parsed = parseNodeOptions(
+    const parsed = parse(
       {
         transport: 'http',
         'cluster-secret': 's3cret',
@@ -39,12 +47,12 @@ describe('node flags shared by raftwire start and raftwire cluster', () => {
   });
 
   it('leaves out what was not given, and reads the secrets from the environment', () => {
-    expect(parseNodeOptions({}, {})).toEqual({ ok: true, options: { transport: 'uws', raft: { asyncStorageWrites: false } } });
-    const parsed = parseNodeOptions({}, { RAFTWIRE_CLUSTER_SECRET: 'from-env', RAFTWIRE_AUTH_TOKEN: 'env-token' });
+    expect(parse({}, {})).toEqual({ ok: true, options: { transport: 'uws', raft: { asyncStorageWrites: false } } });
+    const parsed = parse({}, { RAFTWIRE_CLUSTER_SECRET: 'from-env', RAFTWIRE_AUTH_TOKEN: 'env-token' });
     expect(parsed.ok && parsed.options.clusterSecret).toBe('from-env');
     expect(parsed.ok && parsed.options.authToken).toBe('env-token');
     // A flag wins over the environment.
-    const flagged = parseNodeOptions({ 'auth-token': 'flag-token' }, { RAFTWIRE_AUTH_TOKEN: 'env-token' });
+    const flagged = parse({ 'auth-token': 'flag-token' }, { RAFTWIRE_AUTH_TOKEN: 'env-token' });
     expect(flagged.ok && flagged.options.authToken).toBe('flag-token');
   });
 
