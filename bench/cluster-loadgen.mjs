@@ -81,7 +81,7 @@ async function main() {
   const started = performance.now();
   if (values.protocol === 'ws') {
     // One pipelined connection carries every worker's requests, as a pipelining client would.
-    const client = await RaftwireWsClient.connect(url.origin, { consistency: op === 'write' ? 'linearizable' : op });
+    const client = await RaftwireWsClient.connect(url.origin, { consistency: op === 'write' ? 'linearizable' : op, discoverMembers: false });
     await Promise.all(Array.from({ length: concurrency }, (_, w) => wsWorker(client, w, until)));
     client.close();
   } else {

@@ -167,7 +167,7 @@ async function preload(client: RaftwireClient, leaderUrl: string, keys: number):
   const value = 'x'.repeat(100);
   const bytes = new TextEncoder().encode(value);
   const started = performance.now();
-  const ws = await RaftwireWsClient.connect(leaderUrl);
+  const ws = await RaftwireWsClient.connect(leaderUrl, { discoverMembers: false });
   let next = 0;
   let done = 0;
   const step = Math.max(10_000, Math.ceil(keys / 10));

@@ -15,8 +15,9 @@ Options:
 
 const DEFAULT_ENDPOINTS = 'http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003';
 
+// One request per command: learning the other members would only cost a second one.
 function client(values: { endpoints?: string; 'auth-token'?: string }): RaftwireClient {
-  return new RaftwireClient({ endpoints: (values.endpoints ?? DEFAULT_ENDPOINTS).split(','), authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN });
+  return new RaftwireClient({ endpoints: (values.endpoints ?? DEFAULT_ENDPOINTS).split(','), authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN, discoverMembers: false });
 }
 
 export async function kvCommand(argv: string[]): Promise<number> {

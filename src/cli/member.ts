@@ -47,7 +47,7 @@ export async function memberCommand(argv: string[]): Promise<number> {
     return 2;
   }
   // The client finds the leader, follows redirects and retries (both changes are idempotent).
-  const client = new RaftwireClient({ endpoints: (values.endpoints ?? DEFAULT_ENDPOINTS).split(','), authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN });
+  const client = new RaftwireClient({ endpoints: (values.endpoints ?? DEFAULT_ENDPOINTS).split(','), authToken: values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN, discoverMembers: false });
   let reply: unknown;
   switch (verb) {
     case 'list':

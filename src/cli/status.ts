@@ -69,7 +69,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
   }
   const authToken = values['auth-token'] ?? process.env.RAFTWIRE_AUTH_TOKEN;
   const endpoints = (values.endpoints ?? DEFAULT_ENDPOINTS).split(',');
-  const first = (await new RaftwireClient({ endpoints, authToken, timeoutMs }).status()) as ClusterView;
+  const first = (await new RaftwireClient({ endpoints, authToken, timeoutMs, discoverMembers: false }).status()) as ClusterView;
   if (values.json) {
     console.log(JSON.stringify(first, null, 2));
     return 0;
@@ -80,7 +80,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       const row = { id: member.id, membership: member.role, client };
       if (client === undefined) return { ...row, view: member.id === first.id ? first : undefined, error: member.id === first.id ? undefined : 'no client address known' };
       try {
-        const view = (await new RaftwireClient({ endpoints: [client], authToken, timeoutMs, maxRetries: 0 }).status()) as ClusterView;
+        const view = (await new RaftwireClient({ endpoints: [client], authToken, timeoutMs, maxRetries: 0, discoverMembers: false }).status()) as ClusterView;
         return { ...row, view, error: undefined };
       } catch (error) {
         return { ...row, view: undefined, error: error instanceof RaftwireClientError ? `unreachable (${error.code})` : `unreachable (${String(error)})` };

@@ -18,6 +18,7 @@
  * ```
  */
 import { RaftwireError } from '../core/errors.js';
+import { addEndpoints, discoverMemberUrls } from './members.js';
 
 /** Redirects followed for one attempt before giving up (a leader change mid-request can bounce once or twice). */
 const REDIRECTS_MAX = 4;
@@ -46,6 +47,12 @@ export interface RaftwireClientOptions {
    * leader soon after; the later, longer ones ride out a cluster without quorum.
    */
   retryDelayMaxMs?: number;
+  /**
+   * Learn the other members' client URLs (`GET /v1/cluster/members`) from the first node that
+   * answers, and again after each failover, and fail over to them too: one endpoint is enough to
+   * start with. Default true.
+   */
+  discoverMembers?: boolean;
 }
 
 /** A request the cluster refused; `code` is the server's stable code (e.g. `CACHE_ERR_CAS_MISMATCH`). */
@@ -78,6 +85,9 @@ export class RaftwireClient {
   /** The leader's client URL as the last redirect named it, when it is not among `endpoints`. */
   private leaderUrl: string | undefined;
   private sequence = 0;
+  /** True until members were discovered, and again after each move to another node. */
+  private membersStale = true;
+  private discovering = false;
   /**
    * Sequences of writes not answered yet; the lowest bounds what the cluster must remember. They
    * are added in increasing order, so the first in iteration order is the lowest.
@@ -87,7 +97,7 @@ export class RaftwireClient {
 
   constructor(private readonly options: RaftwireClientOptions) {
     if (options.endpoints.length === 0) throw new RaftwireClientError('CLIENT_ERR_NO_ENDPOINTS', 'at least one endpoint is needed', 0, false);
-    this.endpoints = options.endpoints.map((e) => e.replace(/\/$/, ''));
+    this.endpoints = [...new Set(options.endpoints.map((e) => e.replace(/\/$/, '')))];
     this.clientId = options.clientId ?? `client-${Math.random().toString(36).slice(2, 12)}`;
   }
 
@@ -228,6 +238,7 @@ export class RaftwireClient {
         this.moveOn(); // try the next node
         throw new UnreachableError(`${url}: ${error instanceof Error ? error.message : String(error)}`);
       }
+      this.discover(endpoint);
       const location = response.status === 307 || response.status === 308 ? response.headers.get('location') : null;
       if (location === null) break;
       if (hop >= REDIRECTS_MAX) throw new RaftwireClientError('CLIENT_ERR_REDIRECT_LOOP', `more than ${REDIRECTS_MAX} redirects from ${endpoint}`, response.status, true);
@@ -259,8 +270,25 @@ export class RaftwireClient {
     if (at > 0) this.leaderUrl = location.slice(0, at);
   }
 
+  /** The endpoints this client fails over to: those it was given, then the members discovered. */
+  get knownEndpoints(): readonly string[] {
+    return [...this.endpoints];
+  }
+
+  /** Adds the members `endpoint` knows to the endpoints, in the background (see `discoverMembers`). */
+  private discover(endpoint: string): void {
+    if (!this.membersStale || this.discovering || this.options.discoverMembers === false) return;
+    this.membersStale = false;
+    this.discovering = true;
+    void discoverMemberUrls(endpoint, this.options.authToken, this.options.timeoutMs ?? 5000).then((urls) => {
+      addEndpoints(this.endpoints, urls);
+      this.discovering = false;
+    });
+  }
+
   /** Gives up on the node just tried: a remembered leader first, then the next known node. */
   private moveOn(): void {
+    this.membersStale = true;
     if (this.leaderUrl !== undefined) this.leaderUrl = undefined;
     else this.preferred++;
   }

@@ -17,6 +17,7 @@
 import WebSocket from 'ws';
 import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto, isRetryableReply } from '../codec/index.js';
 import { RaftwireClientError } from './http-client.js';
+import { addEndpoints, discoverMemberUrls } from './members.js';
 
 export interface RaftwireWsClientOptions {
   authToken?: string;
@@ -38,6 +39,11 @@ export interface RaftwireWsClientOptions {
    * endpoint. Default 8 (as `RaftwireClient`).
    */
   maxRetries?: number;
+  /**
+   * Learn the other members' client URLs from each node connected to (`GET /v1/cluster/members`)
+   * and fail over to them too, so one endpoint is enough to start with. Default true.
+   */
+  discoverMembers?: boolean;
 }
 
 interface Pending {
@@ -66,12 +72,13 @@ export class RaftwireWsClient {
   private replay: Pending[] = [];
   /** Set by `close()`: a connection closed on purpose is not replaced. */
   private closed = false;
+  private discovering = false;
   readonly clientId: string;
 
   private constructor(
     private endpoint: string,
-    /** Every node to fail over to, the first one included. */
-    private readonly endpoints: readonly string[],
+    /** Every node to fail over to, the first one included; discovered members are appended. */
+    private readonly endpoints: string[],
     private readonly options: RaftwireWsClientOptions,
   ) {
     this.clientId = options.clientId ?? `ws-${Math.random().toString(36).slice(2, 12)}`;
@@ -79,7 +86,7 @@ export class RaftwireWsClient {
 
   /** Connects to the first of `endpoints` that accepts; the others are where it fails over to. */
   static async connect(endpoints: string | readonly string[], options: RaftwireWsClientOptions = {}): Promise<RaftwireWsClient> {
-    const list = (typeof endpoints === 'string' ? [endpoints] : endpoints).map((endpoint) => endpoint.replace(/\/$/, ''));
+    const list = [...new Set((typeof endpoints === 'string' ? [endpoints] : endpoints).map((endpoint) => endpoint.replace(/\/$/, '')))];
     if (list.length === 0) throw new RaftwireClientError('CLIENT_ERR_NO_ENDPOINTS', 'no endpoint to connect to', 0, false);
     const client = new RaftwireWsClient(list[0]!, list, options);
     let failure: unknown;
@@ -87,6 +94,7 @@ export class RaftwireWsClient {
       client.endpoint = endpoint;
       try {
         await client.open();
+        client.discover();
         return client;
       } catch (error) {
         failure = error;
@@ -292,6 +300,7 @@ export class RaftwireWsClient {
         this.endpoint = endpoint;
         try {
           await this.open();
+          this.discover();
           connected = true;
           failure = null;
           break;
@@ -312,6 +321,21 @@ export class RaftwireWsClient {
       if (failure) p.reject(failure);
       else this.enqueue(p);
     }
+  }
+
+  /** The endpoints this client fails over to: those it was given, then the members discovered. */
+  get knownEndpoints(): readonly string[] {
+    return [...this.endpoints];
+  }
+
+  /** Adds the members the connected node knows to the endpoints (in the background; see `discoverMembers`). */
+  private discover(): void {
+    if (this.options.discoverMembers === false || this.discovering || this.closed) return;
+    this.discovering = true;
+    void discoverMemberUrls(this.endpoint, this.options.authToken, this.options.timeoutMs ?? 5000).then((urls) => {
+      addEndpoints(this.endpoints, urls);
+      this.discovering = false;
+    });
   }
 
   private settle(requestId: number, p: Pending, outcome: ClientReply | Error): void {

@@ -4,10 +4,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftwireClient } from '../../src/client/index.js';
 import { freePorts } from '../support/ports.js';
 
-/** A stand-in node: answers every request with `answer(path)` and counts what it was asked. */
+/**
+ * A stand-in node: answers every request with `answer(path)` and counts what it was asked. The
+ * clients' member discovery (`GET /v1/cluster/members`) is answered 404 (nothing learned) and not
+ * counted: these tests are about the requests themselves.
+ */
 async function fakeNode(answer: (path: string) => { status: number; headers?: Record<string, string>; body?: string }): Promise<{ url: string; paths: string[]; server: http.Server }> {
   const paths: string[] = [];
   const server = http.createServer((req, res) => {
+    if (req.url === '/v1/cluster/members') {
+      res.writeHead(404).end();
+      return;
+    }
     paths.push(req.url!);
     req.resume();
     req.on('end', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { RaftwireWsClient } from '../../src/client/index.js';
+import { RaftwireClient, RaftwireWsClient } from '../../src/client/index.js';
 import { type ClientReply, decodeFrame, encodedFrameSize, encodeFrameInto } from '../../src/codec/index.js';
 import { type CacheNodeHandle, startCacheNode } from '../../src/server/index.js';
 import { freePorts } from '../support/ports.js';
@@ -102,6 +102,40 @@ describe('RaftwireWsClient failover', () => {
     expect(await client.get('key39')).toEqual(value);
     client.close();
     await expect(client.get('after')).rejects.toMatchObject({ code: 'CLIENT_ERR_CLOSED' });
+  }, 30_000);
+
+  it('given one endpoint, both clients learn the other members and fail over to them when it stops', async () => {
+    const ports = await freePorts(6);
+    const peers = Object.fromEntries(['d1', 'd2', 'd3'].map((id, i) => [id, { raft: `127.0.0.1:${ports[i]}`, client: `http://127.0.0.1:${ports[i + 3]}` }]));
+    const cluster: CacheNodeHandle[] = [];
+    for (const id of Object.keys(peers)) cluster.push(await startCacheNode({ id, peers, dataDir: join(dataRoot, id) }));
+    handles.push(...cluster);
+    await vi.waitFor(() => expect(cluster.some((h) => h.node.isLeader())).toBe(true), { timeout: 10_000, interval: 20 });
+    const leader = cluster.find((h) => h.node.isLeader())!;
+    const only = peers[leader.id]!.client;
+    const allClientUrls = Object.values(peers).map((p) => p.client).sort();
+
+    const wsClient = await RaftwireWsClient.connect(only, { timeoutMs: 5_000 });
+    const httpClient = new RaftwireClient({ endpoints: [only] });
+    const undiscovering = await RaftwireWsClient.connect(only, { discoverMembers: false });
+    await httpClient.put('before', 'v');
+    await vi.waitFor(() => {
+      expect([...wsClient.knownEndpoints].sort()).toEqual(allClientUrls);
+      expect([...httpClient.knownEndpoints].sort()).toEqual(allClientUrls);
+    }, { timeout: 5_000, interval: 10 });
+    // The given endpoint stays first.
+    expect(wsClient.knownEndpoints[0]).toBe(only);
+    expect(undiscovering.knownEndpoints).toEqual([only]);
+    undiscovering.close();
+
+    await leader.stop();
+    handles.splice(handles.indexOf(leader), 1);
+    const value = new Uint8Array([9]);
+    await wsClient.set('after-ws', value);
+    await httpClient.put('after-http', 'w');
+    expect(await wsClient.get('after-http')).toEqual(new TextEncoder().encode('w'));
+    expect(await httpClient.getText('after-ws')).toBe('\t');
+    wsClient.close();
   }, 30_000);
 
   it('fails what waits once no endpoint accepts within reconnectMs', async () => {
