@@ -23,7 +23,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
@@ -44,6 +44,7 @@ const { values } = parseBenchArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string', default: 'uws,http,raw' },
     'client-choice': { type: 'boolean', default: false },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: true,
@@ -60,9 +61,11 @@ heartbeats and RequestVote, at 1 and at 256 requests in flight, for UwsNetwork, 
   --only LIST      which transports to measure                            [default: uws,http,raw]
   --client-choice  measure the WebSocket clients (ws, undici) instead; run with
                    node --experimental-websocket --import tsx bench/transport.bench.ts --client-choice
+  --out FILE       results file [default: bench/results/transport.json, or
+                   bench/results/transport-client-choice.json with --client-choice]
   -h, --help       show this text
 
-Prints a table and writes bench/results/transport.json.`);
+Prints a table and writes the results file.`);
   process.exit(0);
 }
 
@@ -374,7 +377,6 @@ function report(figures: Figure[], seconds: number, rounds: number): void {
   };
   console.log('targets (measured ratio):');
   for (const [name, value] of Object.entries(targets)) console.log(`  ${name}: ${value === null ? 'n/a' : value.toFixed(2)}`);
-  const cpus = os.cpus();
   const result = {
     name: 'transport',
     date: new Date().toISOString(),
@@ -395,9 +397,7 @@ function report(figures: Figure[], seconds: number, rounds: number): void {
     ratios: rows.map((r) => ({ transport: r.transport, shape: r.shape, inflight: r.inflight, vsHttp: r['x HTTP (RPC/s)'], ofRawTcp: r['of raw TCP (RPC/s)'], p50VsRaw: r['p50 / raw p50'] })),
     targets,
   };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/transport.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-  console.log('wrote bench/results/transport.json');
+  writeResults(values.out ?? 'transport.json', result);
 }
 
 // ---------------- client choice: ws vs undici WebSocket ----------------
@@ -475,12 +475,15 @@ async function clientChoice(seconds: number): Promise<void> {
   });
   console.table(withRatios);
   if (Native === undefined) console.log('undici WebSocket not available: run with node --experimental-websocket to compare');
-  const cpus = os.cpus();
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(
-    new URL('./results/transport-client-choice.json', import.meta.url),
-    `${JSON.stringify({ name: 'transport-client-choice', date: new Date().toISOString(), node: process.version, machine: machineInfo(), noise: 'shared 2-core machine; one run per row', rows: withRatios }, null, 2)}\n`,
-  );
+  writeResults(values.out ?? 'transport-client-choice.json', { name: 'transport-client-choice', date: new Date().toISOString(), node: process.version, machine: machineInfo(), noise: 'shared 2-core machine; one run per row', rows: withRatios });
+}
+
+/** Writes `result` to `file`: a bare name goes under bench/results/, a path is taken as given. */
+function writeResults(file: string, result: unknown): void {
+  const path = file.includes('/') ? resolve(file) : fileURLToPath(new URL(`./results/${file}`, import.meta.url));
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${path}`);
 }
 
 if (values.serve === 'echo') await serveEcho();
