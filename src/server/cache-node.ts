@@ -60,6 +60,8 @@ export interface CacheNodeOptions {
   requestsPerSecond?: number;
   /** Largest client request body, bytes (see {@link HttpServerOptions}). */
   bodyBytesMax?: number;
+  /** Open WebSocket client connections before new ones are refused (see {@link HttpServerOptions}). Default 10,000. */
+  webSocketConnectionsMax?: number;
   raft?: Omit<RaftConfig, 'id' | 'random'>;
   /** See `RaftNodeOptions.snapshotLogRatio` (default 0.5). */
   snapshotLogRatio?: number;
@@ -145,6 +147,7 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     authToken: options.authToken,
     corsOrigin: options.corsOrigin,
     bodyBytesMax: options.bodyBytesMax,
+    webSocketConnectionsMax: options.webSocketConnectionsMax,
     rateLimiter: options.requestsPerSecond ? new RateLimiter({ requestsPerSecond: options.requestsPerSecond, burstSize: options.requestsPerSecond }) : undefined,
   });
   await server.listen();

@@ -46,6 +46,8 @@ export interface HttpServerOptions {
   bodyBytesMax?: number;
   /** Requests served at once before new ones get 503. Default 10,000. */
   inflightRequestsMax?: number;
+  /** Open WebSocket client connections before new upgrades get 503. Default 10,000. */
+  webSocketConnectionsMax?: number;
   /** A request not answered in this time gets 504. Default 10 s. */
   requestTimeoutMs?: number;
   metrics?: ServerMetrics;
@@ -139,7 +141,8 @@ export class HttpServer {
     this.metrics = options.metrics ?? new ServerMetrics(options.kv.node, { nodeId: options.kv.node.id });
     this.metrics.inflightSource = () => this.inflight;
     this.app = uWS.App();
-    this.wsProtocol = attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax, closing: () => this.closing });
+    this.wsProtocol = attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax, connectionsMax: options.webSocketConnectionsMax, closing: () => this.closing });
+    this.metrics.webSocketConnectionsSource = () => this.wsProtocol.connections();
     this.routes();
   }
 

@@ -15,6 +15,8 @@ export class ServerMetrics {
   readonly rateLimited: Counter;
   /** Where `raftwire_http_inflight_requests` is read from at scrape time (the HTTP server sets it). */
   inflightSource: (() => number) | undefined;
+  /** Where `raftwire_ws_connections` is read from at scrape time (the HTTP server sets it). */
+  webSocketConnectionsSource: (() => number) | undefined;
 
   constructor(node: RaftNode<unknown>, labels: { nodeId: string }) {
     const registers = [this.registry];
@@ -53,6 +55,14 @@ export class ServerMetrics {
       registers,
       collect() {
         if (metrics.inflightSource !== undefined) this.set(metrics.inflightSource());
+      },
+    });
+    new Gauge({
+      name: 'raftwire_ws_connections',
+      help: 'Open WebSocket client connections',
+      registers,
+      collect() {
+        if (metrics.webSocketConnectionsSource !== undefined) this.set(metrics.webSocketConnectionsSource());
       },
     });
     this.rateLimited = new Counter({ name: 'raftwire_http_rate_limited_total', help: 'Requests answered 429', registers });

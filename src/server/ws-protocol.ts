@@ -26,6 +26,11 @@ export interface WsProtocolOptions {
   /** Bytes buffered for a slow reader before it is disconnected. */
   backpressureBytesMax?: number;
   /**
+   * Open connections past which an upgrade is refused with 503 `HTTP_ERR_TOO_MANY_CONNECTIONS`
+   * (and `Retry-After: 1`). Default 10,000.
+   */
+  connectionsMax?: number;
+  /**
    * True once the node is shutting down: a request is then answered `RAFT_ERR_NODE_STOPPED`
    * (retryable: the client goes to another node) instead of being served.
    */
@@ -36,6 +41,8 @@ export interface WsProtocolOptions {
 export interface WsProtocolHandle {
   /** Requests being served now, over every connection. */
   inflightRequests(): number;
+  /** Connections open now. */
+  connections(): number;
 }
 
 const SHUTTING_DOWN: ClientReply = Object.freeze({ type: 'ClientReply', status: 'error', code: 'RAFT_ERR_NODE_STOPPED', value: null, leaderHint: null }) as ClientReply;
@@ -56,6 +63,10 @@ const POLICY_VIOLATION = 1008;
 export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptions): WsProtocolHandle {
   const inflightMax = options.inflightPerConnectionMax ?? 4096;
   let inflightAll = 0;
+  const connectionsMax = options.connectionsMax ?? 10_000;
+  // Counted at open, not at upgrade: an upgrade whose client is gone before it opens never closes.
+  // Upgrades answered in the same turn can pass the bound by their number, no more.
+  let connections = 0;
   app.ws<ConnectionState>('/v1/ws', {
     maxPayloadLength: options.payloadBytesMax,
     maxBackpressure: options.backpressureBytesMax ?? 16 * 1024 * 1024,
@@ -70,6 +81,10 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
       const extensions = req.getHeader('sec-websocket-extensions');
       if (options.authToken !== undefined && authorization !== `Bearer ${options.authToken}` && query.get('token') !== options.authToken) {
         res.writeStatus('401 Unauthorized').end(JSON.stringify({ code: 'HTTP_ERR_UNAUTHORIZED', message: 'a valid bearer token is required' }));
+        return;
+      }
+      if (connections >= connectionsMax) {
+        res.writeStatus('503 Service Unavailable').writeHeader('retry-after', '1').end(JSON.stringify({ code: 'HTTP_ERR_TOO_MANY_CONNECTIONS', message: `over ${connectionsMax} WebSocket connections; try another node or later` }));
         return;
       }
       if (!CONSISTENCIES.includes(consistency)) {
@@ -126,11 +141,15 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
         });
       }
     },
+    open: () => {
+      connections++;
+    },
     close: (ws) => {
+      connections--;
       ws.getUserData().closed = true;
     },
   });
-  return { inflightRequests: () => inflightAll };
+  return { inflightRequests: () => inflightAll, connections: () => connections };
 }
 
 /** Sends every reply ready this turn as one message. */

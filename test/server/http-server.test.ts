@@ -267,3 +267,44 @@ describe('binary WebSocket protocol', () => {
     healthy.close();
   });
 });
+
+describe('WebSocket connection limit', () => {
+  it('refuses upgrades past webSocketConnectionsMax with 503, serves the open ones, and admits again once one closes', async () => {
+    const server = new HttpServer({ kv: new KvService(nodes[0]!.node, nodes[0]!.cache), port: 0, webSocketConnectionsMax: 2 });
+    await server.listen();
+    const wsUrl = `ws://127.0.0.1:${server.port}/v1/ws?consistency=stale`;
+    /** Opens a connection, or resolves with the refusal's status and body. */
+    const open = () => new Promise<WebSocket | { status: number; body: string; retryAfter: string | undefined }>((resolve) => {
+      const ws = new WebSocket(wsUrl);
+      ws.on('open', () => resolve(ws));
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, retryAfter: res.headers['retry-after'] as string | undefined }));
+      });
+    });
+    const open1 = await open();
+    const open2 = await open();
+    try {
+      expect(open1).toBeInstanceOf(WebSocket);
+      expect(open2).toBeInstanceOf(WebSocket);
+      const refused = await open();
+      expect(refused).toMatchObject({ status: 503, retryAfter: '1' });
+      expect(JSON.parse((refused as { body: string }).body)).toMatchObject({ code: 'HTTP_ERR_TOO_MANY_CONNECTIONS' });
+      const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      expect(metrics).toMatch(/^raftwire_ws_connections\{node="n\d"\} 2$/m);
+
+      // The client library sees the refusal as an unreachable node; once one closes, it is let in.
+      const client = await RaftwireWsClient.connect(`http://127.0.0.1:${server.port}`, { consistency: 'stale', discoverMembers: false }).catch((error: unknown) => error);
+      expect(client).toMatchObject({ code: 'CLIENT_ERR_UNREACHABLE' });
+      (open1 as WebSocket).close();
+      await new Promise((resolve) => (open1 as WebSocket).once('close', resolve));
+      const admitted = await RaftwireWsClient.connect(`http://127.0.0.1:${server.port}`, { consistency: 'stale', discoverMembers: false });
+      expect(await admitted.get('never-written')).toBeUndefined();
+      admitted.close();
+    } finally {
+      for (const ws of [open1, open2]) if (ws instanceof WebSocket) ws.terminate();
+      server.close();
+    }
+  });
+});
