@@ -28,6 +28,10 @@ export const NODE_OPTION_SPECS = {
   'election-timeout': { type: 'string' },
   heartbeat: { type: 'string' },
   'storage-writes': { type: 'string' },
+  'body-bytes-max': { type: 'string' },
+  'inflight-max': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'ws-connections-max': { type: 'string' },
 } as const;
 
 export type NodeOptionName = keyof typeof NODE_OPTION_SPECS;
@@ -46,10 +50,25 @@ export const NODE_OPTIONS_HELP = `  --transport <t>        uws (binary WebSocket
   --election-timeout <min-max>  election timeout range, ms               [default: 150-300]
   --heartbeat <ms>       leader heartbeat interval                       [default: 50]
   --storage-writes <m>   async: take the next Raft batch while the last one syncs;
-                         sync: one batch at a time (docs/node.md)          [default: sync]`;
+                         sync: one batch at a time (docs/node.md)          [default: sync]
+  --body-bytes-max <n>   largest client request body, bytes (413 past it)  [default: 1052672]
+  --inflight-max <n>     client requests served at once (503 past it)      [default: 10000]
+  --request-timeout <ms> a client request not answered by then gets 504    [default: 10000]
+  --ws-connections-max <n>   open WebSocket client connections (503 past it)  [default: 10000]`;
 
 /** What the node flags set in `startCacheNode`'s options. */
-export type NodeTuning = Pick<CacheNodeOptions, 'transport' | 'clusterSecret' | 'authToken' | 'requestsPerSecond' | 'raft' | 'snapshotLogRatio' | 'leaderWaitMs'>;
+export type NodeTuning = Pick<
+  CacheNodeOptions,
+  'transport' | 'clusterSecret' | 'authToken' | 'requestsPerSecond' | 'raft' | 'snapshotLogRatio' | 'leaderWaitMs' | 'bodyBytesMax' | 'inflightRequestsMax' | 'requestTimeoutMs' | 'webSocketConnectionsMax'
+>;
+
+/** The server limits: flag, option, and the least value that makes sense. */
+const LIMIT_FLAGS = [
+  ['body-bytes-max', 'bodyBytesMax', 1024, 'bytes'],
+  ['inflight-max', 'inflightRequestsMax', 1, 'requests'],
+  ['request-timeout', 'requestTimeoutMs', 1, 'ms'],
+  ['ws-connections-max', 'webSocketConnectionsMax', 1, 'connections'],
+] as const;
 
 export type ParsedNodeOptions = { ok: true; options: NodeTuning } | { ok: false; message: string };
 
@@ -82,6 +101,12 @@ export function parseNodeOptions(values: NodeOptionValues): ParsedNodeOptions {
     const ratio = Number(values['snapshot-log-ratio']);
     if (values['snapshot-log-ratio'].trim() === '' || !(Number.isFinite(ratio) && ratio >= 0)) return fail('--snapshot-log-ratio must be a number ≥ 0');
     options.snapshotLogRatio = ratio;
+  }
+  for (const [flag, option, least, unit] of LIMIT_FLAGS) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    if (!WHOLE.test(value) || Number(value) < least || !Number.isSafeInteger(Number(value))) return fail(`--${flag} must be a whole number of ${unit} ≥ ${least}`);
+    options[option] = Number(value);
   }
   const raft: Omit<RaftConfig, 'id' | 'random'> = { asyncStorageWrites: storageWrites === 'async' };
   if (values['snapshot-threshold'] !== undefined) {

@@ -62,6 +62,10 @@ export interface CacheNodeOptions {
   bodyBytesMax?: number;
   /** Open WebSocket client connections before new ones are refused (see {@link HttpServerOptions}). Default 10,000. */
   webSocketConnectionsMax?: number;
+  /** Client requests served at once before new ones get 503 (see {@link HttpServerOptions}). Default 10,000. */
+  inflightRequestsMax?: number;
+  /** A client request not answered in this time gets 504 (see {@link HttpServerOptions}). Default 10 s. */
+  requestTimeoutMs?: number;
   raft?: Omit<RaftConfig, 'id' | 'random'>;
   /** See `RaftNodeOptions.snapshotLogRatio` (default 0.5). */
   snapshotLogRatio?: number;
@@ -148,6 +152,8 @@ export async function startCacheNode(options: CacheNodeOptions): Promise<CacheNo
     corsOrigin: options.corsOrigin,
     bodyBytesMax: options.bodyBytesMax,
     webSocketConnectionsMax: options.webSocketConnectionsMax,
+    inflightRequestsMax: options.inflightRequestsMax,
+    requestTimeoutMs: options.requestTimeoutMs,
     rateLimiter: options.requestsPerSecond ? new RateLimiter({ requestsPerSecond: options.requestsPerSecond, burstSize: options.requestsPerSecond }) : undefined,
   });
   await server.listen();

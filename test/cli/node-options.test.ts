@@ -29,6 +29,10 @@ describe('node flags shared by raftwire start and raftwire cluster', () => {
         'election-timeout': '300-600',
         heartbeat: '100',
         'storage-writes': 'async',
+        'body-bytes-max': '65536',
+        'inflight-max': '500',
+        'request-timeout': '2500',
+        'ws-connections-max': '64',
       },
       {},
     );
@@ -41,6 +45,10 @@ describe('node flags shared by raftwire start and raftwire cluster', () => {
         requestsPerSecond: 500,
         leaderWaitMs: 0,
         snapshotLogRatio: 0.25,
+        bodyBytesMax: 65536,
+        inflightRequestsMax: 500,
+        requestTimeoutMs: 2500,
+        webSocketConnectionsMax: 64,
         raft: { asyncStorageWrites: true, snapshotThreshold: 2000, heartbeatIntervalMs: 100, electionTimeoutMinMs: 300, electionTimeoutMaxMs: 600 },
       },
     });
@@ -54,10 +62,17 @@ describe('node flags shared by raftwire start and raftwire cluster', () => {
     // A flag wins over the environment.
     const flagged = parse({ 'auth-token': 'flag-token' }, { RAFTWIRE_AUTH_TOKEN: 'env-token' });
     expect(flagged.ok && flagged.options.authToken).toBe('flag-token');
+    // The limits too, by the flag's name in capitals.
+    const limited = parse({}, { RAFTWIRE_WS_CONNECTIONS_MAX: '7', RAFTWIRE_REQUEST_TIMEOUT: '900' });
+    expect(limited.ok && [limited.options.webSocketConnectionsMax, limited.options.requestTimeoutMs]).toEqual([7, 900]);
   });
 
   it('refuses each malformed flag, naming it', () => {
     expect(refusal({ transport: 'tcp' })).toContain('--transport must be uws or http');
+    expect(refusal({ 'body-bytes-max': '100' })).toContain('--body-bytes-max must be a whole number of bytes ≥ 1024');
+    expect(refusal({ 'inflight-max': '0' })).toContain('--inflight-max must be');
+    expect(refusal({ 'request-timeout': '1.5' })).toContain('--request-timeout must be');
+    expect(refusal({ 'ws-connections-max': 'many' })).toContain('--ws-connections-max must be');
     expect(refusal({ 'storage-writes': 'fast' })).toContain('--storage-writes must be async or sync');
     for (const bad of ['0', '-3', 'lots', '1.5']) expect(refusal({ rate: bad })).toContain('--rate must be');
     for (const bad of ['-5', 'soon', '1.5', '']) expect(refusal({ 'leader-wait': bad })).toContain('--leader-wait must be');
