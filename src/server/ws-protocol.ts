@@ -162,7 +162,9 @@ function flush(ws: uWS.WebSocket<ConnectionState>, state: ConnectionState): void
   let offset = 0;
   for (const { reply, requestId } of state.outgoing) offset += encodeFrameInto(reply, requestId, out, offset);
   state.outgoing.length = 0;
-  ws.send(out, true);
+  // Outside a uWS callback (replies resolve in a microtask), an uncorked send is left for uWS to
+  // flush later; corked, it goes out now, in one syscall.
+  ws.cork(() => ws.send(out, true));
 }
 
 function reply(status: ClientReply['status'], code = '', value: Uint8Array | null = null, leaderHint: string | null = null): ClientReply {
