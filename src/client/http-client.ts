@@ -9,6 +9,9 @@
  * short (`retryDelayMs`, doubling up to `retryDelayMaxMs`) because an election takes one election
  * timeout (150-300 ms by default), not seconds.
  *
+ * It learns the other members from the first node that answers (`GET /v1/cluster/members`), so
+ * one endpoint is enough to fail over from (`discoverMembers`, `knownEndpoints`).
+ *
  * @example
  * ```ts
  * const client = new RaftwireClient({ endpoints: ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'] });

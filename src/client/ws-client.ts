@@ -4,7 +4,8 @@
  * A `notLeader` answer moves the client to the leader it names and retries there. A connection
  * that drops (the node stopped or died) is replaced by one to the next endpoint that accepts, and
  * every request not answered yet is sent again there, writes with their client id and sequence,
- * so each still applies once.
+ * so each still applies once. The next endpoints are those given, then the members each node
+ * connected to names (`discoverMembers`, `knownEndpoints`).
  *
  * @example
  * ```ts
