@@ -117,7 +117,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     await cluster.awaitLeader();
     log(`cluster up (${ids.join(', ')}), seed ${options.seed}`);
     const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `key${i}`);
-    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(c, cluster, keys, rand.fork(), history, now, () => running, options.protocol ?? 'http'));
+    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(cluster, { clientId: c, keys, rand: rand.fork(), history, now, running: () => running, protocol: options.protocol ?? 'http' }));
     await nemesisLoop(options.timeMs, options.faultsMin ?? 0, cluster, ids, proxies, nemeses, rand.fork(), faults, log);
     running = false;
     await Promise.all(clients);
@@ -168,16 +168,19 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
   };
 }
 
-async function clientLoop(
-  clientId: number,
-  cluster: ProcessCluster,
-  keys: string[],
-  rand: Prng,
-  history: Operation[],
-  now: () => number,
-  running: () => boolean,
-  protocol: 'http' | 'ws',
-): Promise<void> {
+/** What one client's loop works with: its id, the keys, its generator and where it records. */
+interface ClientRun {
+  clientId: number;
+  keys: string[];
+  rand: Prng;
+  history: Operation[];
+  now: () => number;
+  running: () => boolean;
+  protocol: 'http' | 'ws';
+}
+
+async function clientLoop(cluster: ProcessCluster, run: ClientRun): Promise<void> {
+  const { clientId, protocol } = run;
   const endpoints = cluster.ids.map((id) => cluster.peers[id]!.client);
   let client: KvClient;
   if (protocol === 'http') client = new RaftwireClient({ endpoints, timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-${clientId}` });
@@ -187,7 +190,7 @@ async function clientLoop(
     client = wsKvClient(await RaftwireWsClient.connect(rotated, { timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-ws-${clientId}` }));
   }
   try {
-    await loopOperations(clientId, client, keys, rand, history, now, running, protocol);
+    await loopOperations(client, run);
   } finally {
     client.close?.();
   }
@@ -216,16 +219,7 @@ function wsKvClient(ws: RaftwireWsClient): KvClient {
   };
 }
 
-async function loopOperations(
-  clientId: number,
-  client: KvClient,
-  keys: string[],
-  rand: Prng,
-  history: Operation[],
-  now: () => number,
-  running: () => boolean,
-  protocol: 'http' | 'ws',
-): Promise<void> {
+async function loopOperations(client: KvClient, { clientId, keys, rand, history, now, running, protocol }: ClientRun): Promise<void> {
   let written = 0;
   while (running()) {
     const key = rand.pick(keys);
