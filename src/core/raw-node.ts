@@ -69,6 +69,8 @@ export interface RaftStatus {
   commitIndex: number;
   appliedIndex: number;
   lastIndex: number;
+  /** Term of the entry at `lastIndex` (the snapshot's term when the log is empty past it). */
+  lastTerm: number;
   firstIndex: number;
   config: ClusterConfig;
   /** Leader only (null otherwise): every other member's replication progress. */
@@ -342,7 +344,7 @@ export class RawNode {
     }
     return {
       id: raft.id, role: raft.role, term: raft.term, leaderId: raft.leaderId, vote: raft.vote,
-      commitIndex: log.commitIndex, appliedIndex: log.applied, lastIndex: log.lastIndex(), firstIndex: log.firstIndex(),
+      commitIndex: log.commitIndex, appliedIndex: log.applied, lastIndex: log.lastIndex(), lastTerm: log.lastTerm(), firstIndex: log.firstIndex(),
       config: copyConfig(raft.config), progress, leadTransferee: raft.leadTransferee,
     };
   }

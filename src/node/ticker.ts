@@ -20,6 +20,14 @@ const TICKS_CATCH_UP_MIN = 64;
 /** Ticks one timer callback gives at most; after a stall the rest follow over the next ones. */
 const TICKS_PER_TIMER_MAX = 4;
 
+/**
+ * How many of the ticks owed after a pause are given at all: past two election timeouts more
+ * ticks change nothing but the number of heartbeats a leader without check-quorum sends.
+ */
+export function catchUpTicksMax(tickMs: number, electionTimeoutMaxMs: number): number {
+  return Math.max(TICKS_CATCH_UP_MIN, 2 * Math.ceil(electionTimeoutMaxMs / tickMs));
+}
+
 export class Ticker {
   private timer: TimerHandle | undefined;
   private ticking = false;
@@ -34,7 +42,7 @@ export class Ticker {
     private readonly onTicks: (ticks: number) => void,
   ) {
     // Past an election timeout more ticks change nothing; the bound keeps a long pause cheap.
-    this.ticksMax = Math.max(TICKS_CATCH_UP_MIN, 2 * Math.ceil(electionTimeoutMaxMs / tickMs));
+    this.ticksMax = catchUpTicksMax(tickMs, electionTimeoutMaxMs);
   }
 
   /** Starts ticking from now (time before it is not owed). */
