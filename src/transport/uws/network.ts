@@ -1,5 +1,5 @@
 /**
- * `UwsNetwork`: the fast transport. uWebSockets.js serves; `ws` dials. Between two nodes there is
+ * `UwsNetwork`: the fast transport. uWebSockets.js serves; `ws` dials ({@link PeerDialer}). Between two nodes there is
  * one WebSocket, used in both directions: the node whose id sorts lower dials (and redials with
  * backoff and jitter while running), the other answers and sends on the accepted connection.
  * The higher id cannot dial, so while it has no connection to a peer (the peer is down, or has
@@ -30,13 +30,10 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type * as uWS from 'uWebSockets.js';
-import WebSocket from 'ws';
 import { BufferPool } from '../../codec/buffer-pool.js';
 import type { ClientReply, WireMessage } from '../../codec/index.js';
 import { NODE_ID_BYTES_MAX, type NodeId } from '../../core/types.js';
-import { computeRetryDelay } from '../../resilience/index.js';
 import { resolveAddress, resolveAddresses, type PeerAddress, type ResolvedAddress } from '../addresses.js';
 import { dispatchRequestFast, errorCode, errorMessage } from '../dispatch.js';
 import { ConnectionLostError, NetworkStoppedError, NoAddressError, RemoteHandlerError, TargetUnavailableError, TransportError } from '../errors.js';
@@ -60,8 +57,9 @@ import {
   type RpcResponse,
   type TimeoutNowParams,
 } from '../types.js';
+import { PeerDialer } from './dialer.js';
 import { forEachFrame } from './frames.js';
-import { authHeaders, headerAuth, headerFrom, headerNonce, headerTo, verifyAuth } from './auth.js';
+import { headerAuth, headerFrom, headerNonce, headerTo, verifyAuth } from './auth.js';
 import { resolveUwsOptions, type ResolvedUwsOptions, type UwsNetworkOptions } from './options.js';
 import { PeerChannel, type PeerSocket, type Pending } from './peer-channel.js';
 import { UwsServerSocket, WsClientSocket, type UwsUserData } from './sockets.js';
@@ -82,16 +80,6 @@ import {
 export { raftWsPath } from './protocol.js';
 
 /**
- * The masking key of every frame we send as a client: all zeros, which `ws` recognises and then
- * skips masking (a copy and an XOR pass over every batch). RFC 6455 masks client frames so that a
- * browser's script cannot steer the bytes an intermediary proxy sees; a node-to-node link carries
- * no script-chosen bytes, and uWS unmasks a zero key as any other.
- */
-const zeroMask = (mask: Uint8Array): void => {
-  mask.fill(0);
-};
-
-/**
  * True when `req` already is a full core AppendEntries for `target` (what RaftNode sends), which is
  * then encoded as it is instead of copied field by field. Safe: the frame is encoded before the
  * send returns, and the object is not kept.
@@ -110,19 +98,12 @@ function isFullAppendEntries(target: NodeId, req: AppendEntriesParams): req is A
  */
 const requestIdMax = 0x3fff_ffff;
 
-interface DialState {
-  attempt: number;
-  timer: NodeJS.Timeout | undefined;
-  connecting: WsClientSocket | undefined;
-}
-
 /** The uWebSockets.js transport; see the module comment. */
 export class UwsNetwork implements NetworkInterface, PeerAddressBook {
   readonly nodeId: NodeId;
   private readonly options: ResolvedUwsOptions;
   private readonly addresses: Map<NodeId, ResolvedAddress>;
   private readonly channels = new Map<NodeId, PeerChannel>();
-  private readonly dials = new Map<NodeId, DialState>();
   private readonly serverSockets = new Set<UwsServerSocket>();
   private readonly pool = new BufferPool();
   private handlers: RaftRpcHandlers | undefined;
@@ -133,14 +114,22 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
   private epoch = 0;
   private nextRequestId = randomInt(1, requestIdMax);
   private sweepTimer: NodeJS.Timeout | undefined;
-  private readonly tlsCa: Buffer | undefined;
+  private readonly dialer: PeerDialer;
 
   constructor(nodeId: NodeId, options: UwsNetworkOptions) {
     this.nodeId = nodeId;
     this.options = resolveUwsOptions(options);
     this.addresses = resolveAddresses(options.nodeAddresses);
     this.listenPort = this.options.port;
-    this.tlsCa = this.options.tls?.caFile !== undefined ? readFileSync(this.options.tls.caFile) : undefined;
+    this.dialer = new PeerDialer({
+      nodeId,
+      options: this.options,
+      isStarted: () => this.started,
+      nextEpoch: () => ++this.epoch,
+      address: (peerId) => this.addresses.get(peerId),
+      receive: (channel, socket, bytes) => this.receive(channel, socket, bytes, true),
+      lost: (peerId, socket, reason) => this.lost(peerId, socket, reason),
+    });
   }
 
   /** The port listened on (the real one when constructed with port 0), once started. */
@@ -166,7 +155,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     this.addresses.set(nodeId, resolved);
     if (!this.started || !this.dialsTo(nodeId)) return;
     if (previous !== undefined) this.dropDialed(nodeId, 'peer address changed');
-    this.dial(this.channel(nodeId));
+    this.dialer.dial(this.channel(nodeId));
   }
 
   /**
@@ -177,12 +166,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
    */
   removeNodeAddress(nodeId: NodeId): void {
     if (!this.addresses.delete(nodeId)) return;
-    const dial = this.dials.get(nodeId);
-    if (dial !== undefined) {
-      this.dials.delete(nodeId);
-      clearTimeout(dial.timer);
-      dial.connecting?.destroy();
-    }
+    this.dialer.forget(nodeId);
     const channel = this.channels.get(nodeId);
     if (channel === undefined) return;
     this.channels.delete(nodeId);
@@ -229,7 +213,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     const resolutionMs = Math.min(100, Math.max(5, Math.floor(this.options.timeoutMs / 10)));
     this.sweepTimer = setInterval(() => this.sweep(), resolutionMs);
     this.sweepTimer.unref();
-    for (const peerId of this.addresses.keys()) if (this.dialsTo(peerId)) this.dial(this.channel(peerId));
+    for (const peerId of this.addresses.keys()) if (this.dialsTo(peerId)) this.dialer.dial(this.channel(peerId));
   }
 
   async stop(): Promise<void> {
@@ -238,11 +222,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     clearInterval(this.sweepTimer);
     if (this.listenSocket !== undefined) this.uws!.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
-    for (const dial of this.dials.values()) {
-      clearTimeout(dial.timer);
-      dial.connecting?.destroy();
-    }
-    this.dials.clear();
+    this.dialer.forgetAll();
     const stopped = (): NetworkStoppedError => new NetworkStoppedError(this.nodeId);
     const closing: Promise<void>[] = [];
     for (const channel of this.channels.values()) {
@@ -312,7 +292,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
       channel.request(req, requestId, pending);
     });
     // After queueing, so that a dial that fails at once fails this request too.
-    if (channel.socket === undefined && this.dialsTo(target)) this.dial(channel);
+    if (channel.socket === undefined && this.dialsTo(target)) this.dialer.dial(channel);
     return answer;
   }
 
@@ -327,12 +307,7 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
 
   /** Closes the connection this node dialed to `peerId` (or is dialing), if any; redials are cancelled. */
   private dropDialed(peerId: NodeId, reason: string): void {
-    const dial = this.dials.get(peerId);
-    if (dial !== undefined) {
-      this.dials.delete(peerId);
-      clearTimeout(dial.timer);
-      dial.connecting?.destroy();
-    }
+    this.dialer.forget(peerId);
     const channel = this.channels.get(peerId);
     const socket = channel?.socket;
     if (channel === undefined || !(socket instanceof WsClientSocket)) return;
@@ -428,95 +403,6 @@ export class UwsNetwork implements NetworkInterface, PeerAddressBook {
     if (!this.addresses.has(peerId) && channel.socket === undefined && channel.pending.size === 0 && channel.queuedMessages === 0) {
       this.channels.delete(peerId);
     }
-  }
-
-  // ---- client side (ws) ----
-
-  private dial(channel: PeerChannel): void {
-    const peerId = channel.peerId;
-    let state = this.dials.get(peerId);
-    if (state === undefined) {
-      state = { attempt: 0, timer: undefined, connecting: undefined };
-      this.dials.set(peerId, state);
-    }
-    if (!this.started || state.connecting !== undefined || state.timer !== undefined || channel.socket !== undefined) return;
-    const address = this.addresses.get(peerId)!;
-    const scheme = this.options.tls ? 'wss' : 'ws';
-    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-    let ws: WebSocket;
-    try {
-      ws = this.openWebSocket(`${scheme}://${host}:${address.port}${raftWsPath}`, peerId);
-    } catch (error) {
-      // A URL or header ws refuses (e.g. a node id that is not a valid header value): nothing to
-      // retry; fail what waits for this peer.
-      channel.failQueued(() => new ConnectionLostError(peerId, errorMessage(error), { cause: error }));
-      return;
-    }
-    ws.binaryType = 'nodebuffer';
-    const socket = new WsClientSocket(++this.epoch, ws, () => {
-      if (channel.queuedMessages > 0) channel.scheduleFlush();
-    });
-    state.connecting = socket;
-    let failure = 'connection closed';
-    ws.on('open', () => {
-      state.connecting = undefined;
-      if (!this.started || socket.closed) {
-        socket.destroy();
-        return;
-      }
-      state.attempt = 0;
-      const previous = channel.socket;
-      channel.socket = socket;
-      if (previous !== undefined) channel.failInflight(previous.epoch, () => new ConnectionLostError(peerId, 'replaced by a new connection'));
-      channel.scheduleFlush();
-    });
-    ws.on('message', (bytes: Buffer) => {
-      if (!socket.closed) this.receive(channel, socket, bytes, true);
-    });
-    ws.on('error', (error) => {
-      failure = error.message;
-    });
-    ws.on('close', () => {
-      socket.closed = true;
-      // Abandoned (address changed or removed, or stopped): whoever abandoned it settled its requests.
-      if (this.dials.get(peerId) !== state) return;
-      const wasOpen = channel.socket === socket;
-      if (state.connecting === socket) state.connecting = undefined;
-      if (wasOpen) this.lost(peerId, socket, failure);
-      // A dial that failed fails what waited for it at once, rather than at its timeout.
-      else channel.failQueued(() => new ConnectionLostError(peerId, failure));
-      if (this.started) this.redial(channel, state);
-    });
-  }
-
-  private openWebSocket(url: string, peerId: NodeId): WebSocket {
-    return new WebSocket(url, {
-      headers: authHeaders(this.options.clusterSecret, this.nodeId, peerId),
-      perMessageDeflate: false,
-      generateMask: zeroMask,
-      maxPayload: this.options.payloadBytesMax,
-      handshakeTimeout: this.options.timeoutMs,
-      skipUTF8Validation: true,
-      ...(this.tlsCa !== undefined ? { ca: this.tlsCa } : {}),
-      ...(this.options.tls ? { rejectUnauthorized: this.options.tls.rejectUnauthorized ?? true } : {}),
-    });
-  }
-
-  private redial(channel: PeerChannel, state: DialState): void {
-    const delayMs = computeRetryDelay(state.attempt, {
-      initialDelayMs: this.options.reconnectDelayMs,
-      maxDelayMs: this.options.reconnectDelayMaxMs,
-      strategy: 'exponentialBackoff',
-      backoffMultiplier: 2,
-      jitter: true,
-      jitterRatio: 0.5,
-    });
-    state.attempt++;
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      this.dial(channel);
-    }, delayMs);
-    state.timer.unref();
   }
 
   // ---- both sides ----
