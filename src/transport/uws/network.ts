@@ -1,7 +1,8 @@
 /**
  * `UwsNetwork`: the fast transport. uWebSockets.js serves; `ws` dials ({@link PeerDialer}).
- * Between two nodes there is one WebSocket, used in both directions: the node whose id sorts lower dials (and redials with
- * backoff and jitter while running), the other answers and sends on the accepted connection.
+ * Between two nodes there is one WebSocket, used in both directions: the node whose id sorts
+ * lower dials (and redials with backoff and jitter while running), the other answers and sends on
+ * the accepted connection.
  * The higher id cannot dial, so while it has no connection to a peer (the peer is down, or has
  * not reached it yet) its requests to that peer fail at once with the transient
  * "Target node X not available" (`TRANSPORT_ERR_TARGET_UNAVAILABLE`) instead of waiting for
