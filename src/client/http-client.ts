@@ -21,7 +21,7 @@
  * ```
  */
 import { RaftwireError } from '../core/errors.js';
-import { addEndpoints, discoverMemberUrls } from './members.js';
+import { MemberDiscovery } from './members.js';
 
 /** Redirects followed for one attempt before giving up (a leader change mid-request can bounce once or twice). */
 const REDIRECTS_MAX = 4;
@@ -90,7 +90,7 @@ export class RaftwireClient {
   private sequence = 0;
   /** True until members were discovered, and again after each move to another node. */
   private membersStale = true;
-  private discovering = false;
+  private readonly discovery: MemberDiscovery;
   /**
    * Sequences of writes not answered yet; the lowest bounds what the cluster must remember. They
    * are added in increasing order, so the first in iteration order is the lowest.
@@ -101,6 +101,7 @@ export class RaftwireClient {
   constructor(private readonly options: RaftwireClientOptions) {
     if (options.endpoints.length === 0) throw new RaftwireClientError('CLIENT_ERR_NO_ENDPOINTS', 'at least one endpoint is needed', 0, false);
     this.endpoints = [...new Set(options.endpoints.map((e) => e.replace(/\/$/, '')))];
+    this.discovery = new MemberDiscovery(this.endpoints, options);
     this.clientId = options.clientId ?? `client-${Math.random().toString(36).slice(2, 12)}`;
   }
 
@@ -280,13 +281,7 @@ export class RaftwireClient {
 
   /** Adds the members `endpoint` knows to the endpoints, in the background (see `discoverMembers`). */
   private discover(endpoint: string): void {
-    if (!this.membersStale || this.discovering || this.options.discoverMembers === false) return;
-    this.membersStale = false;
-    this.discovering = true;
-    void discoverMemberUrls(endpoint, this.options.authToken, this.options.timeoutMs ?? 5000).then((urls) => {
-      addEndpoints(this.endpoints, urls);
-      this.discovering = false;
-    });
+    if (this.membersStale && this.discovery.start(endpoint)) this.membersStale = false;
   }
 
   /** Gives up on the node just tried: a remembered leader first, then the next known node. */

@@ -25,7 +25,11 @@ export async function discoverMemberUrls(endpoint: string, authToken: string | u
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    if (!response.ok) return [];
+    // A node answers with a Content-Length; one that announces more than the bound is not read.
+    if (!response.ok || Number(response.headers.get('content-length') ?? 0) > membersBytesMax) {
+      await response.body?.cancel();
+      return [];
+    }
     const text = await response.text();
     if (text.length > membersBytesMax) return [];
     const view = JSON.parse(text) as MembersView;
@@ -43,4 +47,28 @@ export async function discoverMemberUrls(endpoint: string, authToken: string | u
 /** Appends to `endpoints` each of `urls` it does not hold yet; the given ones keep their order. */
 export function addEndpoints(endpoints: string[], urls: readonly string[]): void {
   for (const url of urls) if (!endpoints.includes(url)) endpoints.push(url);
+}
+
+/**
+ * One client's discovery: asks a node for the members in the background, one request at a time,
+ * and appends what it learns to the client's own endpoint list.
+ */
+export class MemberDiscovery {
+  private inFlight = false;
+
+  constructor(
+    private readonly endpoints: string[],
+    private readonly options: { discoverMembers?: boolean; authToken?: string; timeoutMs?: number },
+  ) {}
+
+  /** Asks `endpoint` unless discovery is off or a request is already out; true if it asked. */
+  start(endpoint: string): boolean {
+    if (this.options.discoverMembers === false || this.inFlight) return false;
+    this.inFlight = true;
+    void discoverMemberUrls(endpoint, this.options.authToken, this.options.timeoutMs ?? 5000).then((urls) => {
+      addEndpoints(this.endpoints, urls);
+      this.inFlight = false;
+    });
+    return true;
+  }
 }

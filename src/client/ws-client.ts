@@ -18,7 +18,7 @@
 import WebSocket from 'ws';
 import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto, isRetryableReply } from '../codec/index.js';
 import { RaftwireClientError } from './http-client.js';
-import { addEndpoints, discoverMemberUrls } from './members.js';
+import { MemberDiscovery } from './members.js';
 
 export interface RaftwireWsClientOptions {
   authToken?: string;
@@ -73,7 +73,7 @@ export class RaftwireWsClient {
   private replay: Pending[] = [];
   /** Set by `close()`: a connection closed on purpose is not replaced. */
   private closed = false;
-  private discovering = false;
+  private readonly discovery: MemberDiscovery;
   readonly clientId: string;
 
   private constructor(
@@ -83,6 +83,7 @@ export class RaftwireWsClient {
     private readonly options: RaftwireWsClientOptions,
   ) {
     this.clientId = options.clientId ?? `ws-${Math.random().toString(36).slice(2, 12)}`;
+    this.discovery = new MemberDiscovery(endpoints, options);
   }
 
   /** Connects to the first of `endpoints` that accepts; the others are where it fails over to. */
@@ -331,12 +332,7 @@ export class RaftwireWsClient {
 
   /** Adds the members the connected node knows to the endpoints (in the background; see `discoverMembers`). */
   private discover(): void {
-    if (this.options.discoverMembers === false || this.discovering || this.closed) return;
-    this.discovering = true;
-    void discoverMemberUrls(this.endpoint, this.options.authToken, this.options.timeoutMs ?? 5000).then((urls) => {
-      addEndpoints(this.endpoints, urls);
-      this.discovering = false;
-    });
+    if (!this.closed) this.discovery.start(this.endpoint);
   }
 
   private settle(requestId: number, p: Pending, outcome: ClientReply | Error): void {
