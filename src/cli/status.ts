@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RaftwireClient, RaftwireClientError } from '../client/index.js';
+import type { ClusterView as ServerClusterView } from '../server/index.js';
 
 export const STATUS_HELP = `raftwire status: every member's view of the cluster
 
@@ -23,20 +24,12 @@ Options:
 
 const DEFAULT_ENDPOINTS = 'http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003';
 
-/** `GET /v1/cluster` (src/server/http-server.ts `clusterView`). */
-export interface ClusterView {
-  id: string;
-  role: string;
-  term: number;
-  leaderId: string | null;
-  commitIndex: number;
-  appliedIndex: number;
-  firstIndex: number;
-  lastIndex: number;
-  storageFull?: boolean;
-  progress: Record<string, { matchIndex: number; nextIndex: number; state: string }> | null;
-  members: { id: string; role: 'voter' | 'learner'; endpoints: { raft: string; client?: string } | null }[];
-}
+/**
+ * What this command reads of `GET /v1/cluster` (the server's {@link ServerClusterView}).
+ * `storageFull` may be missing: a node older than the field.
+ */
+export type ClusterView = Pick<ServerClusterView, 'id' | 'role' | 'term' | 'leaderId' | 'commitIndex' | 'appliedIndex' | 'firstIndex' | 'lastIndex' | 'progress' | 'members'> &
+  Partial<Pick<ServerClusterView, 'storageFull'>>;
 
 /** A member's row: its own view, or why there is none. */
 export interface MemberStatus {

@@ -23,11 +23,13 @@
 import uWS from 'uWebSockets.js';
 import type { CacheRequest } from '../cache/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
+import type { ProgressStatus } from '../core/index.js';
+import type { NodeId } from '../core/types.js';
 import type { RateLimiter } from '../resilience/index.js';
 import { HttpError } from './errors.js';
 import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResult } from './kv-service.js';
 import { ServerMetrics } from './metrics.js';
-import { validateEndpoints } from '../node/index.js';
+import { type RaftNode, validateEndpoints } from '../node/index.js';
 import { attachWsProtocol, type WsProtocolHandle } from './ws-protocol.js';
 
 export interface HttpServerOptions {
@@ -458,7 +460,13 @@ function membersView(kv: KvService): unknown {
   return { leaderId: kv.node.getLeader(), members: kv.node.getMembers() };
 }
 
-function clusterView(kv: KvService): unknown {
+/** The body of `GET /v1/cluster`: the node's state, its followers' progress as an object, the members. */
+export type ClusterView = Omit<ReturnType<RaftNode<unknown>['getState']>, 'progress'> & {
+  progress: Record<NodeId, ProgressStatus> | null;
+  members: ReturnType<RaftNode<unknown>['getMembers']>;
+};
+
+function clusterView(kv: KvService): ClusterView {
   const state = kv.node.getState();
   const progress = state.progress === null ? null : Object.fromEntries(state.progress);
   return { ...state, progress, leaderId: kv.node.getLeader(), members: kv.node.getMembers() };
