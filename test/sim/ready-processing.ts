@@ -256,8 +256,10 @@ function persist(cluster: Cluster, node: SimNode, write: PendingWrite): void {
   // holds entries not yet handed out: compare only when its log and the disk's are the same. Same
   // last index is not enough: a leader's entry may have replaced the disk's last one in memory
   // (seed 2018817 truncated a removal there); same last index and term is (Log Matching).
-  const core = node.raw!.status();
-  if (configTouched && node.pendingWrites.length === 0 && core.lastIndex === durable.lastIndex() && core.lastTerm === durable.termAt(core.lastIndex)) checkConfig(cluster, node);
+  if (configTouched && node.pendingWrites.length === 0) {
+    const core = node.raw!.status();
+    if (core.lastIndex === durable.lastIndex() && core.lastTerm === durable.termAt(core.lastIndex)) checkConfig(cluster, node);
+  }
   const previousCommit = persistHardState(cluster, node, rd);
   checker.checkLeaderCommitRule(node, write.wasLeaderInTerm, previousCommit);
   if (write.becameLeader) checker.onBecomeLeader(node, node.term, write.voters);
