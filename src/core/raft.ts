@@ -1,7 +1,8 @@
 /**
- * The Raft protocol state machine: roles, terms, votes and the dispatch of every message.
- * Replication on the leader (progress, snapshots in chunks, commit) is in replication.ts, on the
- * follower in follower.ts; reads in read-only.ts; the API and Ready assembly in raw-node.ts.
+ * The Raft protocol state machine: roles, terms, time and the dispatch of every message.
+ * Elections (campaign, votes, check-quorum, lease) are in election.ts; replication on the leader
+ * (progress, snapshots in chunks, commit) in replication.ts, on the follower in follower.ts; reads
+ * in read-only.ts; the API and Ready assembly in raw-node.ts.
  *
  * Nothing here performs I/O: outgoing messages collect in `msgs`, entries in the in-memory log,
  * and RawNode hands both to the caller in a Ready.
@@ -10,10 +11,10 @@
  */
 import { applyConfChange, confChangeProblem, copyConfig, decodeConfChange } from './conf-change.js';
 import type { ResolvedRaftConfig } from './config.js';
+import { campaign, handleRequestVote, handleRequestVoteResponse, inLease, quorumActive } from './election.js';
 import { assert, assertNever, NotLeaderError, ProposalDroppedError } from './errors.js';
 import { handleAppendEntries, handleInstallSnapshot, type IncomingSnapshot } from './follower.js';
 import { Progress } from './progress.js';
-import { voteResult } from './quorum.js';
 import { RaftLog } from './raft-log.js';
 import { PENDING_READS_MAX, ReadOnly } from './read-only.js';
 import type { ReadState } from './ready.js';
@@ -31,8 +32,6 @@ import type {
   HardState,
   Message,
   NodeId,
-  RequestVoteRequest,
-  RequestVoteResponse,
   Role,
   Snapshot,
 } from './types.js';
@@ -255,35 +254,8 @@ export class Raft {
   /** Starts an election (or a pre-vote round first). */
   hup(leadershipTransfer: boolean): void {
     if (this.role === 'leader' || !this.isVoter()) return;
-    if (this.cfg.preVote && !leadershipTransfer) this.campaign(true, false);
-    else this.campaign(false, leadershipTransfer);
-  }
-
-  private campaign(preVote: boolean, leadershipTransfer: boolean): void {
-    let voteTerm: number;
-    if (preVote) {
-      this.becomePreCandidate();
-      voteTerm = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteTerm = this.term;
-    }
-    this.votes.set(this.id, true);
-    if (voteResult(this.config.voters, this.votes) === 'won') {
-      if (preVote) this.campaign(false, leadershipTransfer);
-      else this.becomeLeader();
-      return;
-    }
-    const lastLogIndex = this.log.lastIndex();
-    const lastLogTerm = this.log.lastTerm();
-    for (const to of this.config.voters) {
-      if (to === this.id) continue;
-      const request: RequestVoteRequest = {
-        type: 'RequestVote', from: this.id, to, term: voteTerm, candidateId: this.id,
-        lastLogIndex, lastLogTerm, preVote, leadershipTransfer,
-      };
-      this.msgs.push(request);
-    }
+    if (this.cfg.preVote && !leadershipTransfer) campaign(this, true, false);
+    else campaign(this, false, leadershipTransfer);
   }
 
   // ---- time ----------------------------------------------------------------------------------
@@ -307,7 +279,7 @@ export class Raft {
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTimeoutMinTicks) {
       this.electionElapsed = 0;
-      if (this.cfg.checkQuorum && !this.quorumActive()) {
+      if (this.cfg.checkQuorum && !quorumActive(this)) {
         this.becomeFollower(this.term, null);
         return;
       }
@@ -326,37 +298,12 @@ export class Raft {
     }
   }
 
-  /** Check-quorum: did a majority (this leader included, if a voter) talk to us since the last check? */
-  private quorumActive(): boolean {
-    let active = 0;
-    for (const id of this.config.voters) {
-      if (id === this.id) active++;
-      else {
-        const pr = this.progress.get(id);
-        if (pr !== undefined && pr.recentActive) active++;
-      }
-    }
-    for (const pr of this.progress.values()) pr.recentActive = false;
-    return active >= (this.config.voters.length >> 1) + 1;
-  }
-
-  /**
-   * A leader, or a node that heard from one less than the minimum election timeout ago, ignores
-   * elections (thesis §4.2.3). The clock is `leaderContactTick`, not the role or the term: a
-   * higher term learned from some answer must not cut short a lease this node granted. It starts
-   * at 0, so a node that just (re)started honours a lease it may have granted before crashing.
-   */
-  private inLease(): boolean {
-    if (this.role === 'leader') return true;
-    return this.tickCount - this.leaderContactTick < this.cfg.electionTimeoutMinTicks;
-  }
-
   // ---- messages ------------------------------------------------------------------------------
 
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
     if (m.term > this.term) {
-      if (m.type === 'RequestVote' && !m.leadershipTransfer && this.inLease()) {
+      if (m.type === 'RequestVote' && !m.leadershipTransfer && inLease(this)) {
         // Thesis §4.2.3: while we believe a leader is alive, ignore elections, so a removed or
         // partitioned server cannot depose it by bumping terms. (etcd does this only with
         // check-quorum; a stale leader still learns of higher terms through answerStaleTerm.)
@@ -377,7 +324,7 @@ export class Raft {
       return;
     }
     if (m.type === 'RequestVote') {
-      this.handleRequestVote(m);
+      handleRequestVote(this, m);
       return;
     }
     switch (this.role) {
@@ -413,24 +360,6 @@ export class Raft {
     }
   }
 
-  private handleRequestVote(m: RequestVoteRequest): void {
-    // Pre-vote: refuse while a leader is known to be alive, so a node coming back from a partition
-    // cannot start an election that would depose a healthy leader (thesis §9.6).
-    const leaderAlive = m.preVote && !m.leadershipTransfer && this.inLease();
-    const canVote = this.vote === m.from || (this.vote === null && this.leaderId === null) || (m.preVote && m.term > this.term);
-    const granted = canVote && !leaderAlive && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
-    const response: RequestVoteResponse = {
-      type: 'RequestVoteResponse', from: this.id, to: m.from,
-      term: granted ? m.term : this.term, voteGranted: granted, preVote: m.preVote,
-    };
-    this.msgs.push(response);
-    if (granted && !m.preVote) {
-      assert(m.term === this.term, () => `granting a vote for term ${m.term} in term ${this.term}`);
-      this.electionElapsed = 0;
-      this.vote = m.from;
-    }
-  }
-
   private stepLeader(m: Message): void {
     switch (m.type) {
       case 'RequestVote':
@@ -460,18 +389,9 @@ export class Raft {
       case 'InstallSnapshotResponse':
       case 'TimeoutNow':
         return;
-      case 'RequestVoteResponse': {
-        if (m.preVote !== (this.role === 'preCandidate')) return;
-        this.votes.set(m.from, m.voteGranted);
-        const result = voteResult(this.config.voters, this.votes);
-        if (result === 'won') {
-          if (this.role === 'preCandidate') this.campaign(false, false);
-          else this.becomeLeader();
-        } else if (result === 'lost') {
-          this.becomeFollower(this.term, null);
-        }
+      case 'RequestVoteResponse':
+        handleRequestVoteResponse(this, m);
         return;
-      }
       case 'AppendEntries':
         this.becomeFollower(m.term, m.from);
         this.heardFromLeader(m.from);
