@@ -3,11 +3,12 @@
  * each `Ready` asks to a {@link LogStore}, talks to peers through a {@link NetworkInterface}, and
  * applies committed entries to a {@link StateMachine}.
  *
- * One processing loop handles one `Ready` at a time, in the order `src/core/ready.ts` requires:
- * a leader's AppendEntries/InstallSnapshot go out at once; everything else waits until the entries
- * and hard state are durable; then the snapshot is installed, committed entries applied, reads
- * released, and the core told (`advance`). Local snapshots are written in the background
- * (`LocalSnapshots`).
+ * One processing loop (`ReadyLoop`, ready-loop.ts) handles one `Ready` at a time, in the order
+ * `src/core/ready.ts` requires: a leader's AppendEntries/InstallSnapshot go out at once; everything
+ * else waits until the entries and hard state are durable; then the snapshot is installed,
+ * committed entries applied, reads released, and the core told (`advance`). Local snapshots are
+ * written in the background (`LocalSnapshots`). This class holds the lifecycle (start, stop, a full
+ * disk, a fatal error) and the public API.
  *
  * @example
  * ```ts
@@ -23,13 +24,12 @@
  * ```
  */
 import { assert, NotLeaderError } from '../core/errors.js';
-import type { Ready } from '../core/ready.js';
 import { RAFT_CONFIG_DEFAULTS } from '../core/config.js';
 import { RawNode, type RaftStatus } from '../core/raw-node.js';
 import { BOOTSTRAP_TERM, bootstrapEntries } from '../core/conf-change.js';
 import type { ClusterConfig, ConfChange, Message, NodeId, Role, Snapshot } from '../core/types.js';
 import { StorageFullError } from '../storage/errors.js';
-import type { LogStore, LogUpdate } from '../storage/log-store.js';
+import type { LogStore } from '../storage/log-store.js';
 import type { NetworkInterface } from '../transport/types.js';
 import { type Clock, type TimerHandle, systemClock } from '../util/clock.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from './errors.js';
@@ -37,6 +37,7 @@ import { addMember, type MembershipOptions, removeMember } from './membership.js
 import { MemberTracker } from './member-tracker.js';
 import type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 import type { MemberEndpoints } from './members.js';
+import { ReadyLoop } from './ready-loop.js';
 import { ReadyWrites } from './ready-writes.js';
 import { Applier } from './applier.js';
 import { RpcBridge } from './rpc-bridge.js';
@@ -67,8 +68,8 @@ export class RaftNode<Result = unknown> {
   private storageFull: StorageFullError | undefined;
   private storageFullTimer: TimerHandle | undefined;
   private readonly ticker: Ticker;
-  private processing: Promise<void> | undefined;
-  private processAgain = false;
+  /** Works through the core's Readys, one at a time (ready-loop.ts). */
+  private readonly loop: ReadyLoop<Result>;
   /** When this node snapshots its state machine, and the one being written. */
   private readonly localSnapshots: LocalSnapshots;
   /** What each Ready writes, and (asynchronous writes) the in-order chain of their follow-ups. */
@@ -94,7 +95,7 @@ export class RaftNode<Result = unknown> {
       if (!this.running || this.storageFull !== undefined) return;
       const core = this.requireCore();
       for (let i = 0; i < ticks; i++) core.tick();
-      this.scheduleProcessing();
+      this.loop.schedule();
     });
     // Twice the longest election timeout: the core keeps heartbeating a removed member for one.
     const forgetAfterMs = 2 * (options.raft?.electionTimeoutMaxMs ?? RAFT_CONFIG_DEFAULTS.electionTimeoutMaxMs);
@@ -110,6 +111,23 @@ export class RaftNode<Result = unknown> {
         if (this.running) this.core?.reportUnreachable(peer);
       },
     });
+    this.loop = new ReadyLoop(
+      {
+        core: () => this.core,
+        running: () => this.running,
+        active: () => this.running && this.storageFull === undefined,
+        logStore: () => this.logStore,
+        observer: () => this.observer,
+        isLeader: () => this.role === 'leader',
+        onSoftState: (role, leaderId) => this.onSoftState(role, leaderId),
+        onStorageFull: (error) => this.suspendOnStorageFull(error),
+        onFatal: (error) => this.die(error),
+      },
+      {
+        bridge: this.bridge, writes: this.writes, sender: this.sender, applier: this.applier, members: this.members,
+        localSnapshots: this.localSnapshots, snapshots: this.snapshots, stateMachine: options.stateMachine,
+      },
+    );
   }
 
   /** Restores from durable state, joins the network and starts ticking. */
@@ -141,7 +159,7 @@ export class RaftNode<Result = unknown> {
     await this.options.network.start();
     this.running = true;
     this.ticker.start();
-    this.scheduleProcessing();
+    this.loop.schedule();
   }
 
   /**
@@ -215,7 +233,7 @@ export class RaftNode<Result = unknown> {
     }
     this.storageFull = undefined;
     this.ticker.start();
-    this.scheduleProcessing();
+    this.loop.schedule();
   }
 
   /** Stops ticking, fails what is pending with `RAFT_ERR_NODE_STOPPED`, and stops the network. The log store stays open (its owner closes it). */
@@ -224,7 +242,7 @@ export class RaftNode<Result = unknown> {
     this.running = false;
     this.ticker.stop();
     if (this.storageFullTimer !== undefined) this.clock.clearTimeout(this.storageFullTimer);
-    await this.processing?.catch(() => undefined);
+    await this.loop.idle();
     await this.localSnapshots.writing;
     // Writes already handed to the log store finish before its owner may close it; the last commit
     // index goes down too, so a clean restart does not wait for a leader to apply what it had.
@@ -327,14 +345,14 @@ export class RaftNode<Result = unknown> {
     }
     else core.readIndex(context);
     const promise = this.applier.reads.add(context);
-    this.scheduleProcessing();
+    this.loop.schedule();
     return promise;
   }
 
   /** Hands leadership to `target` (caught up first, then TimeoutNow). */
   transferLeadership(target: NodeId): void {
     this.requireRunning().transferLeader(target);
-    this.scheduleProcessing();
+    this.loop.schedule();
   }
 
   isLeader(): boolean {
@@ -390,14 +408,14 @@ export class RaftNode<Result = unknown> {
 
   private awaitApplied(index: number, term: number): Promise<Result> {
     const promise = this.applier.proposals.add(index, term);
-    this.scheduleProcessing();
+    this.loop.schedule();
     return promise;
   }
 
   private step(message: Message): void {
     if (!this.running || this.storageFull !== undefined) return;
     this.requireCore().step(message);
-    this.scheduleProcessing();
+    this.loop.schedule();
   }
 
   private async handleRequest(request: Message, responseType: 'RequestVoteResponse' | 'AppendEntriesResponse' | 'InstallSnapshotResponse'): Promise<never> {
@@ -406,132 +424,6 @@ export class RaftNode<Result = unknown> {
     const answer = this.bridge.park(request.from, responseType);
     this.step(request);
     return (await answer) as never;
-  }
-
-  /** Runs the processing loop unless it is already running (then it runs once more after). */
-  private scheduleProcessing(): void {
-    if (this.processing !== undefined) {
-      this.processAgain = true;
-      return;
-    }
-    this.processing = this.processLoop().finally(() => {
-      this.processing = undefined;
-    });
-  }
-
-  private async processLoop(): Promise<void> {
-    // Yield to the end of this event-loop iteration, not just this microtask: requests from every
-    // socket that was readable in the same poll then land in one Ready, so one heartbeat round
-    // confirms all their reads and one log write carries all their proposals (batching).
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    let round = 0;
-    do {
-      this.processAgain = false;
-      while (this.running && this.storageFull === undefined && this.core !== undefined && this.core.hasReady()) {
-        round = this.bridge.beginRound();
-        try {
-          const ready = this.core.ready();
-          if (this.core.config.asyncStorageWrites && ready.snapshot === null) {
-            this.handleReadyPipelined(ready, round);
-            round = 0; // its unanswered requests are failed once its messages are out
-            // Applied entries are durable here (the core hands out only those), so a snapshot of
-            // them needs no wait for the writes still in flight.
-            this.maybeSnapshot();
-            continue;
-          }
-          if (this.core.config.asyncStorageWrites) {
-            // A snapshot from the leader replaces the log: handled alone, after every earlier write.
-            await this.writes.drained();
-            if (!this.running || this.storageFull !== undefined) return;
-          }
-          await this.handleReady(ready);
-        } catch (error) {
-          if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
-          else this.die(error);
-          return;
-        }
-      }
-      if (round > 0) this.bridge.failUnanswered(round);
-    } while (this.processAgain && this.running);
-  }
-
-  private async handleReady(ready: Ready): Promise<void> {
-    const core = this.core!;
-    const later = this.beginReady(ready);
-    if (ready.snapshot !== null) {
-      // The leader's snapshot supersedes a local one still being written: that one lands first,
-      // or its older snapshot and compaction would land after this one.
-      await this.localSnapshots.writing;
-      await this.snapshots.save(ready.snapshot);
-    }
-    const update = this.writes.update(ready);
-    if (update !== null) await this.saveLog(update);
-    for (const message of later) this.sender.send(message);
-    // Restored a slice per turn; stopped half-way, the node keeps its old state and does not tell
-    // the core (the snapshot is durable: a restart restores it).
-    if (ready.snapshot !== null && !(await this.applier.installSnapshot(ready.snapshot, () => this.running && this.core === core && this.storageFull === undefined))) return;
-    this.applier.applyReady(ready, this.observer);
-    if (core.config.asyncStorageWrites) {
-      core.persisted(ready.logLastIndex, ready.logLastTerm);
-      core.appliedTo(this.applier.appliedIndex);
-    } else core.advance();
-    this.maybeSnapshot();
-  }
-
-  /**
-   * One Ready with asynchronous storage writes (src/core/ready.ts): the write starts and is not
-   * awaited. A leader's AppendEntries go at once; every other message waits for this write and all
-   * earlier ones (the log store makes them durable in order, and `writes` chains them), then
-   * the core hears `persisted()`. Committed entries are already durable here: applied now.
-   */
-  private handleReadyPipelined(ready: Ready, round: number): void {
-    const core = this.core!;
-    const later = this.beginReady(ready);
-    const update = this.writes.update(ready);
-    this.writes.chain(
-      update === null ? undefined : this.saveLog(update),
-      () => {
-        if (!this.running) return;
-        for (const message of later) this.sender.send(message);
-        this.bridge.failUnanswered(round);
-        core.persisted(ready.logLastIndex, ready.logLastTerm);
-        this.scheduleProcessing();
-      },
-      (error: unknown) => {
-        if (!this.running) return;
-        if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
-        else this.die(error);
-      },
-    );
-    this.applier.applyReady(ready, this.observer);
-    core.appliedTo(this.applier.appliedIndex);
-  }
-
-  /**
-   * The start of every Ready: role changes, addresses of members its entries add, and a leader's
-   * AppendEntries/InstallSnapshot sent at once (thesis §10.2.1). Returns the messages that must
-   * wait until the Ready's writes are durable.
-   */
-  private beginReady(ready: Ready): Message[] {
-    if (ready.softState !== null) this.onSoftState(ready.softState.role, ready.softState.leaderId);
-    // A member added by an entry in this Ready may be sent to in this Ready: learn its address first.
-    for (const entry of ready.entries) if (entry.type === 'confChange') this.members.onAppended(entry);
-    const sendEarly = this.role === 'leader';
-    const later: Message[] = [];
-    for (const message of ready.messages) {
-      if (sendEarly && (message.type === 'AppendEntries' || message.type === 'InstallSnapshot')) this.sender.send(message);
-      else later.push(message);
-    }
-    return later;
-  }
-
-  /** Writes `update` to the log store, reporting its duration and entry count to the observer. */
-  private saveLog(update: LogUpdate): Promise<void> {
-    const observer = this.observer;
-    if (observer?.logSaved === undefined) return this.logStore.save(update);
-    const started = performance.now();
-    const entryCount = update.entries?.length ?? 0;
-    return this.logStore.save(update).then(() => observer.logSaved!((performance.now() - started) / 1000, entryCount));
   }
 
   private onSoftState(role: Role, leaderId: NodeId | null): void {
@@ -544,25 +436,6 @@ export class RaftNode<Result = unknown> {
       // Reads in flight were confirmed by a leadership this node no longer has.
       this.applier.reads.rejectUnconfirmed(new NotLeaderError(leaderId));
     }
-  }
-
-  /** Starts a local snapshot of the applied state when one is due (`LocalSnapshots`). */
-  private maybeSnapshot(): void {
-    const core = this.core!;
-    if (!this.localSnapshots.due(core.snapshotDue())) return;
-    this.localSnapshots.start({
-      core,
-      logStore: this.logStore,
-      stateMachine: this.options.stateMachine,
-      index: this.applier.appliedIndex,
-      envelope: this.members.snapshotEnvelope(),
-      // A rebuilt core (after a full disk) or a stopped node has nothing more to hear from this write.
-      current: () => this.running && this.core === core && this.storageFull === undefined,
-      onError: (error) => {
-        if (error instanceof StorageFullError) this.suspendOnStorageFull(error);
-        else this.die(error);
-      },
-    });
   }
 
   private die(error: unknown): void {
