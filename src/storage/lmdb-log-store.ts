@@ -47,16 +47,8 @@ import { LogPlan } from './log-plan.js';
 import type { LogStore, LogUpdate } from './log-store.js';
 import { decodeEntry } from './record.js';
 import { WriteAheadLog, walSegmentBytesDefault } from './wal.js';
-import type { PreparedOp, WalOp } from './wal-record.js';
-import { prepareOp, writeRecord } from './wal-record.js';
-
-interface WriteRequest {
-  op: WalOp;
-  /** Upper bound of the bytes the write adds to LMDB (its entry records and their B-tree cost). */
-  addedBytes: number;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
+import { encodeGroup, prepareGroup, type WriteRequest } from './wal-group.js';
+import type { WalOp } from './wal-record.js';
 
 export class LmdbLogStore implements LogStore {
   readonly path: string;
@@ -341,69 +333,31 @@ export class LmdbLogStore implements LogStore {
       for (const request of group) request.reject(this.failure);
       return;
     }
-    const prepared = this.prepareGroup(group);
-    if (prepared.length === 0) return;
-    let total = 0;
-    for (const p of prepared) total += p.prepared.recordBytes;
-    const bytes = Buffer.allocUnsafeSlow(total);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const plan = new LogPlan(this.active.state, this.storedTerm);
-    const firstSeq = this.wal.nextSeq;
-    const accepted: WriteRequest[] = [];
-    let offset = 0;
-    let addedBytes = 0;
-    for (const { request, prepared: p } of prepared) {
-      const seq = firstSeq + accepted.length;
-      const owned = writeRecord(bytes, view, offset, p, seq, seq - firstSeq);
-      try {
-        // LogPlan checks a whole update before changing anything, so a refused write leaves the
-        // plan as the writes before it left it; its record is overwritten by the next one.
-        applyOp(plan, owned);
-      } catch (error) {
-        request.reject(error);
-        continue;
+    const prepared = prepareGroup(group, (request, addedBefore) => {
+      // Pages are at best half full after splits: count twice the bytes added. A write that
+      // adds nothing (truncate, compact, hard state) always passes: it is how space is freed.
+      const pending = this.pendingAddedBytes() + addedBefore;
+      if (request.addedBytes > 0 && this.projectedBytes(pending + request.addedBytes) > this.options.mapSizeMax) {
+        throw new StorageFullError(this.projectedBytes(pending), this.options.mapSizeMax, `appending ${request.addedBytes} more bytes after index ${this.active.state.bounds.lastIndex} would pass mapSizeMax`);
       }
-      accepted.push(request);
-      offset += p.recordBytes;
-      addedBytes += request.addedBytes;
-    }
-    if (accepted.length === 0) return;
-    const lastSeq = firstSeq + accepted.length - 1;
+    });
+    if (prepared.length === 0) return;
+    const encoded = encodeGroup(prepared, this.active.state, this.storedTerm, this.wal.nextSeq);
+    if (encoded === null) return;
     try {
-      await this.wal.append(bytes, offset, firstSeq, lastSeq);
+      await this.wal.append(encoded.bytes, encoded.length, encoded.firstSeq, encoded.lastSeq);
     } catch (error) {
       this.failure = error as Error;
-      for (const request of accepted) request.reject(error);
+      for (const request of encoded.accepted) request.reject(error);
       return;
     }
-    this.active.absorb(plan);
-    this.activeSeq = lastSeq;
-    this.activeBytes += offset;
-    this.activeAddedBytes += addedBytes;
+    this.active.absorb(encoded.plan);
+    this.activeSeq = encoded.lastSeq;
+    this.activeBytes += encoded.length;
+    this.activeAddedBytes += encoded.addedBytes;
     this.commitCount++;
-    for (const request of accepted) request.resolve();
+    for (const request of encoded.accepted) request.resolve();
     this.maybeCheckpoint();
-  }
-
-  /** Gateway checks and the size limit, per write; refused writes are rejected here alone. */
-  private prepareGroup(group: WriteRequest[]): Array<{ request: WriteRequest; prepared: PreparedOp }> {
-    const out: Array<{ request: WriteRequest; prepared: PreparedOp }> = [];
-    let addedBytes = 0;
-    for (const request of group) {
-      try {
-        // Pages are at best half full after splits: count twice the bytes added. A write that
-        // adds nothing (truncate, compact, hard state) always passes: it is how space is freed.
-        const pending = this.pendingAddedBytes() + addedBytes;
-        if (request.addedBytes > 0 && this.projectedBytes(pending + request.addedBytes) > this.options.mapSizeMax) {
-          throw new StorageFullError(this.projectedBytes(pending), this.options.mapSizeMax, `appending ${request.addedBytes} more bytes after index ${this.active.state.bounds.lastIndex} would pass mapSizeMax`);
-        }
-        out.push({ request, prepared: prepareOp(request.op) });
-        addedBytes += request.addedBytes;
-      } catch (error) {
-        request.reject(error);
-      }
-    }
-    return out;
   }
 
   /**
