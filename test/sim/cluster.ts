@@ -22,7 +22,6 @@
 import { RawNode } from '../../src/core/index.js';
 import { RAFT_CONFIG_DEFAULTS, type RaftConfig } from '../../src/core/config.js';
 import { isRaftwireError } from '../../src/core/errors.js';
-import type { ReadState, Ready } from '../../src/core/ready.js';
 import type { ClusterConfig, ConfChange, Message, NodeId } from '../../src/core/types.js';
 import { catchUpTicksMax } from '../../src/node/ticker.js';
 import { Prng } from '../../src/util/prng.js';
@@ -34,69 +33,11 @@ import { healAndCheckLiveness, type LivenessResult } from './liveness.js';
 import { SimNode } from './sim-node.js';
 import { checkConfig, processReady } from './ready-processing.js';
 import { dumpCluster, TraceRing } from './trace.js';
+import { type ClusterOptions, type ClusterStats, removedLeaderTicksMax, stormMessagesMax, stormWindowMs, traceEventsMax } from './cluster-options.js';
 
-export interface ClusterOptions {
-  seed: number;
-  /** Number of nodes, named n1..nN (ignored when nodeIds is given). Default 3. */
-  nodes?: number;
-  nodeIds?: NodeId[];
-  /** The initial configuration. Default: every node a voter. */
-  voters?: NodeId[];
-  learners?: NodeId[];
-  /** Nodes that are not started (to be started later, e.g. before being added). */
-  startDown?: NodeId[];
-  network?: NetworkProfile;
-  raft?: Partial<Omit<RaftConfig, 'id' | 'random'>>;
-  /** Take snapshots (and compact the log) when the core says one is due. Default false. */
-  snapshots?: boolean;
-  /** The command that replays this run, printed with every violation. */
-  replay?: string;
-  /** The seed to report in violations when `seed` was derived from a run's seed. Default `seed`. */
-  reportSeed?: number;
-  /**
-   * A planted storage bug, for the harness's self-test only: on restart a node forgets its vote
-   * (`'vote'`) or the last entry it persisted (`'lastEntry'`). The checker must notice.
-   */
-  amnesia?: 'vote' | 'lastEntry';
-  /** Events kept for the violation dump. Default {@link traceEventsMax}. */
-  traceEvents?: number;
-  /**
-   * A resumed node skips the ticks it missed (a tick driver that counts timer callbacks instead of
-   * measuring elapsed time). Only to show what that does to lease reads; default false.
-   */
-  resumeWithoutCatchUp?: boolean;
-}
-
-export interface ClusterStats {
-  ticks: number;
-  deliveries: number;
-  crashes: number;
-  restarts: number;
-  partitions: number;
-  proposals: number;
-  proposalsRejected: number;
-  reads: number;
-  readsRejected: number;
-  confChanges: number;
-  transfers: number;
-  snapshotsTaken: number;
-  snapshotsInstalled: number;
-  messagesSent: number;
-}
-
+export type { ClusterOptions, ClusterStats } from './cluster-options.js';
+export { removedLeaderTicksMax, stormMessagesMax, stormWindowMs, traceEventsMax } from './cluster-options.js';
 export { readyRoundsMax } from './ready-processing.js';
-/** Width of the buckets in which message bursts are counted. */
-export const stormWindowMs = 100;
-/**
- * Most messages a cluster may send in one {@link stormWindowMs}: far above any real load the
- * workload creates (a few hundred at most for 7 nodes), far below an amplification storm.
- */
-export const stormMessagesMax = 5_000;
-
-/** Ticks a leader may stay leader after applying its own removal. */
-export const removedLeaderTicksMax = 5;
-/** Trace events kept for the dump. */
-export const traceEventsMax = 60;
 
 /** Error codes the core may legitimately answer a client operation with. */
 const expectedClientErrors = new Set(['RAFT_ERR_NOT_LEADER', 'RAFT_ERR_PROPOSAL_DROPPED', 'RAFT_ERR_CONF_CHANGE_REJECTED']);
@@ -479,80 +420,92 @@ export class Cluster {
 
   /** Proposes a fresh, uniquely identified write on `id`. */
   propose(id: NodeId, padBytes = 0): ClientResult {
-    const node = this.node(id);
-    this.events++;
-    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
-    const proposalId = this.nextProposalId++;
-    this.stats.proposals++;
-    this.record('propose', `${id} #${proposalId}`);
-    return this.guard(() => {
-      let index: number;
-      try {
-        index = node.raw!.propose(encodePayload(proposalId, padBytes));
-      } catch (e) {
-        return this.rejected(e);
-      }
-      this.checker.onPropose(node, proposalId, index);
-      processReady(this, node);
-      return { ok: true, index, proposalId } as const;
-    });
+    let proposalId = 0;
+    return this.clientOp(
+      id,
+      () => {
+        proposalId = this.nextProposalId++;
+        this.stats.proposals++;
+        this.record('propose', `${id} #${proposalId}`);
+      },
+      (raw, node) => {
+        const index = raw.propose(encodePayload(proposalId, padBytes));
+        this.checker.onPropose(node, proposalId, index);
+        return { ok: true, index, proposalId };
+      },
+    );
   }
 
   /** Starts a linearizable read on `id` (ReadIndex, or a lease read). */
   read(id: NodeId, lease: boolean): ClientResult {
-    const node = this.node(id);
-    this.events++;
-    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
-    const context = this.nextReadContext++;
-    this.stats.reads++;
-    this.record('read', `${id} ctx ${context}${lease ? ' lease' : ''}`);
-    return this.guard(() => {
-      node.pendingReads.set(context, this.checker.newRead(context, lease));
-      try {
-        if (lease) node.raw!.leaseRead(context);
-        else node.raw!.readIndex(context);
-      } catch (e) {
-        node.pendingReads.delete(context);
-        this.stats.readsRejected++;
-        return this.rejected(e);
-      }
-      processReady(this, node);
-      return { ok: true, index: 0, proposalId: context } as const;
-    });
+    let context = 0;
+    return this.clientOp(
+      id,
+      () => {
+        context = this.nextReadContext++;
+        this.stats.reads++;
+        this.record('read', `${id} ctx ${context}${lease ? ' lease' : ''}`);
+      },
+      (raw, node) => {
+        node.pendingReads.set(context, this.checker.newRead(context, lease));
+        try {
+          if (lease) raw.leaseRead(context);
+          else raw.readIndex(context);
+        } catch (e) {
+          node.pendingReads.delete(context);
+          this.stats.readsRejected++;
+          throw e;
+        }
+        return { ok: true, index: 0, proposalId: context };
+      },
+    );
   }
 
   proposeConfChange(id: NodeId, change: ConfChange): ClientResult {
-    const node = this.node(id);
-    this.events++;
-    if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
-    this.stats.confChanges++;
-    this.record('confChange', `${id} ${change.type} ${change.nodeId}`);
-    return this.guard(() => {
-      let index: number;
-      try {
-        index = node.raw!.proposeConfChange(change);
-      } catch (e) {
-        return this.rejected(e);
-      }
-      processReady(this, node);
-      return { ok: true, index, proposalId: 0 } as const;
-    });
+    return this.clientOp(
+      id,
+      () => {
+        this.stats.confChanges++;
+        this.record('confChange', `${id} ${change.type} ${change.nodeId}`);
+      },
+      (raw) => ({ ok: true, index: raw.proposeConfChange(change), proposalId: 0 }),
+    );
   }
 
   transferLeader(id: NodeId, target: NodeId): ClientResult {
+    return this.clientOp(
+      id,
+      () => {
+        this.stats.transfers++;
+        this.record('transfer', `${id} -> ${target}`);
+      },
+      (raw) => {
+        raw.transferLeader(target);
+        return { ok: true, index: 0, proposalId: 0 };
+      },
+    );
+  }
+
+  /**
+   * One client operation on `id`: refused on a down or paused node; else `begin` (counts, trace),
+   * then `run` on its core. An error the core may legitimately answer with is the operation's
+   * result; any other is a violation. Then the node's Ready is processed.
+   */
+  private clientOp(id: NodeId, begin: () => void, run: (raw: RawNode, node: SimNode) => ClientResult): ClientResult {
     const node = this.node(id);
     this.events++;
     if (node.raw === null || node.paused) return { ok: false, code: node.paused ? 'SIM_NODE_PAUSED' : 'SIM_NODE_DOWN' };
-    this.stats.transfers++;
-    this.record('transfer', `${id} -> ${target}`);
+    begin();
+    const raw = node.raw;
     return this.guard(() => {
+      let result: ClientResult;
       try {
-        node.raw!.transferLeader(target);
+        result = run(raw, node);
       } catch (e) {
         return this.rejected(e);
       }
       processReady(this, node);
-      return { ok: true, index: 0, proposalId: 0 } as const;
+      return result;
     });
   }
 
