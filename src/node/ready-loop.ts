@@ -102,7 +102,7 @@ export class ReadyLoop<Result> {
             round = 0; // its unanswered requests are failed once its messages are out
             // Applied entries are durable here (the core hands out only those), so a snapshot of
             // them needs no wait for the writes still in flight.
-            this.maybeSnapshot(core);
+            this.maybeSnapshot();
             continue;
           }
           if (core.config.asyncStorageWrites) {
@@ -140,7 +140,7 @@ export class ReadyLoop<Result> {
       core.persisted(ready.logLastIndex, ready.logLastTerm);
       core.appliedTo(parts.applier.appliedIndex);
     } else core.advance();
-    this.maybeSnapshot(core);
+    this.maybeSnapshot();
   }
 
   /**
@@ -201,9 +201,11 @@ export class ReadyLoop<Result> {
   }
 
   /** Starts a local snapshot of the applied state when one is due (`LocalSnapshots`). */
-  private maybeSnapshot(core: RawNode): void {
+  private maybeSnapshot(): void {
     const { host, parts } = this;
-    if (!parts.localSnapshots.due(core.snapshotDue())) return;
+    // The node's core now: after the awaits of a Ready it may have been rebuilt (a full disk).
+    const core = host.core();
+    if (core === undefined || !parts.localSnapshots.due(core.snapshotDue())) return;
     parts.localSnapshots.start({
       core,
       logStore: host.logStore(),
