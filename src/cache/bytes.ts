@@ -3,7 +3,7 @@
  * encodings. Every read checks the remaining length first, so a truncated or hostile input is a
  * `CacheError`, never an out-of-range read or a huge allocation.
  */
-import { readUtf8, utf8Length, writeUtf8 } from '../codec/utf8.js';
+import { readUtf8, type Utf8Cache, utf8Length, writeUtf8 } from '../codec/utf8.js';
 import { CacheError } from './errors.js';
 
 export { utf8Length };
@@ -114,10 +114,19 @@ export class ByteReader {
     return value;
   }
 
-  string(bytesMax: number, field: string): string {
-    const raw = this.bytes(bytesMax, field);
+  /**
+   * A length-prefixed UTF-8 string, at most `bytesMax` bytes long. With `cache`, a string that
+   * repeats (a client's id in every command) is decoded once and found again by its bytes.
+   */
+  string(bytesMax: number, field: string, cache?: Utf8Cache): string {
+    const length = this.u32();
+    if (length > bytesMax) throw new CacheError(this.code, `${this.what}: ${field} of ${length} bytes is over the limit of ${bytesMax}`);
+    this.need(length);
+    const start = this.offset;
+    this.offset += length;
     try {
-      return readUtf8(raw, 0, raw.length);
+      // Read in place: a view per string would be garbage on every command.
+      return cache === undefined ? readUtf8(this.data, start, start + length) : cache.read(this.data, start, start + length);
     } catch {
       throw new CacheError(this.code, `${this.what}: ${field} is not valid UTF-8`);
     }

@@ -28,7 +28,7 @@ import {
   U64_HIGH_MAX,
   type WireType,
 } from './layout.js';
-import { readUtf8 } from './utf8.js';
+import { readUtf8, Utf8Cache } from './utf8.js';
 import type { WireMessage } from './ts-encode.js';
 
 /** What {@link decodeFrame} found at the offset. `consumed` is the frame's whole size on `ok`. */
@@ -101,44 +101,16 @@ function getU64(): number {
   pos += 8;
   return hi * 0x1_0000_0000 + lo;
 }
-// Node ids repeat in nearly every frame of a link (from, to, leader): each distinct id of up to
-// NODE_ID_CACHE_BYTES_MAX bytes is decoded once, then found again by its bytes, so decoding a
-// frame allocates no id strings. A slot is filled only after its bytes decoded as valid UTF-8, and
-// holds a copy of them: an entry maps exact bytes to the string they decode to, nothing else.
-const NODE_ID_CACHE_SLOTS = 64; // a power of two
-const NODE_ID_CACHE_BYTES_MAX = 32;
-const nodeIdCacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(NODE_ID_CACHE_SLOTS).fill(undefined);
-const nodeIdCacheText: string[] = new Array<string>(NODE_ID_CACHE_SLOTS).fill('');
+// Node ids repeat in nearly every frame of a link (from, to, leader), and a client's id in every
+// request it sends: each is decoded once, then found again by its bytes (Utf8Cache).
+const nodeIds = new Utf8Cache(64, 32);
+const clientIds = new Utf8Cache(256, 64);
 
 function getNode(): NodeId {
   const bytes = getU8();
   if (bytes === 0) throw new CodecError(CodecErrorCode.malformed, `empty node id at byte ${pos - 1}`);
   need(bytes, 'node id');
-  if (bytes > NODE_ID_CACHE_BYTES_MAX) {
-    const text = readUtf8(src, pos, pos + bytes);
-    pos += bytes;
-    return text;
-  }
-  let hash = bytes;
-  for (let i = pos; i < pos + bytes; i++) hash = (Math.imul(hash, 31) + src[i]!) | 0;
-  const slot = hash & (NODE_ID_CACHE_SLOTS - 1);
-  const cached = nodeIdCacheBytes[slot];
-  if (cached !== undefined && cached.length === bytes) {
-    let same = true;
-    for (let i = 0; i < bytes; i++) {
-      if (cached[i] !== src[pos + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
-      pos += bytes;
-      return nodeIdCacheText[slot]!;
-    }
-  }
-  const text = readUtf8(src, pos, pos + bytes);
-  nodeIdCacheBytes[slot] = src.slice(pos, pos + bytes);
-  nodeIdCacheText[slot] = text;
+  const text = nodeIds.read(src, pos, pos + bytes);
   pos += bytes;
   return text;
 }
@@ -148,6 +120,16 @@ function getStrOrNull(): string | null {
   if (bytes > lim.stringBytesMax) throw new CodecError(CodecErrorCode.limit, `string of ${bytes} bytes is past stringBytesMax ${lim.stringBytesMax}`);
   need(bytes, 'string');
   const text = readUtf8(src, pos, pos + bytes);
+  pos += bytes;
+  return text;
+}
+/** A client id: a string that repeats in every request of its client. */
+function getClientId(): string {
+  const bytes = getU32();
+  if (bytes === NULL_LENGTH) throw new CodecError(CodecErrorCode.malformed, `null in a required string at byte ${pos - 4}`);
+  if (bytes > lim.stringBytesMax) throw new CodecError(CodecErrorCode.limit, `string of ${bytes} bytes is past stringBytesMax ${lim.stringBytesMax}`);
+  need(bytes, 'string');
+  const text = clientIds.read(src, pos, pos + bytes);
   pos += bytes;
   return text;
 }
@@ -264,7 +246,7 @@ function getBody(type: WireType, flags: number): WireMessage {
     }
     case 'ClientRequest': {
       const op = getEnum(CLIENT_OPS, 'op'), key = getStr(), value = getBytesOrNull(), expected = getBytesOrNull();
-      const ttlMs = getU64(), clientId = getStr(), sequence = getU64();
+      const ttlMs = getU64(), clientId = getClientId(), sequence = getU64();
       return { type, op, key, value, expected, ttlMs, clientId, sequence } satisfies ClientRequest;
     }
     case 'ClientReply': {
