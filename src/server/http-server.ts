@@ -21,7 +21,7 @@
  * ```
  */
 import uWS from 'uWebSockets.js';
-import type { CacheRequest } from '../cache/index.js';
+import type { CacheRequest, CacheResult } from '../cache/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
 import type { ProgressStatus } from '../core/index.js';
 import type { NodeId } from '../core/types.js';
@@ -277,15 +277,22 @@ export class HttpServer {
     return { status: 200, body: value, contentType: 'application/octet-stream' };
   }
 
-  private async write(info: RequestInfo, request: CacheRequest): Promise<Reply> {
+  /**
+   * A write's reply. Not an async function (every write passes here; an async frame per request
+   * is garbage): a bad header throws at once, which `serve` answers like a rejection.
+   */
+  private write(info: RequestInfo, request: CacheRequest): Promise<Reply> {
     const sequence = info.sequence === '' ? 0 : Number(info.sequence);
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Sequence must be a non-negative integer');
     const ackedThrough = info.ackedThrough === '' ? undefined : Number(info.ackedThrough);
     if (ackedThrough !== undefined && (!Number.isSafeInteger(ackedThrough) || ackedThrough < 0 || ackedThrough >= sequence)) {
       throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Acked-Through must be an integer below X-Raftwire-Sequence');
     }
-    const session = info.clientId === '' ? { clientId: '', sequence: 0 } : { clientId: info.clientId, sequence, ackedThrough };
-    const result = await this.options.kv.write(request, session);
+    const session = info.clientId === '' ? undefined : { clientId: info.clientId, sequence, ackedThrough };
+    return this.options.kv.write(request, session).then((result) => this.writeReply(request, result));
+  }
+
+  private writeReply(request: CacheRequest, result: CacheResult): Reply {
     this.countProposal(result.ok ? 'ok' : result.code ?? 'error');
     if (result.ok && (request.op === 'set' || request.op === 'cas')) return OK_REPLY; // the common case, built once
     const value = result.value === null ? null : Buffer.from(result.value).toString('utf8');

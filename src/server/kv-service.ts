@@ -34,6 +34,9 @@ export type WallClock = () => number;
 /** How long a request waits for an election to end by default: the `Retry-After` it used to get. */
 export const LEADER_WAIT_MS_DEFAULT = 1_000;
 
+/** A write outside any client session (no exactly-once bookkeeping). */
+const NO_SESSION: WriteSession = Object.freeze({ clientId: '', sequence: 0 });
+
 export class KvService {
   constructor(
     readonly node: RaftNode<CacheResult>,
@@ -52,8 +55,18 @@ export class KvService {
   }
 
   /** Proposes a write; resolves with the state machine's result once applied on this node. */
-  async write(request: CacheRequest, session: WriteSession = { clientId: '', sequence: 0 }): Promise<CacheResult> {
-    if (!this.node.isLeader()) await this.leaderOrThrow();
+  write(request: CacheRequest, session: WriteSession = NO_SESSION): Promise<CacheResult> {
+    // Not an async function: on the leader this is every write's path, and an async frame per
+    // call is garbage. It still never throws: every failure is a rejected promise.
+    if (!this.node.isLeader()) return this.leaderOrThrow().then(() => this.propose(request, session));
+    try {
+      return this.propose(request, session);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private propose(request: CacheRequest, session: WriteSession): Promise<CacheResult> {
     const data = encodeCacheCommand(request, { nowMs: this.wallClock(), clientId: session.clientId, sequence: session.sequence, ackedThrough: session.ackedThrough });
     return this.node.propose(data);
   }

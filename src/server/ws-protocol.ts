@@ -10,7 +10,7 @@
  * A malformed frame closes the connection (code 1002) and costs the server nothing else.
  */
 import type uWS from 'uWebSockets.js';
-import type { CacheRequest } from '../cache/index.js';
+import type { CacheRequest, CacheResult } from '../cache/index.js';
 import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto, isRetryableReply } from '../codec/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
 import { CONSISTENCIES, type Consistency, type KvService } from './kv-service.js';
@@ -45,6 +45,8 @@ export interface WsProtocolHandle {
   connections(): number;
 }
 
+/** The reply to every successful set and cas: built once (encoding only reads it). */
+const OK: ClientReply = Object.freeze({ type: 'ClientReply', status: 'ok', code: '', value: null, leaderHint: null }) as ClientReply;
 const SHUTTING_DOWN: ClientReply = Object.freeze({ type: 'ClientReply', status: 'error', code: 'RAFT_ERR_NODE_STOPPED', value: null, leaderHint: null }) as ClientReply;
 
 interface ConnectionState {
@@ -184,20 +186,41 @@ function toCacheRequest(request: ClientRequest): CacheRequest {
   }
 }
 
-async function serve(options: WsProtocolOptions, consistency: Consistency, request: ClientRequest, ackedThrough: number): Promise<ClientReply> {
+/**
+ * One request's reply. A write is a plain promise chain, not an async function: on the leader's
+ * hottest path each async frame (generator, promises, closures) was garbage per write. Never
+ * rejects.
+ */
+function serve(options: WsProtocolOptions, consistency: Consistency, request: ClientRequest, ackedThrough: number): Promise<ClientReply> {
+  if (request.op === 'get') return serveGet(options, consistency, request.key);
+  let written: Promise<CacheResult>;
   try {
-    if (request.op === 'get') {
-      const value = await options.kv.get(request.key, consistency);
-      return value === undefined ? reply('notFound', 'KV_ERR_NOT_FOUND') : reply('ok', '', value);
-    }
-    const result = await options.kv.write(toCacheRequest(request), { clientId: request.clientId, sequence: request.sequence, ackedThrough });
-    if (result.ok) return request.op === 'delete' ? reply(result.value === null ? 'notFound' : 'ok', '', null) : reply('ok');
-    return reply(result.code === 'CACHE_ERR_CAS_MISMATCH' ? 'conflict' : 'error', result.code ?? 'CACHE_ERR_UNKNOWN', result.value);
+    written = options.kv.write(toCacheRequest(request), { clientId: request.clientId, sequence: request.sequence, ackedThrough });
   } catch (error) {
-    if (error instanceof NotLeaderError) {
-      const hint = error.leaderId === null ? null : options.leaderUrl?.(error.leaderId) ?? error.leaderId;
-      return reply('notLeader', error.code, null, hint);
-    }
-    return reply('error', isRaftwireError(error) ? error.code : 'SERVER_ERR_INTERNAL');
+    return Promise.resolve(errorReplyOf(options, error));
   }
+  return written.then(
+    (result) => {
+      if (result.ok) return request.op === 'delete' ? reply(result.value === null ? 'notFound' : 'ok', '', null) : OK;
+      return reply(result.code === 'CACHE_ERR_CAS_MISMATCH' ? 'conflict' : 'error', result.code ?? 'CACHE_ERR_UNKNOWN', result.value);
+    },
+    (error: unknown) => errorReplyOf(options, error),
+  );
+}
+
+async function serveGet(options: WsProtocolOptions, consistency: Consistency, key: string): Promise<ClientReply> {
+  try {
+    const value = await options.kv.get(key, consistency);
+    return value === undefined ? reply('notFound', 'KV_ERR_NOT_FOUND') : reply('ok', '', value);
+  } catch (error) {
+    return errorReplyOf(options, error);
+  }
+}
+
+function errorReplyOf(options: WsProtocolOptions, error: unknown): ClientReply {
+  if (error instanceof NotLeaderError) {
+    const hint = error.leaderId === null ? null : options.leaderUrl?.(error.leaderId) ?? error.leaderId;
+    return reply('notLeader', error.code, null, hint);
+  }
+  return reply('error', isRaftwireError(error) ? error.code : 'SERVER_ERR_INTERNAL');
 }
