@@ -1,6 +1,7 @@
 /**
  * The bench's cluster: test/cluster/process-cluster.ts's `ProcessCluster`, whose nodes run through
- * bench/cluster-node.mjs so the bench can turn fsync off (`--unsafe-no-fsync`) and take CPU profiles.
+ * bench/cluster-node.mjs so the bench can turn fsync off (`--unsafe-no-fsync`) and take CPU and
+ * allocation profiles.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ export interface BenchClusterOptions {
   unsafeNoFsync?: boolean;
   /** Directory for the nodes' V8 CPU profiles, written when a node stops (SIGTERM). */
   cpuProfDir?: string;
+  /** Directory for the nodes' allocation profiles (bench/cluster-node.mjs), written when a node stops. */
+  allocProfDir?: string;
 }
 
 export class BenchCluster extends ProcessCluster {
@@ -28,6 +31,7 @@ export class BenchCluster extends ProcessCluster {
     const execArgs: string[] = [];
     if (this.benchOptions.cpuProfDir) execArgs.push('--cpu-prof', '--cpu-prof-dir', this.benchOptions.cpuProfDir);
     const flags = this.benchOptions.unsafeNoFsync ? ['--unsafe-no-fsync'] : [];
+    if (this.benchOptions.allocProfDir) flags.push('--alloc-prof', this.benchOptions.allocProfDir);
     const child = spawn(process.execPath, [...execArgs, NODE, ...flags, 'start', '--id', id, '--peers', JSON.stringify(this.peersFor(id)), '--data', join(this.dataRoot, id), ...this.nodeArgs, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -36,6 +40,11 @@ export class BenchCluster extends ProcessCluster {
     child.stdout!.on('data', (d: Buffer) => lines.push(d.toString()));
     child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
     this.processes.set(id, child);
+  }
+
+  /** Sends `signal` to every running node (SIGUSR2 starts the allocation profiles). */
+  signalAll(signal: NodeJS.Signals): void {
+    for (const child of this.processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   }
 
   /** Stops every node with SIGTERM (so profiles get written), SIGKILL after `graceMs`. */

@@ -9,7 +9,7 @@
  * killed with SIGKILL and the time to the first acknowledged write is measured.
  *
  * Run: `npm run bench:cluster` (`-- --help` lists the options). Writes bench/results/cluster.json
- * (not with `--unsafe-no-fsync`, `--cpu-prof` or a subset of ops, which are for finding out, not
+ * (not with `--unsafe-no-fsync`, `--cpu-prof`, `--alloc-prof` or a subset of ops, which are for finding out, not
  * for the record: then `--out` names the file). Everything shares this machine's cores: the nodes,
  * the load generator and anything else running.
  */
@@ -39,6 +39,7 @@ const { values } = parseBenchArgs({
     keys: { type: 'string', default: '1024' },
     'unsafe-no-fsync': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'alloc-prof': { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -63,6 +64,10 @@ Options (npm run bench:cluster -- --option value):
   --unsafe-no-fsync         UNSAFE: the nodes' logs never fsync; shows the ceiling of all that is
                             not the disk. Results go to --out, never to cluster.json
   --cpu-prof <dir>          nodes write V8 CPU profiles (.cpuprofile) to <dir> when they stop
+  --alloc-prof <dir>        nodes write allocation profiles (.heapprofile, collected objects
+                            included) and the run's client operations (ops.json) to <dir>;
+                            npm run profile:alloc -- <dir> prints bytes per operation
+                            (counted after the preload; use with --failovers 0)
   --out <file>              results file                    [bench/results/cluster.json]`);
   process.exit(0);
 }
@@ -222,7 +227,12 @@ async function main(): Promise<void> {
   if (values['election-timeout']) nodeArgs.push('--election-timeout', values['election-timeout']);
   if (values.heartbeat) nodeArgs.push('--heartbeat', values.heartbeat);
   if (values['storage-writes']) nodeArgs.push('--storage-writes', values['storage-writes']);
-  const cluster = new BenchCluster(['n1', 'n2', 'n3'], nodeArgs, { unsafeNoFsync: values['unsafe-no-fsync'], cpuProfDir: values['cpu-prof'] });
+  const cluster = new BenchCluster(['n1', 'n2', 'n3'], nodeArgs, { unsafeNoFsync: values['unsafe-no-fsync'], cpuProfDir: values['cpu-prof'], allocProfDir: values['alloc-prof'] });
+  if (values['alloc-prof']) mkdirSync(values['alloc-prof'], { recursive: true });
+  // Every client operation after the preload, failover writes included: the denominator of the
+  // allocation profiles' bytes per operation.
+  let clientOps = 0;
+  let lastLeader = '';
   await cluster.init();
   cluster.startAll();
   const rows: Record<string, unknown>[] = [];
@@ -235,6 +245,8 @@ async function main(): Promise<void> {
     const client = cluster.client();
     process.stderr.write(`cluster up, leader ${leader}; preloading ${keys} keys\n`);
     await preload(client, cluster.peers[leader]!.client, keys);
+    // Allocation profiles count from here: start-up and preload are not the operations measured.
+    if (values['alloc-prof']) cluster.signalAll('SIGUSR2');
     for (const op of ops) {
       for (const concurrency of concurrencies) {
         const row: Record<string, unknown> = { op, concurrency };
@@ -251,6 +263,8 @@ async function main(): Promise<void> {
             const cpuBefore = nodesCpuSeconds(cluster);
             const before = await countersOf(cluster);
             const run = await loadgen(cluster.peers[leader]!.client, protocol, op, concurrency);
+            clientOps += run.ops;
+            lastLeader = leader;
             const cpuUsPerOp = Math.round(((nodesCpuSeconds(cluster) - cpuBefore) * 1e6) / Math.max(1, run.ops));
             // Elections during the run: a node that stalls past an election timeout costs one.
             const after = await countersOf(cluster);
@@ -285,6 +299,7 @@ async function main(): Promise<void> {
       await cluster.kill(leader);
       await writer.put('failover', String(i));
       failovers.push(performance.now() - killedAt);
+      clientOps += 2;
       process.stderr.write(`failover ${i + 1}: ${failovers.at(-1)!.toFixed(0)} ms\n`);
       cluster.start(leader); // back to three for the next round
     }
@@ -344,7 +359,7 @@ async function main(): Promise<void> {
     const checked = targets(rows, failoverMedianMs);
     console.log(`issue #6 targets: ${checked.filter((t) => t.met).length} of ${checked.length} met`);
     console.table(checked);
-    const record = !values['unsafe-no-fsync'] && !values['cpu-prof'];
+    const record = !values['unsafe-no-fsync'] && !values['cpu-prof'] && !values['alloc-prof'];
     const outPath = values.out ?? (record ? join(import.meta.dirname, 'results', 'cluster.json') : undefined);
     if (outPath === undefined) {
       console.log('not written to bench/results/cluster.json (unsafe or profiled run); pass --out to keep it');
@@ -370,7 +385,11 @@ async function main(): Promise<void> {
       )}\n`,
     );
   } finally {
-    if (values['cpu-prof']) await cluster.stopGracefully();
+    if (values['alloc-prof']) {
+      const what = `${ops.join(',')} over ${protocols.join(',')} at ${concurrencies.join(',')} clients, ${keys} keys, ${values.failovers} failovers; profiled after the preload`;
+      writeFileSync(join(values['alloc-prof'], 'ops.json'), `${JSON.stringify({ ops: clientOps, leader: lastLeader, what }, null, 2)}\n`);
+    }
+    if (values['cpu-prof'] || values['alloc-prof']) await cluster.stopGracefully();
     await cluster.stopAll();
   }
 }
