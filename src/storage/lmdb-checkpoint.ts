@@ -52,16 +52,24 @@ export async function commitCheckpoint(root: RootDatabase<Buffer, string | numbe
   }
   // One batch is one LMDB transaction on lmdb-js's write thread; its promise resolves after the
   // commit (and, with durability 'sync', the sync) has returned.
-  // Each put/remove inside a batch returns its own promise, rejected too when the commit fails;
-  // the batch's promise reports the failure, so theirs are only silenced (see `ignore`).
+  // A put/remove inside a batch answers with a promise that may reject when the commit fails; the
+  // batch's promise reports the failure, so theirs are only silenced (see `ignore`). lmdb-js 3.5
+  // gives every write of a batch one shared promise: each distinct promise is silenced once, not
+  // once per write (that was a promise and a microtask per entry, every checkpoint).
+  let silenced: Promise<unknown> | undefined;
+  const quiet = (write: Promise<unknown>): void => {
+    if (write === silenced) return;
+    silenced = write;
+    write.catch(ignore);
+  };
   await root.batch(() => {
-    for (const [lo, hi] of suffixRemovals) for (let i = lo; i <= hi; i++) root.remove(i).catch(ignore);
-    for (let i = 0; i < stale.length; i++) root.remove(stale[i]!).catch(ignore);
-    for (let i = 0; i < puts.length; i++) root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer).catch(ignore);
-    if (plan.boundsChanged()) root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer).catch(ignore);
-    if (plan.hardStateChanged) root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer).catch(ignore);
-    if (plan.snapshotMetaChanged && state.snapshotMeta !== null) root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer).catch(ignore);
-    root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer).catch(ignore);
+    for (const [lo, hi] of suffixRemovals) for (let i = lo; i <= hi; i++) quiet(root.remove(i));
+    for (let i = 0; i < stale.length; i++) quiet(root.remove(stale[i]!));
+    for (let i = 0; i < puts.length; i++) quiet(root.put(puts[i]!.index, entryRecordOf(puts[i]!) as Buffer));
+    if (plan.boundsChanged()) quiet(root.put(KEY_LOG_BOUNDS, encodeLogBounds(state.bounds) as Buffer));
+    if (plan.hardStateChanged) quiet(root.put(KEY_HARD_STATE, encodeHardState(state.hardState) as Buffer));
+    if (plan.snapshotMetaChanged && state.snapshotMeta !== null) quiet(root.put(KEY_SNAPSHOT_META, encodeSnapshotMeta(state.snapshotMeta) as Buffer));
+    quiet(root.put(KEY_WAL_CHECKPOINT, encodeWalCheckpoint(seq) as Buffer));
   });
   return stale.length >= staleRemovalsMax;
 }
