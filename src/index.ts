@@ -12,7 +12,7 @@
  */
 export { RaftwireError, isRaftwireError, NotLeaderError, ProposalDroppedError, InvalidConfigError } from './core/errors.js';
 export type * from './core/types.js';
-export { RaftNode, type RaftNodeOptions, type StateMachine, MemorySnapshotPersistence, DiskSnapshotPersistence } from './node/index.js';
+export { RaftNode, type ProposalCallback, type RaftNodeOptions, type StateMachine, MemorySnapshotPersistence, DiskSnapshotPersistence } from './node/index.js';
 export { CacheStateMachine, encodeCacheCommand, type CacheRequest, type CacheResult } from './cache/index.js';
 export { startCacheNode, HttpServer, KvService, type CacheNodeOptions, type CacheNodeHandle } from './server/index.js';
 export { RaftwireClient, RaftwireClientError, RaftwireWsClient } from './client/index.js';

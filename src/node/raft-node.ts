@@ -45,6 +45,7 @@ import { RpcSender } from './rpc-sender.js';
 import { LeaderWaiters } from './leader-waiters.js';
 import { LocalSnapshots } from './local-snapshots.js';
 import { Ticker } from './ticker.js';
+import type { ProposalCallback } from './proposal-waiters.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -253,13 +254,29 @@ export class RaftNode<Result = unknown> {
     await this.options.network.stop();
   }
 
-  /** Proposes `data`; resolves with the state machine's result once the entry is applied here. */
-  propose(data: Uint8Array): Promise<Result> {
+  /**
+   * Proposes `data`; resolves with the state machine's result once the entry is applied here.
+   * With `done`, tells `done` instead and returns nothing: no promise per proposal, for a server
+   * that answers many of them per turn (the WebSocket protocol does). Either way a proposal this
+   * node cannot take throws at once: `NotLeaderError`, `ProposalDroppedError`,
+   * `ProposalTooLargeError`, `NodeStoppedError`.
+   *
+   * @example
+   * ```ts
+   * const result = await node.propose(command);
+   * node.propose(command, (error, result) => (error ? fail(error) : answer(result!)));
+   * ```
+   */
+  propose(data: Uint8Array): Promise<Result>;
+  propose(data: Uint8Array, done: ProposalCallback<Result>): void;
+  propose(data: Uint8Array, done?: ProposalCallback<Result>): Promise<Result> | void {
     const core = this.requireRunning();
     const bytesMax = this.options.proposalBytesMax ?? PROPOSAL_BYTES_MAX_DEFAULT;
     if (data.length > bytesMax) throw new ProposalTooLargeError(data.length, bytesMax);
     const index = core.propose(data); // throws NotLeaderError / ProposalDroppedError
-    return this.awaitApplied(index, core.term);
+    if (done === undefined) return this.awaitApplied(index, core.term);
+    this.applier.proposals.addCallback(index, core.term, done);
+    this.loop.schedule();
   }
 
   /** Proposes one membership change as is (no catch-up, no retry; see {@link addNode}); resolves once it is applied. */

@@ -16,7 +16,7 @@
  */
 import { type CacheRequest, type CacheResult, CacheStateMachine, encodeCacheCommand, CacheError } from '../cache/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
-import type { RaftNode } from '../node/index.js';
+import type { ProposalCallback, RaftNode } from '../node/index.js';
 
 export type Consistency = 'linearizable' | 'lease' | 'stale';
 export const CONSISTENCIES: readonly Consistency[] = ['linearizable', 'lease', 'stale'];
@@ -58,17 +58,33 @@ export class KvService {
   write(request: CacheRequest, session: WriteSession = NO_SESSION): Promise<CacheResult> {
     // Not an async function: on the leader this is every write's path, and an async frame per
     // call is garbage. It still never throws: every failure is a rejected promise.
-    if (!this.node.isLeader()) return this.leaderOrThrow().then(() => this.propose(request, session));
+    if (!this.node.isLeader()) return this.leaderOrThrow().then(() => this.node.propose(this.command(request, session)));
     try {
-      return this.propose(request, session);
+      return this.node.propose(this.command(request, session));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private propose(request: CacheRequest, session: WriteSession): Promise<CacheResult> {
-    const data = encodeCacheCommand(request, { nowMs: this.wallClock(), clientId: session.clientId, sequence: session.sequence, ackedThrough: session.ackedThrough });
-    return this.node.propose(data);
+  /**
+   * {@link write} telling `done` once, with the error or the result, instead of returning a
+   * promise: no promise per write (RaftNode.propose with a callback). Never throws.
+   */
+  writeThen(request: CacheRequest, session: WriteSession, done: ProposalCallback<CacheResult>): void {
+    if (this.node.isLeader()) this.proposeThen(request, session, done);
+    else this.leaderOrThrow().then(() => this.proposeThen(request, session, done), done);
+  }
+
+  private proposeThen(request: CacheRequest, session: WriteSession, done: ProposalCallback<CacheResult>): void {
+    try {
+      this.node.propose(this.command(request, session), done);
+    } catch (error) {
+      done(error as Error);
+    }
+  }
+
+  private command(request: CacheRequest, session: WriteSession): Uint8Array {
+    return encodeCacheCommand(request, { nowMs: this.wallClock(), clientId: session.clientId, sequence: session.sequence, ackedThrough: session.ackedThrough });
   }
 
   /** On a node that does not lead: waits out an election if there is no leader, then throws NotLeaderError unless this node won it. */

@@ -123,24 +123,14 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
           ackedThrough = (pending.values().next().value as number) - 1;
         }
         inflightAll++;
-        const answer = options.closing?.() ? Promise.resolve(SHUTTING_DOWN) : serve(options, state.consistency, request, ackedThrough);
-        answer.then((reply) => {
-          state.inflight--;
-          inflightAll--;
-          // A write refused for a passing reason will be sent again on another connection: the
-          // session must not be told to forget it by the writes that follow on this one.
-          if (!isRetryableReply(reply)) pending?.delete(request.sequence);
-          if (pending?.size === 0) state.unanswered.delete(request.clientId);
-          if (state.closed) return;
-          state.outgoing.push({ reply, requestId });
-          if (!state.flushScheduled) {
-            state.flushScheduled = true;
-            // A microtask, not setImmediate: replies resolved together (one Ready's reads or
-            // applied writes) reach this point in the same microtask pass, so they still go out as
-            // one message, and a lone reply does not wait for the rest of the event-loop turn.
-            queueMicrotask(() => flush(ws, state));
-          }
-        });
+        if (options.closing?.()) answer(ws, state, requestId, request, pending, SHUTTING_DOWN);
+        else if (request.op === 'get') void serveGet(options, state.consistency, request.key).then((reply) => answer(ws, state, requestId, request, pending, reply));
+        else {
+          // A write takes a callback, not a promise: one closure per write on the leader's hottest path.
+          options.kv.writeThen(toCacheRequest(request), { clientId: request.clientId, sequence: request.sequence, ackedThrough }, (error, result) =>
+            answer(ws, state, requestId, request, pending, error === null ? writeReplyOf(request, result!) : errorReplyOf(options, error)),
+          );
+        }
       }
     },
     open: () => {
@@ -152,6 +142,25 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
     },
   });
   return { inflightRequests: () => inflightAll, connections: () => connections };
+
+  /** Queues `reply` to request `requestId` for this turn's message, and settles its bookkeeping. */
+  function answer(ws: uWS.WebSocket<ConnectionState>, state: ConnectionState, requestId: number, request: ClientRequest, pending: Set<number> | undefined, reply: ClientReply): void {
+    state.inflight--;
+    inflightAll--;
+    // A write refused for a passing reason will be sent again on another connection: the
+    // session must not be told to forget it by the writes that follow on this one.
+    if (!isRetryableReply(reply)) pending?.delete(request.sequence);
+    if (pending?.size === 0) state.unanswered.delete(request.clientId);
+    if (state.closed) return;
+    state.outgoing.push({ reply, requestId });
+    if (!state.flushScheduled) {
+      state.flushScheduled = true;
+      // A microtask, not setImmediate: replies resolved together (one Ready's reads or applied
+      // writes) reach this point in the same microtask pass, so they still go out as one message,
+      // and a lone reply does not wait for the rest of the event-loop turn.
+      queueMicrotask(() => flush(ws, state));
+    }
+  }
 }
 
 /** Sends every reply ready this turn as one message. */
@@ -186,28 +195,12 @@ function toCacheRequest(request: ClientRequest): CacheRequest {
   }
 }
 
-/**
- * One request's reply. A write is a plain promise chain, not an async function: on the leader's
- * hottest path each async frame (generator, promises, closures) was garbage per write. Never
- * rejects.
- */
-function serve(options: WsProtocolOptions, consistency: Consistency, request: ClientRequest, ackedThrough: number): Promise<ClientReply> {
-  if (request.op === 'get') return serveGet(options, consistency, request.key);
-  let written: Promise<CacheResult>;
-  try {
-    written = options.kv.write(toCacheRequest(request), { clientId: request.clientId, sequence: request.sequence, ackedThrough });
-  } catch (error) {
-    return Promise.resolve(errorReplyOf(options, error));
-  }
-  return written.then(
-    (result) => {
-      if (result.ok) return request.op === 'delete' ? reply(result.value === null ? 'notFound' : 'ok', '', null) : OK;
-      return reply(result.code === 'CACHE_ERR_CAS_MISMATCH' ? 'conflict' : 'error', result.code ?? 'CACHE_ERR_UNKNOWN', result.value);
-    },
-    (error: unknown) => errorReplyOf(options, error),
-  );
+function writeReplyOf(request: ClientRequest, result: CacheResult): ClientReply {
+  if (result.ok) return request.op === 'delete' ? reply(result.value === null ? 'notFound' : 'ok', '', null) : OK;
+  return reply(result.code === 'CACHE_ERR_CAS_MISMATCH' ? 'conflict' : 'error', result.code ?? 'CACHE_ERR_UNKNOWN', result.value);
 }
 
+/** A read's reply; never rejects. */
 async function serveGet(options: WsProtocolOptions, consistency: Consistency, key: string): Promise<ClientReply> {
   try {
     const value = await options.kv.get(key, consistency);

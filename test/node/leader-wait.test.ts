@@ -144,3 +144,49 @@ describe('KvService during an election', () => {
     expect(atOnce.result().error).toBeInstanceOf(NotLeaderError);
   });
 });
+
+describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
+  /** Collects what a callback is told, as `outcome` does for a promise. */
+  function told(): { done: (error: Error | null, result?: unknown) => void; calls: { error: Error | null; result: unknown }[] } {
+    const calls: { error: Error | null; result: unknown }[] = [];
+    return { done: (error, result) => calls.push({ error, result }), calls };
+  }
+
+  it('tells the result on the leader, and every failure through the callback, never by throwing', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 46);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.runUntil(() => cluster!.ids.every((id) => cluster!.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
+    const kv = new KvService(cluster.node(leader), cluster.cache(leader), Date.now, 0);
+
+    const ok = told();
+    kv.writeThen({ op: 'set', key: 'k', value: new Uint8Array([1]) }, { clientId: 'c', sequence: 1 }, ok.done);
+    await cluster.runUntil(() => ok.calls.length > 0, 2_000, 'the write');
+    expect(ok.calls).toEqual([{ error: null, result: { ok: true, code: null, value: null } }]);
+
+    const tooLarge = told();
+    expect(() => kv.writeThen({ op: 'set', key: 'x'.repeat(2_000), value: new Uint8Array(1) }, { clientId: 'c', sequence: 2 }, tooLarge.done)).not.toThrow();
+    expect(tooLarge.calls).toHaveLength(1);
+    expect((tooLarge.calls[0]!.error as { code?: string }).code).toBe('CACHE_ERR_KEY_TOO_LARGE');
+
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const refused = told();
+    new KvService(cluster.node(follower), cluster.cache(follower), Date.now, 0).writeThen({ op: 'delete', key: 'k' }, { clientId: 'c', sequence: 3 }, refused.done);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(refused.calls).toHaveLength(1);
+    expect(refused.calls[0]!.error).toBeInstanceOf(NotLeaderError);
+    expect((refused.calls[0]!.error as NotLeaderError).leaderId).toBe(leader);
+  });
+
+  it('waits out an election for leaderWaitMs, then tells NotLeaderError once', async () => {
+    const { c, last } = await lastSurvivor(47);
+    const waited = told();
+    const startedAt = c.clock.now();
+    new KvService(c.node(last), c.cache(last), Date.now, 400).writeThen({ op: 'set', key: 'k', value: new Uint8Array([1]) }, { clientId: 'c', sequence: 1 }, waited.done);
+    await c.runUntil(() => waited.calls.length > 0, 2_000, 'the wait to end');
+    expect(c.clock.now() - startedAt).toBeGreaterThanOrEqual(400);
+    await c.run(100);
+    expect(waited.calls).toHaveLength(1);
+    expect(waited.calls[0]!.error).toBeInstanceOf(NotLeaderError);
+  });
+});

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../src/core/errors.js';
 import { NodeFatalError, NodeStoppedError, ProposalTooLargeError } from '../../src/node/index.js';
+import { encodeCacheCommand } from '../../src/cache/index.js';
 import { TestCluster } from './cluster-harness.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -139,5 +140,41 @@ for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true 
     await cluster.run(50);
     await cluster.node(leader).stop();
     await expect(pending).rejects.toBeInstanceOf(NodeStoppedError);
+  });
+
+  it('propose with a callback: told the result once the entry is applied, or NodeStoppedError on stop', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 11);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    const command = encodeCacheCommand({ op: 'set', key: 'cb', value: bytes('v') }, { nowMs: 0, clientId: '', sequence: 0 });
+    const told: { error: Error | null; result: unknown }[] = [];
+    const returned = cluster.node(leader).propose(command, (error, result) => told.push({ error, result }));
+    expect(returned).toBeUndefined();
+    await cluster.runUntil(() => told.length > 0, 2_000, 'the callback');
+    await cluster.run(100);
+    expect(told).toEqual([{ error: null, result: { ok: true, code: null, value: null } }]);
+    expect(text(cluster.cache(leader).get('cb', 0))).toBe('v');
+
+    for (const id of cluster.ids) if (id !== leader) await cluster.crash(id);
+    const stranded: (Error | null)[] = [];
+    cluster.node(leader).propose(bytes('never committed'), (error) => stranded.push(error));
+    await cluster.run(50);
+    expect(stranded).toEqual([]);
+    await cluster.node(leader).stop();
+    expect(stranded).toHaveLength(1);
+    expect(stranded[0]).toBeInstanceOf(NodeStoppedError);
+  });
+
+  it('propose with a callback throws at once what it cannot take, and tells nothing', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 12);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.run(200);
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const told: unknown[] = [];
+    expect(() => cluster!.node(follower).propose(bytes('x'), (error) => told.push(error))).toThrow(NotLeaderError);
+    expect(() => cluster!.node(leader).propose(new Uint8Array(8 * 1024 * 1024 + 1), (error) => told.push(error))).toThrow(ProposalTooLargeError);
+    await cluster.run(200);
+    expect(told).toEqual([]);
   });
 });

@@ -27,12 +27,17 @@ afterEach(() => {
 async function serverWith(dropped: number, extra: { closing?: () => boolean; hold?: boolean } = {}) {
   const sessions: { sequence: number; ackedThrough?: number }[] = [];
   const held: (() => void)[] = [];
+  const write = async (_request: unknown, session: { sequence: number; ackedThrough?: number }) => {
+    sessions.push({ sequence: session.sequence, ackedThrough: session.ackedThrough });
+    if (extra.hold) await new Promise<void>((resolve) => held.push(resolve));
+    if (session.sequence === dropped) throw new ProposalDroppedError('leadership is being transferred');
+    return { ok: true, code: null, value: null };
+  };
   const kv = {
-    write: async (_request: unknown, session: { sequence: number; ackedThrough?: number }) => {
-      sessions.push({ sequence: session.sequence, ackedThrough: session.ackedThrough });
-      if (extra.hold) await new Promise<void>((resolve) => held.push(resolve));
-      if (session.sequence === dropped) throw new ProposalDroppedError('leadership is being transferred');
-      return { ok: true, code: null, value: null };
+    write,
+    // The protocol's write path (KvService.writeThen): the same, told through a callback.
+    writeThen: (request: unknown, session: { sequence: number; ackedThrough?: number }, done: (error: Error | null, result?: unknown) => void) => {
+      write(request, session).then((result) => done(null, result), done);
     },
     get: async () => undefined,
   } as unknown as KvService;
