@@ -28,7 +28,7 @@ import type { NodeId } from '../core/types.js';
 import type { RateLimiter } from '../resilience/index.js';
 import { HttpError } from './errors.js';
 import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResult } from './kv-service.js';
-import { ServerMetrics } from './metrics.js';
+import { type CountCell, ServerMetrics } from './metrics.js';
 import { type RaftNode, validateEndpoints } from '../node/index.js';
 import { attachWsProtocol, type WsProtocolHandle } from './ws-protocol.js';
 
@@ -93,6 +93,18 @@ function queryOf(info: RequestInfo): URLSearchParams {
   return info.parsedQuery;
 }
 
+/** Tells a request's reply (`error` null) or the error to answer it with. */
+type Settle = (error: unknown, reply?: Reply) => void;
+
+/**
+ * A route's work: returns its reply as a promise, or returns nothing and tells `settle` (the
+ * write routes do: no promise per write). Throwing at once is answered like a rejection.
+ */
+type Handler = (info: RequestInfo, body: Uint8Array, settle: Settle) => Promise<Reply> | void;
+
+/** A write outside any client session. */
+const NO_SESSION = Object.freeze({ clientId: '', sequence: 0 });
+
 /** One request being served, for the timeout sweep. */
 interface Inflight {
   deadlineMs: number;
@@ -118,8 +130,9 @@ export class HttpServer {
   private readonly sweepIntervalMs: number;
   /** Prometheus label children by route (and status), so a request does not hash label objects. */
   private readonly requestSecondsByRoute = new Map<string, { observe(value: number): void }>();
-  private readonly requestsByRouteStatus = new Map<string, { inc(): void }>();
-  private readonly proposalsByResult = new Map<string, { inc(): void }>();
+  /** Request counts by route, then by status (no key string built per request). */
+  private readonly requestsByRouteStatus = new Map<string, Map<number, CountCell>>();
+  private readonly proposalsByResult = new Map<string, CountCell>();
   readonly metrics: ServerMetrics;
   private readonly bodyBytesMax: number;
   private readonly inflightRequestsMax: number;
@@ -199,19 +212,20 @@ export class HttpServer {
   }
 
   private countProposal(result: string): void {
-    let counter = this.proposalsByResult.get(result);
-    if (counter === undefined) this.proposalsByResult.set(result, (counter = this.metrics.proposals.labels(result)));
-    counter.inc();
+    let cell = this.proposalsByResult.get(result);
+    if (cell === undefined) this.proposalsByResult.set(result, (cell = this.metrics.proposalCounts.cell({ result })));
+    cell.count++;
   }
 
   private countRequest(route: string, status: number, seconds: number): void {
     let histogram = this.requestSecondsByRoute.get(route);
     if (histogram === undefined) this.requestSecondsByRoute.set(route, (histogram = this.metrics.requestSeconds.labels(route)));
     histogram.observe(seconds);
-    const key = `${route} ${status}`;
-    let counter = this.requestsByRouteStatus.get(key);
-    if (counter === undefined) this.requestsByRouteStatus.set(key, (counter = this.metrics.requests.labels(route, String(status))));
-    counter.inc();
+    let byStatus = this.requestsByRouteStatus.get(route);
+    if (byStatus === undefined) this.requestsByRouteStatus.set(route, (byStatus = new Map()));
+    let cell = byStatus.get(status);
+    if (cell === undefined) byStatus.set(status, (cell = this.metrics.requestCounts.cell({ route, status: String(status) })));
+    cell.count++;
   }
 
   private routes(): void {
@@ -234,14 +248,14 @@ export class HttpServer {
     this.app.del('/v1/cluster/members/:id', (res, req) => this.serve(res, req, 'members.remove', false, (info) => this.removeMember(info)));
     this.app.get('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.get', false, (info) => this.get(info)));
     this.app.put('/v1/kv/:key', (res, req) =>
-      this.serve(res, req, 'kv.put', true, (info, body) => {
+      this.serve(res, req, 'kv.put', true, (info, body, settle) => {
         const ttlMs = this.number(queryOf(info).get('ttl'), 'ttl');
-        return this.write(info, { op: 'set', key: this.key(info), value: body, ttlMs });
+        this.write(info, { op: 'set', key: this.key(info), value: body, ttlMs }, settle);
       }),
     );
-    this.app.del('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.delete', false, (info) => this.write(info, { op: 'delete', key: this.key(info) })));
+    this.app.del('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.delete', false, (info, _body, settle) => this.write(info, { op: 'delete', key: this.key(info) }, settle)));
     this.app.post('/v1/kv/:key/cas', (res, req) =>
-      this.serve(res, req, 'kv.cas', true, (info, body) => {
+      this.serve(res, req, 'kv.cas', true, (info, body, settle) => {
         const input = this.jsonBody(body) as { expected?: unknown; value?: unknown; ttlMs?: unknown; encoding?: unknown };
         const decode = (value: unknown, field: string): Uint8Array => {
           if (typeof value !== 'string') throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `${field} must be a string`);
@@ -249,16 +263,16 @@ export class HttpServer {
         };
         const expected = input.expected === null || input.expected === undefined ? null : decode(input.expected, 'expected');
         const ttlMs = input.ttlMs === undefined ? undefined : this.number(String(input.ttlMs), 'ttlMs');
-        return this.write(info, { op: 'cas', key: this.key(info), expected, value: decode(input.value, 'value'), ttlMs });
+        this.write(info, { op: 'cas', key: this.key(info), expected, value: decode(input.value, 'value'), ttlMs }, settle);
       }),
     );
     this.app.post('/v1/kv/:key/increment', (res, req) =>
-      this.serve(res, req, 'kv.increment', true, (info, body) => {
+      this.serve(res, req, 'kv.increment', true, (info, body, settle) => {
         const input = this.jsonBody(body) as { delta?: unknown; ttlMs?: unknown };
         const delta = input.delta === undefined ? 1 : input.delta;
         if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'delta must be a safe integer');
         const ttlMs = input.ttlMs === undefined ? undefined : this.number(String(input.ttlMs), 'ttlMs');
-        return this.write(info, { op: 'increment', key: this.key(info), delta, ttlMs });
+        this.write(info, { op: 'increment', key: this.key(info), delta, ttlMs }, settle);
       }),
     );
     this.app.options('/*', (res, req) => this.serve(res, req, 'options', false, async () => ({ status: 204, body: '' })));
@@ -278,10 +292,11 @@ export class HttpServer {
   }
 
   /**
-   * A write's reply. Not an async function (every write passes here; an async frame per request
-   * is garbage): a bad header throws at once, which `serve` answers like a rejection.
+   * Proposes a write and tells `settle` its reply. Every write passes here, so it takes the
+   * callback path down to the proposal (`KvService.writeThen`: no promise, no async frame per
+   * request); a bad header throws at once, which `serve` answers like any error.
    */
-  private write(info: RequestInfo, request: CacheRequest): Promise<Reply> {
+  private write(info: RequestInfo, request: CacheRequest, settle: Settle): void {
     const sequence = info.sequence === '' ? 0 : Number(info.sequence);
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Sequence must be a non-negative integer');
     const ackedThrough = info.ackedThrough === '' ? undefined : Number(info.ackedThrough);
@@ -289,7 +304,7 @@ export class HttpServer {
       throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Acked-Through must be an integer below X-Raftwire-Sequence');
     }
     const session = info.clientId === '' ? undefined : { clientId: info.clientId, sequence, ackedThrough };
-    return this.options.kv.write(request, session).then((result) => this.writeReply(request, result));
+    this.options.kv.writeThen(request, session ?? NO_SESSION, (error, result) => (error === null ? settle(null, this.writeReply(request, result!)) : settle(error)));
   }
 
   private writeReply(request: CacheRequest, result: CacheResult): Reply {
@@ -349,7 +364,7 @@ export class HttpServer {
    * Runs one request: checks, body, handler, reply, metrics. `req` is only valid until the first
    * await, so everything needed from it is copied first.
    */
-  private serve(res: uWS.HttpResponse, req: uWS.HttpRequest, route: string, readBody: boolean, handler: (info: RequestInfo, body: Uint8Array) => Promise<Reply>): void {
+  private serve(res: uWS.HttpResponse, req: uWS.HttpRequest, route: string, readBody: boolean, handler: Handler): void {
     const started = performance.now();
     const info: RequestInfo = {
       method: req.getMethod(),
@@ -398,15 +413,16 @@ export class HttpServer {
       if (readBody) res.onData(() => undefined); // drain, then answer
       return finish(refusal);
     }
+    const settle: Settle = (error, reply) => finish(error === null && reply !== undefined ? reply : this.errorToReply(error, info));
     const run = (body: Uint8Array) => {
       // A handler may throw before its first await; both ways end in an error reply.
-      let reply: Promise<Reply>;
+      let reply: Promise<Reply> | void;
       try {
-        reply = handler(info, body);
+        reply = handler(info, body, settle);
       } catch (error) {
         return finish(this.errorToReply(error, info));
       }
-      reply.then(finish, (error: unknown) => finish(this.errorToReply(error, info)));
+      if (reply !== undefined) reply.then(finish, (error: unknown) => settle(error));
     };
     if (!readBody) return run(EMPTY_BODY);
     this.readBody(res, (body) => (body === null ? finish(errorReply(413, 'HTTP_ERR_BODY_TOO_LARGE', `the body is over ${this.bodyBytesMax} bytes (bodyBytesMax)`)) : run(body)));

@@ -188,6 +188,28 @@ describe('client HTTP API refuses bad input with typed errors and keeps serving'
     expect(count(/^raft_rpc_seconds_count\{node="n\d",type="AppendEntries",outcome="ok"\} (\d+)$/m)).toBeGreaterThan(0);
     expect(count(/^raft_apply_batch_entries_count\{node="n\d"\} (\d+)$/m)).toBeGreaterThan(0);
   });
+
+  it('counts requests by route and status, and proposals by outcome, as they happen (published at scrape time)', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${leaderUrl}/metrics`)).text();
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+      return {
+        puts: value(/^raftwire_http_requests_total\{route="kv.put",status="200",node="n\d"\} (\d+)$/m),
+        casConflicts: value(/^raftwire_http_requests_total\{route="kv.cas",status="409",node="n\d"\} (\d+)$/m),
+        ok: value(/^raftwire_proposals_total\{result="ok",node="n\d"\} (\d+)$/m),
+        mismatches: value(/^raftwire_proposals_total\{result="CACHE_ERR_CAS_MISMATCH",node="n\d"\} (\d+)$/m),
+      };
+    };
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) expect((await call(`${leaderUrl}/v1/kv/counted`, { method: 'PUT', body: `v${i}` })).status).toBe(200);
+    expect((await call(`${leaderUrl}/v1/kv/counted/cas`, { method: 'POST', body: JSON.stringify({ expected: 'nope', value: 'x' }) })).status).toBe(409);
+    const after = await scrape();
+    expect(after.puts - before.puts).toBe(3);
+    expect(after.ok - before.ok).toBe(3);
+    expect(after.casConflicts - before.casConflicts).toBe(1);
+    expect(after.mismatches - before.mismatches).toBe(1);
+    expect(await scrape()).toEqual(after); // a scrape publishes the counts, it does not add to them
+  });
 });
 
 describe('rate limiting', () => {
