@@ -33,13 +33,28 @@ interface ProposalWaiter {
 }
 
 function succeed(waiter: ProposalWaiter, result: unknown): void {
-  if (waiter.done !== null) waiter.done(null, result);
+  if (waiter.done !== null) tell(waiter.done, null, result);
   else waiter.resolve!(result);
 }
 
 function fail(waiter: ProposalWaiter, error: Error): void {
-  if (waiter.done !== null) waiter.done(error);
+  if (waiter.done !== null) tell(waiter.done, error, undefined);
   else waiter.reject!(error);
+}
+
+/**
+ * Calls a proposal's callback. It runs inside the node's apply loop: an exception from it must not
+ * stop the loop half-way through a batch (the node would die for its caller's bug), so it is
+ * thrown again on its own, as one thrown in a promise's `then` would surface.
+ */
+function tell(done: NonNullable<ProposalWaiter['done']>, error: Error | null, result: unknown): void {
+  try {
+    done(error, result);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
+  }
 }
 
 export class ProposalWaiters<Result> {
