@@ -388,6 +388,12 @@ async function changeMembership(cluster: ProcessCluster, ids: string[], method: 
   const deadline = Date.now() + 30_000;
   let last = 'none';
   while (Date.now() < deadline) {
+    // A removed node stops by itself once it applies its removal, which can come late (its leader
+    // was killed before telling it): by then the re-addition may already be waiting for it.
+    if (method === 'POST' && !isRunning(cluster, id)) {
+      log(`nemesis: ${id} is not running (it stopped after its removal); starting it to add it back`);
+      cluster.start(id);
+    }
     const live = ids.filter((other) => other !== id && isRunning(cluster, other));
     const client = new RaftwireClient({ endpoints: (live.length > 0 ? live : ids).map((other) => cluster.peers[other]!.client), timeoutMs: 8_000, maxRetries: 2 });
     try {
