@@ -102,9 +102,6 @@ type Settle = (error: unknown, reply?: Reply) => void;
  */
 type Handler = (info: RequestInfo, body: Uint8Array, settle: Settle) => Promise<Reply> | void;
 
-/** A write outside any client session. */
-const NO_SESSION = Object.freeze({ clientId: '', sequence: 0 });
-
 /** One request being served, for the timeout sweep. */
 interface Inflight {
   deadlineMs: number;
@@ -304,7 +301,7 @@ export class HttpServer {
       throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Acked-Through must be an integer below X-Raftwire-Sequence');
     }
     const session = info.clientId === '' ? undefined : { clientId: info.clientId, sequence, ackedThrough };
-    this.options.kv.writeThen(request, session ?? NO_SESSION, (error, result) => (error === null ? settle(null, this.writeReply(request, result!)) : settle(error)));
+    this.options.kv.writeThen(request, session, (error, result) => (error === null ? settle(null, this.writeReply(request, result!)) : settle(error)));
   }
 
   private writeReply(request: CacheRequest, result: CacheResult): Reply {

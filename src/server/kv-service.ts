@@ -56,21 +56,17 @@ export class KvService {
 
   /** Proposes a write; resolves with the state machine's result once applied on this node. */
   write(request: CacheRequest, session: WriteSession = NO_SESSION): Promise<CacheResult> {
-    // Not an async function: on the leader this is every write's path, and an async frame per
-    // call is garbage. It still never throws: every failure is a rejected promise.
-    if (!this.node.isLeader()) return this.leaderOrThrow().then(() => this.node.propose(this.command(request, session)));
-    try {
-      return this.node.propose(this.command(request, session));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    // The servers' hot paths call writeThen; this is the same path behind a promise.
+    return new Promise((resolve, reject) => this.writeThen(request, session, (error, result) => (error === null ? resolve(result!) : reject(error))));
   }
 
   /**
    * {@link write} telling `done` once, with the error or the result, instead of returning a
-   * promise: no promise per write (RaftNode.propose with a callback). Never throws.
+   * promise: no promise per write (RaftNode.propose with a callback), for servers answering many
+   * writes per turn. Never throws.
    */
-  writeThen(request: CacheRequest, session: WriteSession, done: ProposalCallback<CacheResult>): void {
+  writeThen(request: CacheRequest, session: WriteSession | undefined, done: ProposalCallback<CacheResult>): void {
+    session ??= NO_SESSION;
     if (this.node.isLeader()) this.proposeThen(request, session, done);
     else this.leaderOrThrow().then(() => this.proposeThen(request, session, done), done);
   }
