@@ -18,7 +18,7 @@
  * await node.propose(data);
  * ```
  */
-import { Utf8Cache } from '../codec/utf8.js';
+import { clientIdStrings } from '../codec/utf8.js';
 import { ByteReader, ByteWriter, utf8Length } from './bytes.js';
 import { CacheError } from './errors.js';
 import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
@@ -151,9 +151,6 @@ function readExpiry(reader: ByteReader): number {
   return value;
 }
 
-/** Every command carries its client's id, and a client sends many: decoded once per client (Utf8Cache). */
-const clientIds = new Utf8Cache(256, 64);
-
 /**
  * Decodes a command from a log entry, checking every length against `limits`. Values are views
  * into `data`; the state machine copies what it keeps.
@@ -166,7 +163,7 @@ export function decodeCacheCommand(data: Uint8Array, limits: CacheLimits = DEFAU
   const op = OP_NAMES[opCode];
   if (op === undefined) throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', `unknown cache op ${opCode}`);
   const nowMs = reader.f64();
-  const clientId = reader.string(limits.clientIdBytesMax, 'client id', clientIds);
+  const clientId = reader.string(limits.clientIdBytesMax, 'client id', clientIdStrings); // decoded once per client
   const sequence = reader.f64();
   const ackedThrough = reader.f64();
   if (!Number.isSafeInteger(sequence) || sequence < 0 || !Number.isFinite(nowMs) || !Number.isSafeInteger(ackedThrough) || ackedThrough < 0) {

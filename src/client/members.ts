@@ -18,7 +18,7 @@ const membersBytesMax = 1 << 20;
  * `[]` if it cannot say (down, old version, no client URLs announced). Never throws: discovery only
  * adds places to fail over to.
  */
-export async function discoverMemberUrls(endpoint: string, authToken: string | undefined, timeoutMs: number): Promise<string[]> {
+async function discoverMemberUrls(endpoint: string, authToken: string | undefined, timeoutMs: number): Promise<string[]> {
   try {
     const response = await fetch(`${endpoint}/v1/cluster/members`, {
       headers: authToken ? { authorization: `Bearer ${authToken}` } : {},
@@ -45,7 +45,7 @@ export async function discoverMemberUrls(endpoint: string, authToken: string | u
 }
 
 /** Appends to `endpoints` each of `urls` it does not hold yet; the given ones keep their order. */
-export function addEndpoints(endpoints: string[], urls: readonly string[]): void {
+function addEndpoints(endpoints: string[], urls: readonly string[]): void {
   for (const url of urls) if (!endpoints.includes(url)) endpoints.push(url);
 }
 

@@ -28,7 +28,7 @@ import {
   U64_HIGH_MAX,
   type WireType,
 } from './layout.js';
-import { readUtf8, Utf8Cache } from './utf8.js';
+import { clientIdStrings, readUtf8, Utf8Cache } from './utf8.js';
 import type { WireMessage } from './ts-encode.js';
 
 /** What {@link decodeFrame} found at the offset. `consumed` is the frame's whole size on `ok`. */
@@ -104,7 +104,6 @@ function getU64(): number {
 // Node ids repeat in nearly every frame of a link (from, to, leader), and a client's id in every
 // request it sends: each is decoded once, then found again by its bytes (Utf8Cache).
 const nodeIds = new Utf8Cache(64, 32);
-const clientIds = new Utf8Cache(256, 64);
 
 function getNode(): NodeId {
   const bytes = getU8();
@@ -129,7 +128,7 @@ function getClientId(): string {
   if (bytes === NULL_LENGTH) throw new CodecError(CodecErrorCode.malformed, `null in a required string at byte ${pos - 4}`);
   if (bytes > lim.stringBytesMax) throw new CodecError(CodecErrorCode.limit, `string of ${bytes} bytes is past stringBytesMax ${lim.stringBytesMax}`);
   need(bytes, 'string');
-  const text = clientIds.read(src, pos, pos + bytes);
+  const text = clientIdStrings.read(src, pos, pos + bytes);
   pos += bytes;
   return text;
 }

@@ -119,3 +119,9 @@ export class Utf8Cache {
     return text;
   }
 }
+
+/**
+ * Client ids, which repeat in every request of a client: one cache for the WebSocket request
+ * decoder and the cache's command decoder, which on the leader decode the same ids.
+ */
+export const clientIdStrings = new Utf8Cache(256, 64);

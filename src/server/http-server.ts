@@ -125,7 +125,7 @@ export class HttpServer {
   private nextRequestId = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly sweepIntervalMs: number;
-  /** Prometheus label children by route (and status), so a request does not hash label objects. */
+  /** Histogram label children by route, so a request does not hash label objects. */
   private readonly requestSecondsByRoute = new Map<string, { observe(value: number): void }>();
   /** Request counts by route, then by status (no key string built per request). */
   private readonly requestsByRouteStatus = new Map<string, Map<number, CountCell>>();
