@@ -80,11 +80,21 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     }
   }
   const peers = localPeers(count, values.host, raftPort, clientPort);
+  // Another cluster on these ports (a second `npm start`) would answer our readiness probe and be
+  // reported as ours, while our nodes fail to take its ports or its data directory.
+  const taken = await answering(Object.values(peers).map((p) => p.client));
+  if (taken !== undefined) {
+    console.error(`raftwire cluster: ${taken} already answers: is another cluster running? Stop it, or choose other ports (--client-port, --raft-port)`);
+    return 2;
+  }
   const peersJson = JSON.stringify(peers);
   const dataRoot = resolve(values.data);
   console.log(`raftwire: starting ${count} nodes, data in ${dataRoot}`);
   const children = new Map<string, ChildProcess>();
   let stopping = false;
+  // Resolved by Ctrl-C / SIGTERM (true), or by the last node exiting on its own (false).
+  let finish: (stopped: boolean) => void = () => undefined;
+  const finished = new Promise<boolean>((done) => (finish = done));
   for (const id of Object.keys(peers)) {
     // Same node binary, same loader flags (tsx when run from source), same script.
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'start', '--id', id, '--peers', peersJson, '--data', `${dataRoot}/${id}`, ...nodeArgs], {
@@ -94,12 +104,17 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     children.set(id, child);
     child.on('exit', (code, signal) => {
       children.delete(id);
-      if (!stopping) console.error(`raftwire: node ${id} exited (${signal ?? `code ${code}`}); the others keep serving`);
+      if (stopping) return;
+      if (children.size > 0) console.error(`raftwire: node ${id} exited (${signal ?? `code ${code}`}); the others keep serving`);
+      else {
+        console.error(`raftwire: node ${id} exited (${signal ?? `code ${code}`}); no node is left, so the cluster stops`);
+        finish(false);
+      }
     });
   }
   for (const [id, p] of Object.entries(peers)) console.log(`  ${id}: client ${p.client}   raft ${p.raft}`);
 
-  const leader = await waitForLeader(Object.values(peers).map((p) => p.client), 20_000);
+  const leader = await waitForLeader(Object.values(peers).map((p) => p.client), 20_000, () => children.size > 0);
   if (leader) {
     const url = peers[leader]?.client ?? peers.n1!.client;
     // The token itself is not printed: the terminal may be shared or logged.
@@ -111,15 +126,17 @@ export async function clusterCommand(argv: string[]): Promise<number> {
   curl${auth} ${url}/v1/kv/greeting
   curl${auth} ${follow} -X PUT --data again ${peers.n1!.client}/v1/kv/greeting   (any node: ${follow} follows the redirect to the leader)
 Press Ctrl-C to stop.`);
-  } else {
+  } else if (children.size > 0) {
     console.error('raftwire: no leader after 20 s; the nodes keep trying (see their output above)');
   }
 
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const stop = () => finish(true);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const stopped = await finished;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (!stopped) return 1;
   stopping = true;
   console.log('\nraftwire: stopping the cluster');
   await Promise.all(
@@ -136,9 +153,23 @@ Press Ctrl-C to stop.`);
   return 0;
 }
 
-async function waitForLeader(clients: string[], timeoutMs: number): Promise<string | null> {
+/** The first of `clients` that answers HTTP at all, if any. */
+async function answering(clients: string[]): Promise<string | undefined> {
+  for (const url of clients) {
+    try {
+      await fetch(`${url}/health`, { signal: AbortSignal.timeout(300) });
+      return url;
+    } catch {
+      // nothing there: free
+    }
+  }
+  return undefined;
+}
+
+/** The leader the nodes agree on, or null after `timeoutMs` or once `alive()` is false. */
+async function waitForLeader(clients: string[], timeoutMs: number, alive: () => boolean): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && alive()) {
     for (const url of clients) {
       try {
         const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(500) });

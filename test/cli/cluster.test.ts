@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -80,6 +81,40 @@ describe('raftwire cluster', () => {
     expect(errors[2]).toContain('--leader-wait must be a whole number of ms');
     expect(existsSync(data)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start on ports another cluster answers on, with exit code 2, before it starts any node', async () => {
+    const [raftPort, clientPort] = await freePorts(2);
+    const other = createServer((_req, res) => res.end('{}'));
+    await new Promise<void>((resolve) => other.listen(clientPort, '127.0.0.1', resolve));
+    try {
+      const errors: string[] = [];
+      vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+      vi.spyOn(console, 'log').mockImplementation(() => undefined);
+      const data = join(mkdtempSync(join(tmpdir(), 'raftwire-cli-')), 'never');
+      expect(await clusterCommand(['--nodes', '1', '--data', data, '--raft-port', String(raftPort), '--client-port', String(clientPort)])).toBe(2);
+      expect(errors[0]).toContain(`http://127.0.0.1:${clientPort} already answers: is another cluster running?`);
+      expect(existsSync(data)).toBe(false); // no node was started
+    } finally {
+      other.close();
+    }
+  });
+
+  it('stops with exit code 1 once every node has exited on its own', async () => {
+    dataRoot = mkdtempSync(join(tmpdir(), 'raftwire-cli-cluster-'));
+    const [raftPort, clientPort] = await freePorts(2);
+    // A file where the node's data directory should be: the node cannot open its log and exits.
+    writeFileSync(join(dataRoot, 'n1'), 'not a directory');
+    cluster = spawn(process.execPath, ['--import', 'tsx', CLI, 'cluster', '--nodes', '1', '--data', dataRoot, '--raft-port', String(raftPort), '--client-port', String(clientPort)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    cluster.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    cluster.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => cluster!.once('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(output).toContain('no node is left, so the cluster stops');
+    expect(output).not.toContain('cluster ready');
   });
 
   it('lists the node flags in --help', async () => {
