@@ -106,6 +106,8 @@ export class Raft {
    */
   leaseVoided = false;
   readonly scratch = new Float64Array(16);
+  /** Reused by `readRoundTargets` (replication.ts). */
+  readonly readRoundTargetsScratch: NodeId[] = [];
 
   constructor(cfg: ResolvedRaftConfig, init: RaftInit) {
     this.id = cfg.id;

@@ -10,7 +10,7 @@
  */
 import { assert } from './errors.js';
 import type { Progress } from './progress.js';
-import { majorityMatchIndex } from './quorum.js';
+import { majorityMatchIndex, quorumSize } from './quorum.js';
 import type { Raft } from './raft.js';
 import type { AppendEntriesResponse, InstallSnapshotResponse, NodeId } from './types.js';
 
@@ -163,27 +163,75 @@ function sendSnapshotChunk(r: Raft, to: NodeId, pr: Progress): void {
 }
 
 /**
- * Heartbeats to every follower, starting a new read round. From the tick (not from a read
- * request) it also retransmits: a lost snapshot chunk, or appends stuck in flight.
+ * Heartbeats starting a new read round. From the tick (`fromTick`, not from a read request) they
+ * go to every follower and also retransmit: a lost snapshot chunk, or appends stuck in flight.
+ *
+ * A round begun for pending reads goes only to the voters that complete a quorum with this leader,
+ * those that acknowledged a round most recently (`readRoundTargets`). A read needs a quorum's
+ * acknowledgement, not everyone's: in a 3-node cluster this halves the read rounds' messages on
+ * every node, and the round waits for the follower that has been answering fastest. A chosen
+ * follower that stopped answering costs at most one heartbeat interval: the tick's broadcast
+ * starts a later round that every follower is asked to acknowledge, and the next choice ranks the
+ * silent one last.
  */
 export function bcastHeartbeat(r: Raft, fromTick = true): void {
   const round = r.readOnly.nextRound(r.tickCount);
   r.readRoundSent = round;
-  const log = r.log;
-  for (const [to, pr] of r.progress) {
-    if (fromTick) retransmitIfStalled(r, to, pr);
-    let prevLogIndex = pr.matchIndex;
-    let prevLogTerm = log.term(prevLogIndex);
-    if (prevLogTerm === undefined) {
-      // The follower's match is compacted away; any index below its commit is accepted.
-      prevLogIndex = 0;
-      prevLogTerm = 0;
+  if (fromTick) {
+    for (const [to, pr] of r.progress) {
+      retransmitIfStalled(r, to, pr);
+      sendHeartbeat(r, to, pr, round);
     }
-    r.msgs.push({
-      type: 'AppendEntries', from: r.id, to, term: r.term, leaderId: r.id,
-      prevLogIndex, prevLogTerm, entries: NO_ENTRIES, leaderCommit: Math.min(log.commitIndex, prevLogIndex), context: round,
-    });
+    return;
   }
+  const targets = readRoundTargets(r);
+  for (let k = 0; k < targets.length; k++) {
+    const to = targets[k]!;
+    sendHeartbeat(r, to, r.progress.get(to)!, round);
+  }
+}
+
+function sendHeartbeat(r: Raft, to: NodeId, pr: Progress, round: number): void {
+  const log = r.log;
+  let prevLogIndex = pr.matchIndex;
+  let prevLogTerm = log.term(prevLogIndex);
+  if (prevLogTerm === undefined) {
+    // The follower's match is compacted away; any index below its commit is accepted.
+    prevLogIndex = 0;
+    prevLogTerm = 0;
+  }
+  r.msgs.push({
+    type: 'AppendEntries', from: r.id, to, term: r.term, leaderId: r.id,
+    prevLogIndex, prevLogTerm, entries: NO_ENTRIES, leaderCommit: Math.min(log.commitIndex, prevLogIndex), context: round,
+  });
+}
+
+/**
+ * The fewest other voters whose acknowledgements, with this leader's own (when it is a voter),
+ * make a quorum: those with the highest `ackedRound`, ties in configuration order. Learners never
+ * count. Reuses one array (rounds are frequent under read load; the caller reads it at once).
+ */
+export function readRoundTargets(r: Raft): readonly NodeId[] {
+  const voters = r.config.voters;
+  const targets = r.readRoundTargetsScratch;
+  targets.length = 0;
+  let needed = quorumSize(voters.length) - (r.isVoter() ? 1 : 0);
+  while (needed-- > 0) {
+    let best: NodeId | null = null;
+    let bestRound = -1;
+    for (let k = 0; k < voters.length; k++) {
+      const id = voters[k]!;
+      if (id === r.id || targets.includes(id)) continue;
+      const pr = r.progress.get(id);
+      if (pr !== undefined && pr.ackedRound > bestRound) {
+        best = id;
+        bestRound = pr.ackedRound;
+      }
+    }
+    if (best === null) break;
+    targets.push(best);
+  }
+  return targets;
 }
 
 function retransmitIfStalled(r: Raft, to: NodeId, pr: Progress): void {

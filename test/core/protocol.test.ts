@@ -267,17 +267,75 @@ describe('reads', () => {
     const heartbeats = () => c.queue.filter((m) => m.type === 'AppendEntries' && m.from === leader.id && m.entries.length === 0).length;
     leader.node.readIndex(1);
     c.processReady(leader);
-    expect(heartbeats()).toBe(2); // round for read 1, to both followers
+    expect(heartbeats()).toBe(1); // round for read 1, to one follower: with the leader, a quorum
     // Two more reads in later turns, before the first round is answered: no new heartbeats.
     leader.node.readIndex(2);
     c.processReady(leader);
     leader.node.readIndex(3);
     c.processReady(leader);
-    expect(heartbeats()).toBe(2);
+    expect(heartbeats()).toBe(1);
     expect(leader.readStates).toEqual([]);
-    c.stabilize(); // answers confirm read 1; the next round (one, for reads 2 and 3) goes out and is answered
+    c.stabilize(); // the answer confirms read 1; the next round (one, for reads 2 and 3) goes out and is answered
     expect(leader.readStates.map((r) => r.context)).toEqual([1, 2, 3]);
-    expect(c.delivered - deliveredBefore).toBe(8); // two rounds of 2 heartbeats + 2 answers, not three
+    expect(c.delivered - deliveredBefore).toBe(4); // two rounds of 1 heartbeat + 1 answer, not three
+  });
+
+  describe('a read round asks only the voters a quorum needs', () => {
+    const roundTargets = (c: TestCluster, leaderId: string): string[] =>
+      c.queue.filter((m) => m.type === 'AppendEntries' && m.from === leaderId && m.entries.length === 0).map((m) => m.to).sort();
+
+    it('in five nodes, two followers; the read is confirmed by them', () => {
+      const c = new TestCluster(['a', 'b', 'c', 'd', 'e'], { checkQuorum: false });
+      const leader = c.electLeader();
+      c.stabilize();
+      leader.node.readIndex(1);
+      c.processReady(leader);
+      expect(roundTargets(c, leader.id)).toHaveLength(2);
+      c.stabilize();
+      expect(leader.readStates.map((r) => r.context)).toEqual([1]);
+    });
+
+    it('never a learner, and the followers that answered most recently', () => {
+      const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false }, 1, ['d']);
+      const leader = c.electLeader();
+      c.stabilize();
+      const followers = ['a', 'b', 'c'].filter((id) => id !== leader.id);
+      // Only the second follower hears the tick's heartbeats: it has answered a later round.
+      c.partition(leader.id, followers[0]!);
+      c.tick([leader.id]);
+      c.tick([leader.id]);
+      c.stabilize();
+      c.heal();
+      leader.node.readIndex(1);
+      c.processReady(leader);
+      expect(roundTargets(c, leader.id)).toEqual([followers[1]]);
+      c.stabilize();
+      expect(leader.readStates.map((r) => r.context)).toEqual([1]);
+    });
+
+    it('a chosen follower that does not answer delays the read by one heartbeat, then is passed over', () => {
+      const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false });
+      const leader = c.electLeader();
+      c.stabilize();
+      leader.node.readIndex(1);
+      c.processReady(leader);
+      const [chosen] = roundTargets(c, leader.id);
+      const other = ['a', 'b', 'c'].find((id) => id !== leader.id && id !== chosen)!;
+      c.isolate(chosen!);
+      c.queue = c.queue.filter((m) => m.to !== chosen); // the round's heartbeat is lost
+      c.stabilize();
+      expect(leader.readStates).toEqual([]);
+      // The tick's heartbeat goes to every follower and starts a later round: the other answers.
+      c.tick([leader.id]);
+      c.tick([leader.id]);
+      c.stabilize();
+      expect(leader.readStates.map((r) => r.context)).toEqual([1]);
+      leader.node.readIndex(2);
+      c.processReady(leader);
+      expect(roundTargets(c, leader.id)).toEqual([other]);
+      c.stabilize();
+      expect(leader.readStates.map((r) => r.context)).toEqual([1, 2]);
+    });
   });
 
   it('a lease read is served at once while the lease holds', () => {
