@@ -1,5 +1,6 @@
 export { RaftNode } from './raft-node.js';
 export type { ProposalCallback } from './proposal-waiters.js';
+export type { ReadCallback } from './read-queue.js';
 export type { RaftNodeObserver, RaftNodeOptions } from './raft-node-options.js';
 export type { StateMachine } from './state-machine.js';
 export { DiskSnapshotPersistence, MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';

@@ -46,6 +46,7 @@ import { LeaderWaiters } from './leader-waiters.js';
 import { LocalSnapshots } from './local-snapshots.js';
 import { Ticker } from './ticker.js';
 import type { ProposalCallback } from './proposal-waiters.js';
+import type { ReadCallback } from './read-queue.js';
 import { MemorySnapshotPersistence, type SnapshotPersistence } from './snapshot-persistence.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -350,9 +351,20 @@ export class RaftNode<Result = unknown> {
    * Confirms leadership with a quorum (ReadIndex) and waits until this node has applied everything
    * committed before the call; a read of the state machine after it resolves is linearizable.
    * With `lease: true` (needs check-quorum) the round trip is skipped while the lease holds.
-   * Resolves with the read index. Throws `NotLeaderError` on a follower.
+   * Resolves with the read index. With `done`, tells `done` instead and returns nothing (no
+   * promise per read, as with {@link propose}). Either way a read this node cannot take throws at
+   * once: `NotLeaderError` on a follower, `NodeStoppedError`, `ProposalDroppedError` when too many
+   * reads wait.
+   *
+   * @example
+   * ```ts
+   * await node.readIndex();
+   * node.readIndex({}, (error) => (error ? fail(error) : answer(stateMachine.get(key))));
+   * ```
    */
-  readIndex(options: { lease?: boolean } = {}): Promise<number> {
+  readIndex(options?: { lease?: boolean }): Promise<number>;
+  readIndex(options: { lease?: boolean }, done: ReadCallback): void;
+  readIndex(options: { lease?: boolean } = {}, done?: ReadCallback): Promise<number> | void {
     const core = this.requireRunning();
     const context = this.applier.reads.nextContext();
     // A lease is only as good as the node's sense of time: tick for any time lost first.
@@ -361,7 +373,12 @@ export class RaftNode<Result = unknown> {
       core.leaseRead(context);
     }
     else core.readIndex(context);
-    const promise = this.applier.reads.add(context);
+    if (done !== undefined) {
+      this.applier.reads.add(context, done);
+      this.loop.schedule();
+      return;
+    }
+    const promise = new Promise<number>((resolve, reject) => this.applier.reads.add(context, (error, index) => (error === null ? resolve(index!) : reject(error))));
     this.loop.schedule();
     return promise;
   }

@@ -1,23 +1,40 @@
 /**
  * Linearizable reads waiting on a {@link RaftNode}: first for the core to confirm them (ReadIndex or
  * lease: a `ReadState` naming the commit index to wait for), then for the state machine to apply
- * that index. Resolves each with its read index.
+ * that index. Each is told its read index, or why it failed, through a {@link ReadCallback}; the
+ * promise form of `RaftNode.readIndex` wraps one.
  *
  * @module
  */
 import type { ReadState } from '../core/ready.js';
 
-interface ReadWaiter {
-  resolve(index: number): void;
-  reject(error: Error): void;
+/**
+ * Told once how a read ended: `error` null and the read index (the state machine has applied it:
+ * read it now), or the error (`NotLeaderError`, `NodeStoppedError`, …) and no index.
+ */
+export type ReadCallback = (error: Error | null, index?: number) => void;
+
+/**
+ * Calls a read's callback. It runs inside the node's apply loop: an exception from it must not stop
+ * the loop half-way through a batch, so it is thrown again on its own (as ProposalWaiters does).
+ */
+function tell(done: ReadCallback, error: Error | null, index: number | undefined): void {
+  try {
+    done(error, index);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
+  }
 }
 
 export class ReadQueue {
   private sequence = 0;
   /** Asked of the core, not yet confirmed; by context. */
-  private readonly unconfirmed = new Map<number, ReadWaiter>();
-  /** Confirmed, waiting for the state machine to apply their index. */
-  private readonly awaitingApply: { index: number; waiter: ReadWaiter }[] = [];
+  private readonly unconfirmed = new Map<number, ReadCallback>();
+  /** Confirmed, waiting for the state machine to apply their index: two parallel arrays, no object per read. */
+  private awaitingIndexes: number[] = [];
+  private awaitingCallbacks: ReadCallback[] = [];
 
   /** The context for the next read, to give the core. */
   nextContext(): number {
@@ -26,44 +43,56 @@ export class ReadQueue {
 
   /**
    * Waits for the read the core accepted under `context`. Only once the core accepted it: a read
-   * the core refused (not the leader) must leave no promise behind to be rejected unobserved.
+   * the core refused (not the leader) must leave nothing behind to be failed later.
    */
-  add(context: number): Promise<number> {
-    return new Promise<number>((resolve, reject) => this.unconfirmed.set(context, { resolve, reject }));
+  add(context: number, done: ReadCallback): void {
+    this.unconfirmed.set(context, done);
   }
 
   /** The core confirmed a read (a ReadState of a Ready). Unknown contexts are ignored. */
   confirm(readState: ReadState): void {
-    const waiter = this.unconfirmed.get(readState.context);
-    if (waiter === undefined) return;
+    const done = this.unconfirmed.get(readState.context);
+    if (done === undefined) return;
     this.unconfirmed.delete(readState.context);
-    this.awaitingApply.push({ index: readState.index, waiter });
+    this.awaitingIndexes.push(readState.index);
+    this.awaitingCallbacks.push(done);
   }
 
-  /** Resolves the confirmed reads whose index the state machine has applied. */
+  /** Tells the confirmed reads whose index the state machine has applied. */
   release(appliedIndex: number): void {
+    const indexes = this.awaitingIndexes;
+    const callbacks = this.awaitingCallbacks;
+    if (indexes.length === 0) return;
     let kept = 0;
-    for (const pending of this.awaitingApply) {
-      if (pending.index <= appliedIndex) pending.waiter.resolve(pending.index);
-      else this.awaitingApply[kept++] = pending;
+    for (let k = 0; k < indexes.length; k++) {
+      const index = indexes[k]!;
+      if (index <= appliedIndex) tell(callbacks[k]!, null, index);
+      else {
+        indexes[kept] = index;
+        callbacks[kept++] = callbacks[k]!;
+      }
     }
-    this.awaitingApply.length = kept;
+    indexes.length = kept;
+    callbacks.length = kept;
   }
 
-  /** Rejects the reads not confirmed yet (leadership was lost: no quorum will confirm them now). */
+  /** Fails the reads not confirmed yet (leadership was lost: no quorum will confirm them now). */
   rejectUnconfirmed(error: Error): void {
-    for (const waiter of this.unconfirmed.values()) waiter.reject(error);
+    const waiting = [...this.unconfirmed.values()];
     this.unconfirmed.clear();
+    for (const done of waiting) tell(done, error, undefined);
   }
 
-  /** Rejects every read. */
+  /** Fails every read. */
   rejectAll(error: Error): void {
     this.rejectUnconfirmed(error);
-    for (const pending of this.awaitingApply) pending.waiter.reject(error);
-    this.awaitingApply.length = 0;
+    const callbacks = this.awaitingCallbacks;
+    this.awaitingIndexes = [];
+    this.awaitingCallbacks = [];
+    for (const done of callbacks) tell(done, error, undefined);
   }
 
   get size(): number {
-    return this.unconfirmed.size + this.awaitingApply.length;
+    return this.unconfirmed.size + this.awaitingIndexes.length;
   }
 }

@@ -31,6 +31,7 @@ import { CONSISTENCIES, type Consistency, type KvService, statusOf, statusOfResu
 import { type CountCell, ServerMetrics } from './metrics.js';
 import { type RaftNode, validateEndpoints } from '../node/index.js';
 import { attachWsProtocol, type WsProtocolHandle } from './ws-protocol.js';
+import { type ExchangeHost, HttpExchange, type Reply } from './http-exchange.js';
 
 export interface HttpServerOptions {
   kv: KvService;
@@ -55,58 +56,14 @@ export interface HttpServerOptions {
   metrics?: ServerMetrics;
 }
 
-interface Reply {
-  status: number;
-  body: string | Uint8Array;
-  contentType?: string;
-  headers?: Record<string, string>;
-  /** End the connection after this reply (`Connection: close`). */
-  closeConnection?: boolean;
-}
-
-interface RequestInfo {
-  method: string;
-  url: string;
-  /** The raw query string ('' when none); parsed on first use by {@link queryOf}. */
-  rawQuery: string;
-  parsedQuery: URLSearchParams | undefined;
-  route: string;
-  params: string[];
-  authorization: string;
-  clientId: string;
-  sequence: string;
-  ackedThrough: string;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 204: '204 No Content', 307: '307 Temporary Redirect', 400: '400 Bad Request', 401: '401 Unauthorized',
-  404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict', 413: '413 Payload Too Large', 429: '429 Too Many Requests',
-  500: '500 Internal Server Error', 503: '503 Service Unavailable', 504: '504 Gateway Timeout', 507: '507 Insufficient Storage',
-};
-
-const EMPTY_QUERY = new URLSearchParams();
 const EMPTY_BODY = new Uint8Array(0);
 
-/** The request's query, parsed once and only if a handler asks (most requests have none). */
-function queryOf(info: RequestInfo): URLSearchParams {
-  if (info.parsedQuery === undefined) info.parsedQuery = info.rawQuery === '' ? EMPTY_QUERY : new URLSearchParams(info.rawQuery);
-  return info.parsedQuery;
-}
-
-/** Tells a request's reply (`error` null) or the error to answer it with. */
-type Settle = (error: unknown, reply?: Reply) => void;
-
 /**
- * A route's work: returns its reply as a promise, or returns nothing and tells `settle` (the
- * write routes do: no promise per write). Throwing at once is answered like a rejection.
+ * A route's work: returns its reply, or a promise of it, or returns nothing and settles the
+ * exchange itself later (the write routes do: no promise per write). Throwing at once is answered
+ * like a rejection. A reply returned at once goes out before the route callback returns.
  */
-type Handler = (info: RequestInfo, body: Uint8Array, settle: Settle) => Promise<Reply> | void;
-
-/** One request being served, for the timeout sweep. */
-interface Inflight {
-  deadlineMs: number;
-  timeOut(): void;
-}
+type Handler = (exchange: HttpExchange, body: Uint8Array) => Reply | Promise<Reply> | void;
 
 const json = (status: number, value: unknown, headers?: Record<string, string>): Reply => ({ status, body: JSON.stringify(value), contentType: 'application/json', headers });
 /** A successful set or cas: the same reply every time (replies are never mutated). */
@@ -121,7 +78,7 @@ export class HttpServer {
    * Requests being served, oldest first (all share one timeout, so this is deadline order too).
    * One sweep timer for all of them instead of a timer per request.
    */
-  private readonly inflightByRequestId = new Map<number, Inflight>();
+  private readonly inflightByRequestId = new Map<number, HttpExchange>();
   private nextRequestId = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly sweepIntervalMs: number;
@@ -137,6 +94,7 @@ export class HttpServer {
   /** Set by `stopAccepting()`: every new request is refused. */
   private closing = false;
   private readonly wsProtocol: WsProtocolHandle;
+  private readonly exchangeHost: ExchangeHost;
   /** The port it listens on (after `listen()`). */
   port = 0;
 
@@ -155,6 +113,17 @@ export class HttpServer {
     this.app = uWS.App();
     this.wsProtocol = attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax, connectionsMax: options.webSocketConnectionsMax, closing: () => this.closing });
     this.metrics.webSocketConnectionsSource = () => this.wsProtocol.connections();
+    this.exchangeHost = {
+      corsOrigin: options.corsOrigin,
+      authRequired: options.authToken !== undefined,
+      track: (exchange) => this.track(exchange),
+      untrack: (exchange) => {
+        this.inflight--;
+        this.inflightByRequestId.delete(exchange.id);
+      },
+      countRequest: (route, status, seconds) => this.countRequest(route, status, seconds),
+      errorToReply: (error, exchange) => this.errorToReply(error, exchange),
+    };
     this.routes();
   }
 
@@ -200,7 +169,7 @@ export class HttpServer {
     const now = performance.now();
     for (const request of this.inflightByRequestId.values()) {
       if (request.deadlineMs > now) break;
-      request.timeOut(); // removes it from the map
+      request.finish(errorReply(504, 'HTTP_ERR_TIMEOUT', `no answer within ${this.requestTimeoutMs} ms`)); // removes it from the map
     }
     if (this.inflightByRequestId.size === 0 && this.sweepTimer !== undefined) {
       clearInterval(this.sweepTimer);
@@ -227,9 +196,9 @@ export class HttpServer {
 
   private routes(): void {
     const kv = this.options.kv;
-    this.app.get('/health', (res, req) => this.serve(res, req, 'health', false, async () => json(200, { status: 'ok', node: kv.node.id })));
+    this.app.get('/health', (res, req) => this.serve(res, req, 'health', false, () => json(200, { status: 'ok', node: kv.node.id })));
     this.app.get('/health/ready', (res, req) =>
-      this.serve(res, req, 'ready', false, async () => {
+      this.serve(res, req, 'ready', false, () => {
         const leader = kv.node.getLeader();
         const { running, storageFull } = kv.node.getState();
         const ready = running && !storageFull && leader !== null;
@@ -239,20 +208,20 @@ export class HttpServer {
     this.app.get('/metrics', (res, req) =>
       this.serve(res, req, 'metrics', false, async () => ({ status: 200, body: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType })),
     );
-    this.app.get('/v1/cluster', (res, req) => this.serve(res, req, 'cluster', false, async () => json(200, clusterView(kv))));
-    this.app.get('/v1/cluster/members', (res, req) => this.serve(res, req, 'members', false, async () => json(200, membersView(kv))));
-    this.app.post('/v1/cluster/members', (res, req) => this.serve(res, req, 'members.add', true, (info, body) => this.addMember(info, body)));
-    this.app.del('/v1/cluster/members/:id', (res, req) => this.serve(res, req, 'members.remove', false, (info) => this.removeMember(info)));
-    this.app.get('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.get', false, (info) => this.get(info)));
+    this.app.get('/v1/cluster', (res, req) => this.serve(res, req, 'cluster', false, () => json(200, clusterView(kv))));
+    this.app.get('/v1/cluster/members', (res, req) => this.serve(res, req, 'members', false, () => json(200, membersView(kv))));
+    this.app.post('/v1/cluster/members', (res, req) => this.serve(res, req, 'members.add', true, (x, body) => this.addMember(x, body)));
+    this.app.del('/v1/cluster/members/:id', (res, req) => this.serve(res, req, 'members.remove', false, (x) => this.removeMember(x)));
+    this.app.get('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.get', false, (x) => this.get(x)));
     this.app.put('/v1/kv/:key', (res, req) =>
-      this.serve(res, req, 'kv.put', true, (info, body, settle) => {
-        const ttlMs = this.number(queryOf(info).get('ttl'), 'ttl');
-        this.write(info, { op: 'set', key: this.key(info), value: body, ttlMs }, settle);
+      this.serve(res, req, 'kv.put', true, (x, body) => {
+        const ttlMs = this.number(x.query('ttl'), 'ttl');
+        this.write(x, { op: 'set', key: this.key(x), value: body, ttlMs });
       }),
     );
-    this.app.del('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.delete', false, (info, _body, settle) => this.write(info, { op: 'delete', key: this.key(info) }, settle)));
+    this.app.del('/v1/kv/:key', (res, req) => this.serve(res, req, 'kv.delete', false, (x) => this.write(x, { op: 'delete', key: this.key(x) })));
     this.app.post('/v1/kv/:key/cas', (res, req) =>
-      this.serve(res, req, 'kv.cas', true, (info, body, settle) => {
+      this.serve(res, req, 'kv.cas', true, (x, body) => {
         const input = this.jsonBody(body) as { expected?: unknown; value?: unknown; ttlMs?: unknown; encoding?: unknown };
         const decode = (value: unknown, field: string): Uint8Array => {
           if (typeof value !== 'string') throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `${field} must be a string`);
@@ -260,48 +229,55 @@ export class HttpServer {
         };
         const expected = input.expected === null || input.expected === undefined ? null : decode(input.expected, 'expected');
         const ttlMs = input.ttlMs === undefined ? undefined : this.number(String(input.ttlMs), 'ttlMs');
-        this.write(info, { op: 'cas', key: this.key(info), expected, value: decode(input.value, 'value'), ttlMs }, settle);
+        this.write(x, { op: 'cas', key: this.key(x), expected, value: decode(input.value, 'value'), ttlMs });
       }),
     );
     this.app.post('/v1/kv/:key/increment', (res, req) =>
-      this.serve(res, req, 'kv.increment', true, (info, body, settle) => {
+      this.serve(res, req, 'kv.increment', true, (x, body) => {
         const input = this.jsonBody(body) as { delta?: unknown; ttlMs?: unknown };
         const delta = input.delta === undefined ? 1 : input.delta;
         if (typeof delta !== 'number' || !Number.isSafeInteger(delta)) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'delta must be a safe integer');
         const ttlMs = input.ttlMs === undefined ? undefined : this.number(String(input.ttlMs), 'ttlMs');
-        this.write(info, { op: 'increment', key: this.key(info), delta, ttlMs }, settle);
+        this.write(x, { op: 'increment', key: this.key(x), delta, ttlMs });
       }),
     );
-    this.app.options('/*', (res, req) => this.serve(res, req, 'options', false, async () => ({ status: 204, body: '' })));
+    this.app.options('/*', (res, req) => this.serve(res, req, 'options', false, () => ({ status: 204, body: '' })));
     this.app.any('/*', (res, req) =>
-      this.serve(res, req, 'unknown', false, async (info) => errorReply(404, 'HTTP_ERR_NOT_FOUND', `no route for ${info.method.toUpperCase()} ${info.url}`)),
+      this.serve(res, req, 'unknown', false, (x) => errorReply(404, 'HTTP_ERR_NOT_FOUND', `no route for ${x.method.toUpperCase()} ${x.url}`)),
     );
-  }
-
-  private async get(info: RequestInfo): Promise<Reply> {
-    const consistency = (queryOf(info).get('consistency') ?? 'linearizable') as Consistency;
-    if (!CONSISTENCIES.includes(consistency)) {
-      throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `consistency must be one of ${CONSISTENCIES.join(', ')}`);
-    }
-    const value = await this.options.kv.get(this.key(info), consistency);
-    if (value === undefined) return errorReply(404, 'KV_ERR_NOT_FOUND', `no key ${JSON.stringify(this.key(info))}`);
-    return { status: 200, body: value, contentType: 'application/octet-stream' };
   }
 
   /**
-   * Proposes a write and tells `settle` its reply. Every write passes here, so it takes the
-   * callback path down to the proposal (`KvService.writeThen`: no promise, no async frame per
+   * `GET /v1/kv/:key`: the read path of KvService with a callback (no promise per read). A stale
+   * read is answered before this returns; one that waits for a read round is tracked.
+   */
+  private get(x: HttpExchange): void {
+    const consistency = (x.query('consistency') ?? 'linearizable') as Consistency;
+    if (!CONSISTENCIES.includes(consistency)) {
+      throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', `consistency must be one of ${CONSISTENCIES.join(', ')}`);
+    }
+    const key = this.key(x);
+    this.options.kv.getThen(key, consistency, (error, value) => {
+      if (error !== null) x.settle(error);
+      else if (value === undefined) x.finish(errorReply(404, 'KV_ERR_NOT_FOUND', `no key ${JSON.stringify(key)}`));
+      else x.finish({ status: 200, body: value, contentType: 'application/octet-stream' });
+    });
+  }
+
+  /**
+   * Proposes a write and settles the exchange with its reply. Every write passes here, so it takes
+   * the callback path down to the proposal (`KvService.writeThen`: no promise, no async frame per
    * request); a bad header throws at once, which `serve` answers like any error.
    */
-  private write(info: RequestInfo, request: CacheRequest, settle: Settle): void {
-    const sequence = info.sequence === '' ? 0 : Number(info.sequence);
+  private write(x: HttpExchange, request: CacheRequest): void {
+    const sequence = x.sequence === '' ? 0 : Number(x.sequence);
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Sequence must be a non-negative integer');
-    const ackedThrough = info.ackedThrough === '' ? undefined : Number(info.ackedThrough);
+    const ackedThrough = x.ackedThrough === '' ? undefined : Number(x.ackedThrough);
     if (ackedThrough !== undefined && (!Number.isSafeInteger(ackedThrough) || ackedThrough < 0 || ackedThrough >= sequence)) {
       throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'X-Raftwire-Acked-Through must be an integer below X-Raftwire-Sequence');
     }
-    const session = info.clientId === '' ? undefined : { clientId: info.clientId, sequence, ackedThrough };
-    this.options.kv.writeThen(request, session, (error, result) => (error === null ? settle(null, this.writeReply(request, result!)) : settle(error)));
+    const session = x.clientId === '' ? undefined : { clientId: x.clientId, sequence, ackedThrough };
+    this.options.kv.writeThen(request, session, (error, result) => (error === null ? x.finish(this.writeReply(request, result!)) : x.settle(error)));
   }
 
   private writeReply(request: CacheRequest, result: CacheResult): Reply {
@@ -315,26 +291,28 @@ export class HttpServer {
   }
 
   /** `POST /v1/cluster/members {"id", "raft", "client"?}`: learner, catch up, voter (see RaftNode.addNode). */
-  private async addMember(info: RequestInfo, body: Uint8Array): Promise<Reply> {
+  private async addMember(x: HttpExchange, body: Uint8Array): Promise<Reply> {
     const input = this.jsonBody(body) as { id?: unknown; raft?: unknown; client?: unknown };
     if (typeof input.id !== 'string' || input.id.length === 0) throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'id must be a non-empty string');
     const endpoints = validateEndpoints(input.id, { raft: input.raft, client: input.client });
-    const timeoutMs = this.number(queryOf(info).get('timeoutMs'), 'timeoutMs');
+    const timeoutMs = this.number(x.query('timeoutMs'), 'timeoutMs');
     const config = await this.options.kv.node.addNode(input.id, endpoints, { timeoutMs });
     return json(200, { ok: true, config });
   }
 
   /** `DELETE /v1/cluster/members/:id`. */
-  private async removeMember(info: RequestInfo): Promise<Reply> {
-    const id = this.key(info);
-    const timeoutMs = this.number(queryOf(info).get('timeoutMs'), 'timeoutMs');
+  private async removeMember(x: HttpExchange): Promise<Reply> {
+    const id = this.key(x);
+    const timeoutMs = this.number(x.query('timeoutMs'), 'timeoutMs');
     const config = await this.options.kv.node.removeNode(id, { timeoutMs });
     return json(200, { ok: true, config });
   }
 
-  private key(info: RequestInfo): string {
+  private key(x: HttpExchange): string {
+    const param = x.param;
+    if (param.indexOf('%') === -1) return param; // nothing to decode (the usual key)
     try {
-      return decodeURIComponent(info.params[0] ?? '');
+      return decodeURIComponent(param);
     } catch {
       throw new HttpError(400, 'HTTP_ERR_BAD_REQUEST', 'the key is not valid percent-encoding');
     }
@@ -358,81 +336,57 @@ export class HttpServer {
   }
 
   /**
-   * Runs one request: checks, body, handler, reply, metrics. `req` is only valid until the first
-   * await, so everything needed from it is copied first.
+   * Runs one request: checks, body, handler, reply, metrics. `req` is only valid during this call,
+   * so the exchange copies what is needed from it first. A reply ready before this returns goes out
+   * at once; otherwise the exchange is tracked (see HttpExchange).
    */
   private serve(res: uWS.HttpResponse, req: uWS.HttpRequest, route: string, readBody: boolean, handler: Handler): void {
-    const started = performance.now();
-    const info: RequestInfo = {
-      method: req.getMethod(),
-      url: req.getUrl(),
-      rawQuery: req.getQuery() ?? '',
-      parsedQuery: undefined,
-      route,
-      params: route.startsWith('kv.') || route === 'members.remove' ? [req.getParameter(0) ?? ''] : [],
-      authorization: req.getHeader('authorization'),
-      clientId: req.getHeader('x-raftwire-client-id'),
-      sequence: req.getHeader('x-raftwire-sequence'),
-      ackedThrough: req.getHeader('x-raftwire-acked-through'),
-    };
-    const id = this.nextRequestId++;
-    let done = false;
-    let aborted = false;
-    const finish = (reply: Reply) => {
-      if (done) return;
-      done = true;
-      this.inflight--;
-      this.inflightByRequestId.delete(id);
-      if (aborted) return;
-      res.cork(() => {
-        res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
-        if (reply.contentType) res.writeHeader('content-type', reply.contentType);
-        if (this.options.corsOrigin) {
-          res.writeHeader('access-control-allow-origin', this.options.corsOrigin);
-          res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-raftwire-client-id, x-raftwire-sequence, x-raftwire-acked-through');
-          res.writeHeader('access-control-allow-methods', 'GET, PUT, POST, DELETE, OPTIONS');
-        }
-        if (reply.headers !== undefined) for (const name in reply.headers) res.writeHeader(name, reply.headers[name]!);
-        res.end(reply.body, reply.closeConnection === true);
-      });
-      this.countRequest(route, reply.status, (performance.now() - started) / 1000);
-    };
-    res.onAborted(() => {
-      aborted = true;
-      finish({ status: 499, body: '' }); // the client left: only its own request is lost
-    });
-    this.inflight++;
-    this.inflightByRequestId.set(id, { deadlineMs: started + this.requestTimeoutMs, timeOut: () => finish(errorReply(504, 'HTTP_ERR_TIMEOUT', `no answer within ${this.requestTimeoutMs} ms`)) });
-    this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepIntervalMs);
-
-    const refusal = this.admit(info);
+    const x = new HttpExchange(this.exchangeHost, res, req, route);
+    const refusal = this.admit(x);
     if (refusal) {
       if (readBody) res.onData(() => undefined); // drain, then answer
-      return finish(refusal);
+      return x.finish(refusal);
     }
-    const settle: Settle = (error, reply) => finish(error === null && reply !== undefined ? reply : this.errorToReply(error, info));
-    const run = (body: Uint8Array) => {
-      // A handler may throw before its first await; both ways end in an error reply.
-      let reply: Promise<Reply> | void;
-      try {
-        reply = handler(info, body, settle);
-      } catch (error) {
-        return finish(this.errorToReply(error, info));
-      }
-      if (reply !== undefined) reply.then(finish, (error: unknown) => settle(error));
-    };
-    if (!readBody) return run(EMPTY_BODY);
-    this.readBody(res, (body) => (body === null ? finish(errorReply(413, 'HTTP_ERR_BODY_TOO_LARGE', `the body is over ${this.bodyBytesMax} bytes (bodyBytesMax)`)) : run(body)));
+    if (!readBody) return this.run(x, EMPTY_BODY, handler);
+    x.track(); // the body arrives in later callbacks
+    this.readBody(res, (body) => (body === null ? x.finish(errorReply(413, 'HTTP_ERR_BODY_TOO_LARGE', `the body is over ${this.bodyBytesMax} bytes (bodyBytesMax)`)) : this.run(x, body, handler)));
   }
 
-  private admit(info: RequestInfo): Reply | undefined {
+  private run(x: HttpExchange, body: Uint8Array, handler: Handler): void {
+    let reply: Reply | Promise<Reply> | void;
+    try {
+      reply = handler(x, body);
+    } catch (error) {
+      return x.settle(error);
+    }
+    if (reply === undefined) {
+      x.track(); // the handler settles it later (a no-op if it already did)
+      return;
+    }
+    if (reply instanceof Promise) {
+      x.track();
+      reply.then((r) => x.finish(r), (error: unknown) => x.settle(error));
+      return;
+    }
+    x.finish(reply);
+  }
+
+  private track(x: HttpExchange): void {
+    x.id = this.nextRequestId++;
+    x.deadlineMs = x.started + this.requestTimeoutMs;
+    this.inflight++;
+    this.inflightByRequestId.set(x.id, x);
+    this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepIntervalMs);
+  }
+
+  private admit(x: HttpExchange): Reply | undefined {
     if (this.closing) return { ...errorReply(503, 'HTTP_ERR_SHUTTING_DOWN', 'this node is shutting down; try another', { 'retry-after': '0' }), closeConnection: true };
     if (this.inflight > this.inflightRequestsMax) {
       return errorReply(503, 'HTTP_ERR_OVERLOADED', `over ${this.inflightRequestsMax} requests in flight`, { 'retry-after': '1' });
     }
     // CORS preflights carry no credentials by design; they only learn which headers are allowed.
-    const guarded = info.url.startsWith('/v1/') && info.method !== 'options';
-    if (guarded && this.options.authToken !== undefined && info.authorization !== `Bearer ${this.options.authToken}`) {
+    const guarded = x.route !== 'options' && x.url.startsWith('/v1/');
+    if (guarded && this.options.authToken !== undefined && x.authorization !== `Bearer ${this.options.authToken}`) {
       return errorReply(401, 'HTTP_ERR_UNAUTHORIZED', 'a valid Authorization: Bearer token is required', { 'www-authenticate': 'Bearer' });
     }
     const limiter = this.options.rateLimiter;
@@ -460,13 +414,13 @@ export class HttpServer {
     });
   }
 
-  private errorToReply(error: unknown, info: RequestInfo): Reply {
+  private errorToReply(error: unknown, x: HttpExchange): Reply {
     if (error instanceof HttpError) return errorReply(error.status, error.code, error.message, error.headers);
     if (error instanceof NotLeaderError) {
       const url = error.leaderId === null ? undefined : this.options.leaderUrl?.(error.leaderId);
       if (url !== undefined) {
-        const query = info.rawQuery;
-        return json(307, { code: error.code, message: error.message, leaderId: error.leaderId }, { location: `${url}${info.url}${query ? `?${query}` : ''}` });
+        const query = x.rawQuery;
+        return json(307, { code: error.code, message: error.message, leaderId: error.leaderId }, { location: `${url}${x.url}${query ? `?${query}` : ''}` });
       }
       return json(503, { code: error.code, message: error.message, leaderId: error.leaderId }, { 'retry-after': '1' });
     }

@@ -34,6 +34,12 @@ export type WallClock = () => number;
 /** How long a request waits for an election to end by default: the `Retry-After` it used to get. */
 export const LEADER_WAIT_MS_DEFAULT = 1_000;
 
+/** Told once how a read ended: `error` null and the value (undefined when the key is absent), or the error. */
+export type GetCallback = (error: Error | null, value?: Uint8Array) => void;
+
+const LEASE = Object.freeze({ lease: true });
+const NO_LEASE = Object.freeze({ lease: false });
+
 /** A write outside any client session (no exactly-once bookkeeping). */
 const NO_SESSION: WriteSession = Object.freeze({ clientId: '', sequence: 0 });
 
@@ -46,12 +52,33 @@ export class KvService {
   ) {}
 
   /** Reads `key`; undefined when absent. Throws NotLeaderError on a follower unless `stale`. */
-  async get(key: string, consistency: Consistency = 'linearizable'): Promise<Uint8Array | undefined> {
-    if (consistency !== 'stale') {
-      if (!this.node.isLeader()) await this.leaderOrThrow();
-      await this.node.readIndex({ lease: consistency === 'lease' });
+  get(key: string, consistency: Consistency = 'linearizable'): Promise<Uint8Array | undefined> {
+    // The servers' hot paths call getThen; this is the same path behind a promise.
+    return new Promise((resolve, reject) => this.getThen(key, consistency, (error, value) => (error === null ? resolve(value) : reject(error))));
+  }
+
+  /**
+   * {@link get} telling `done` once, with the error or the value (undefined when absent), instead of
+   * returning a promise: no promise per read (RaftNode.readIndex with a callback). A stale read,
+   * or one this node cannot take at once, is told before this returns. Never throws.
+   *
+   * @example
+   * ```ts
+   * kv.getThen('greeting', 'linearizable', (error, value) => (error ? fail(error) : answer(value)));
+   * ```
+   */
+  getThen(key: string, consistency: Consistency, done: GetCallback): void {
+    if (consistency === 'stale') done(null, this.cache.get(key, this.wallClock()));
+    else if (this.node.isLeader()) this.readThen(key, consistency, done);
+    else this.leaderOrThrow().then(() => this.readThen(key, consistency, done), done);
+  }
+
+  private readThen(key: string, consistency: Consistency, done: GetCallback): void {
+    try {
+      this.node.readIndex(consistency === 'lease' ? LEASE : NO_LEASE, (error) => (error === null ? done(null, this.cache.get(key, this.wallClock())) : done(error)));
+    } catch (error) {
+      done(error as Error);
     }
-    return this.cache.get(key, this.wallClock());
   }
 
   /** Proposes a write; resolves with the state machine's result once applied on this node. */

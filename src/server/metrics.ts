@@ -106,7 +106,7 @@ export class ServerMetrics {
     const metrics = this;
     this.inflightRequests = new Gauge({
       name: 'raftwire_http_inflight_requests',
-      help: 'Client requests being served (queue depth)',
+      help: 'HTTP requests waiting for their answer: a read round, a commit, a body (queue depth)',
       registers,
       collect() {
         if (metrics.inflightSource !== undefined) this.set(metrics.inflightSource());

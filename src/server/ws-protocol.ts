@@ -124,9 +124,12 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
         }
         inflightAll++;
         if (options.closing?.()) answer(ws, state, requestId, request, pending, SHUTTING_DOWN);
-        else if (request.op === 'get') void serveGet(options, state.consistency, request.key).then((reply) => answer(ws, state, requestId, request, pending, reply));
-        else {
-          // A write takes a callback, not a promise: one closure per write on the leader's hottest path.
+        else if (request.op === 'get') {
+          // Reads and writes take a callback, not a promise: one closure per request on the leader's hottest path.
+          options.kv.getThen(request.key, state.consistency, (error, value) =>
+            answer(ws, state, requestId, request, pending, error === null ? readReplyOf(value) : errorReplyOf(options, error)),
+          );
+        } else {
           options.kv.writeThen(toCacheRequest(request), { clientId: request.clientId, sequence: request.sequence, ackedThrough }, (error, result) =>
             answer(ws, state, requestId, request, pending, error === null ? writeReplyOf(request, result!) : errorReplyOf(options, error)),
           );
@@ -200,14 +203,8 @@ function writeReplyOf(request: ClientRequest, result: CacheResult): ClientReply 
   return reply(result.code === 'CACHE_ERR_CAS_MISMATCH' ? 'conflict' : 'error', result.code ?? 'CACHE_ERR_UNKNOWN', result.value);
 }
 
-/** A read's reply; never rejects. */
-async function serveGet(options: WsProtocolOptions, consistency: Consistency, key: string): Promise<ClientReply> {
-  try {
-    const value = await options.kv.get(key, consistency);
-    return value === undefined ? reply('notFound', 'KV_ERR_NOT_FOUND') : reply('ok', '', value);
-  } catch (error) {
-    return errorReplyOf(options, error);
-  }
+function readReplyOf(value: Uint8Array | undefined): ClientReply {
+  return value === undefined ? reply('notFound', 'KV_ERR_NOT_FOUND') : reply('ok', '', value);
 }
 
 function errorReplyOf(options: WsProtocolOptions, error: unknown): ClientReply {

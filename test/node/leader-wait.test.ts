@@ -190,3 +190,45 @@ describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
     expect(waited.calls[0]!.error).toBeInstanceOf(NotLeaderError);
   });
 });
+
+describe('KvService.getThen (the servers’ read path)', () => {
+  function told(): { done: (error: Error | null, value?: Uint8Array) => void; calls: { error: Error | null; value: Uint8Array | undefined }[] } {
+    const calls: { error: Error | null; value: Uint8Array | undefined }[] = [];
+    return { done: (error, value) => calls.push({ error, value }), calls };
+  }
+
+  it('tells the value at each consistency on the leader; a stale read at once; a follower NotLeaderError', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 48);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.runUntil(() => cluster!.ids.every((id) => cluster!.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
+    const kv = new KvService(cluster.node(leader), cluster.cache(leader), Date.now, 0);
+    const written: (Error | null)[] = [];
+    kv.writeThen({ op: 'set', key: 'g', value: new Uint8Array([7]) }, undefined, (error) => written.push(error));
+    await cluster.runUntil(() => written.length > 0, 2_000, 'the write');
+    expect(written).toEqual([null]);
+
+    for (const consistency of ['linearizable', 'lease'] as const) {
+      const read = told();
+      kv.getThen('g', consistency, read.done);
+      await cluster.runUntil(() => read.calls.length > 0, 2_000, `the ${consistency} read`);
+      expect(read.calls).toEqual([{ error: null, value: new Uint8Array([7]) }]);
+      const absent = told();
+      kv.getThen('absent', consistency, absent.done);
+      await cluster.runUntil(() => absent.calls.length > 0, 2_000, `the ${consistency} read of an absent key`);
+      expect(absent.calls).toEqual([{ error: null, value: undefined }]);
+    }
+
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const followerKv = new KvService(cluster.node(follower), cluster.cache(follower), Date.now, 0);
+    const stale = told();
+    followerKv.getThen('absent', 'stale', stale.done);
+    expect(stale.calls).toEqual([{ error: null, value: undefined }]); // before getThen returned
+
+    const refused = told();
+    followerKv.getThen('g', 'linearizable', refused.done);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(refused.calls).toHaveLength(1);
+    expect(refused.calls[0]!.error).toBeInstanceOf(NotLeaderError);
+  });
+});

@@ -165,6 +165,33 @@ for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true 
     expect(stranded[0]).toBeInstanceOf(NodeStoppedError);
   });
 
+  it('readIndex with a callback: told the read index once applied; a follower throws at once; NodeStoppedError on stop', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 13);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.write(leader, { op: 'set', key: 'rc', value: bytes('1') });
+    const appliedBefore = cluster.node(leader).getState().appliedIndex;
+    const told: { error: Error | null; index: number | undefined }[] = [];
+    expect(cluster.node(leader).readIndex({}, (error, index) => told.push({ error, index }))).toBeUndefined();
+    await cluster.runUntil(() => told.length > 0, 2_000, 'the read callback');
+    expect(told).toEqual([{ error: null, index: expect.any(Number) }]);
+    expect(told[0]!.index).toBeGreaterThanOrEqual(appliedBefore);
+    expect(cluster.node(leader).getState().appliedIndex).toBeGreaterThanOrEqual(told[0]!.index!);
+
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    expect(() => cluster!.node(follower).readIndex({}, () => told.push({ error: null, index: -1 }))).toThrow(NotLeaderError);
+
+    for (const id of cluster.ids) if (id !== leader) await cluster.crash(id);
+    const stranded: (Error | null)[] = [];
+    cluster.node(leader).readIndex({}, (error) => stranded.push(error));
+    await cluster.run(50);
+    expect(stranded).toEqual([]); // no quorum confirms it
+    await cluster.node(leader).stop();
+    expect(stranded).toHaveLength(1);
+    expect(stranded[0]).toBeInstanceOf(NodeStoppedError);
+    expect(told).toHaveLength(1);
+  });
+
   it('propose with a callback throws at once what it cannot take, and tells nothing', async () => {
     cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 12);
     await cluster.startAll();
