@@ -29,7 +29,7 @@ import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
 import type { Ready, SoftState } from './ready.js';
 import { becomeProbe } from './replication.js';
-import { leaseRead, propose, proposeConfChange, transferLeader } from './requests.js';
+import { leaseRead, leaseReadIndex, propose, proposeConfChange, transferLeader } from './requests.js';
 import { validateMessage } from './validate.js';
 import type { ClusterConfig, ConfChange, Entry, HardState, Message, NodeId, Role, Snapshot } from './types.js';
 
@@ -158,6 +158,15 @@ export class RawNode {
    */
   leaseRead(context: number): void {
     leaseRead(this.raft, context);
+  }
+
+  /**
+   * The read index a {@link leaseRead} would be confirmed at without waiting (the commit index),
+   * or null when the lease does not hold. Nothing is registered: a caller that has applied through
+   * the returned index may read its state machine now. Throws `NotLeaderError` on a follower.
+   */
+  leaseReadIndex(): number | null {
+    return leaseReadIndex(this.raft);
   }
 
   /**

@@ -54,12 +54,19 @@ export function proposeConfChange(r: Raft, change: ConfChange): number {
 
 /** A read served on the leader's lease when it holds, else through ReadIndex. */
 export function leaseRead(r: Raft, context: number): void {
+  const index = leaseReadIndex(r);
+  if (index !== null) r.readStates.push({ context, index });
+  else r.readIndex(context);
+}
+
+/**
+ * The read index a lease read would get at once (the commit index), or null when the lease does
+ * not hold and a read would need a ReadIndex round. Changes nothing.
+ */
+export function leaseReadIndex(r: Raft): number | null {
   if (r.role !== 'leader') throw new NotLeaderError(r.leaderId);
-  if (r.cfg.checkQuorum && r.leadTransferee === null && !r.leaseVoided && committedInTerm(r) && leaseValid(r)) {
-    r.readStates.push({ context, index: r.log.commitIndex });
-    return;
-  }
-  r.readIndex(context);
+  if (r.cfg.checkQuorum && r.leadTransferee === null && !r.leaseVoided && committedInTerm(r) && leaseValid(r)) return r.log.commitIndex;
+  return null;
 }
 
 /** The leader's lease: a quorum acknowledged a round begun less than an election timeout ago (minus one tick of margin). */

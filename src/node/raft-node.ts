@@ -352,9 +352,10 @@ export class RaftNode<Result = unknown> {
    * committed before the call; a read of the state machine after it resolves is linearizable.
    * With `lease: true` (needs check-quorum) the round trip is skipped while the lease holds.
    * Resolves with the read index. With `done`, tells `done` instead and returns nothing (no
-   * promise per read, as with {@link propose}). Either way a read this node cannot take throws at
-   * once: `NotLeaderError` on a follower, `NodeStoppedError`, `ProposalDroppedError` when too many
-   * reads wait.
+   * promise per read, as with {@link propose}); a lease read that needs no wait (the lease holds and
+   * everything committed is applied) tells `done` before this returns. Either way a read this node
+   * cannot take throws at once: `NotLeaderError` on a follower, `NodeStoppedError`,
+   * `ProposalDroppedError` when too many reads wait.
    *
    * @example
    * ```ts
@@ -366,12 +367,19 @@ export class RaftNode<Result = unknown> {
   readIndex(options: { lease?: boolean }, done: ReadCallback): void;
   readIndex(options: { lease?: boolean } = {}, done?: ReadCallback): Promise<number> | void {
     const core = this.requireRunning();
-    const context = this.applier.reads.nextContext();
-    // A lease is only as good as the node's sense of time: tick for any time lost first.
     if (options.lease) {
+      // A lease is only as good as the node's sense of time: tick for any time lost first.
       this.ticker.catchUp();
-      core.leaseRead(context);
+      // The lease holds and everything committed is applied: the read needs no wait at all.
+      const index = core.leaseReadIndex();
+      if (index !== null && this.applier.appliedIndex >= index) {
+        if (done === undefined) return Promise.resolve(index);
+        done(null, index);
+        return;
+      }
     }
+    const context = this.applier.reads.nextContext();
+    if (options.lease) core.leaseRead(context);
     else core.readIndex(context);
     if (done !== undefined) {
       this.applier.reads.add(context, done);

@@ -338,6 +338,29 @@ describe('reads', () => {
     });
   });
 
+  it('leaseReadIndex gives the commit index while the lease holds, null after, and registers nothing', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: true });
+    const leader = c.electLeader();
+    c.tick();
+    c.stabilize();
+    expect(leader.node.leaseReadIndex()).toBe(leader.node.status().commitIndex);
+    expect(leader.node.hasReady()).toBe(false);
+    c.isolate(leader.id);
+    for (let i = 0; i < 9; i++) c.tick([leader.id]);
+    c.stabilize();
+    expect(leader.node.leaseReadIndex()).toBeNull();
+    const follower = c.get(['a', 'b', 'c'].find((id) => id !== leader.id)!);
+    expect(() => follower.node.leaseReadIndex()).toThrow(NotLeaderError);
+  });
+
+  it('leaseReadIndex is null without check-quorum (no lease to hold)', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false });
+    const leader = c.electLeader();
+    c.tick();
+    c.stabilize();
+    expect(leader.node.leaseReadIndex()).toBeNull();
+  });
+
   it('a lease read is served at once while the lease holds', () => {
     const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: true });
     const leader = c.electLeader();

@@ -1,5 +1,5 @@
 /**
- * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--protocol http|ws] [--out dir]`
+ * `npm run jepsen -- --time 600 --seed 7 [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--protocol http|ws] [--reads linearizable|lease] [--out dir]`
  * Runs the fault-injection runner and prints the verdict; exits 1 if the history is not
  * linearizable (the timeline of the failing window is written next to the history).
  */
@@ -17,16 +17,21 @@ const { values } = parseArgs({
     nemesis: { type: 'string', default: NEMESIS_KINDS.join(',') },
     'storage-writes': { type: 'string' },
     protocol: { type: 'string', default: 'http' },
+    reads: { type: 'string', default: 'linearizable' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--protocol http|ws] [--out <dir>]');
+  console.log('npm run jepsen -- --time <seconds> --seed <n> [--nodes 3] [--clients 4] [--keys 4] [--nemesis kill,pause,partition,bridge,oneWay,killLeader,membership] [--storage-writes sync|async] [--protocol http|ws] [--reads linearizable|lease] [--out <dir>]');
   process.exit(0);
 }
 if (values.protocol !== 'http' && values.protocol !== 'ws') {
   console.error('jepsen: --protocol must be http or ws');
+  process.exit(2);
+}
+if (values.reads !== 'linearizable' && values.reads !== 'lease') {
+  console.error('jepsen: --reads must be linearizable or lease');
   process.exit(2);
 }
 const seed = Number(values.seed);
@@ -39,6 +44,7 @@ const report = await runJepsen({
   nemeses: values.nemesis.split(',') as NemesisKind[],
   storageWrites: values['storage-writes'] as 'sync' | 'async' | undefined,
   protocol: values.protocol,
+  reads: values.reads,
   outDir: values.out,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });

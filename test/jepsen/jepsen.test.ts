@@ -28,3 +28,10 @@ it('a 3-node cluster under kill -9, SIGSTOP, partitions (whole, bridge, one-way)
 it('the same cluster, its clients on the WebSocket protocol, stays linearizable', async () => {
   expectSound('jepsen (ws)', await runJepsen({ timeMs: 40_000, seed: 20261207, protocol: 'ws', faultsMin: NEMESIS_KINDS.length }));
 }, 300_000);
+
+// Lease reads (`?consistency=lease`) under the same faults: served on the leader's lease without a
+// quorum round, often before the request's callback returns. A paused leader must not serve one
+// from a lease that ran out while it was stopped (it catches up its ticks first: docs/core.md).
+it('the same cluster, its reads on the leader lease, stays linearizable', async () => {
+  expectSound('jepsen (lease reads)', await runJepsen({ timeMs: 30_000, seed: 20261208, reads: 'lease', faultsMin: NEMESIS_KINDS.length }));
+}, 300_000);

@@ -46,6 +46,12 @@ export interface JepsenOptions {
   storageWrites?: 'sync' | 'async';
   /** How the clients talk to the cluster: `RaftwireClient` over HTTP (default) or `RaftwireWsClient`. */
   protocol?: 'http' | 'ws';
+  /**
+   * The consistency the clients' reads ask for: `linearizable` (default, ReadIndex) or `lease`
+   * (the leader's lease; linearizable too while the nodes' clocks run at the same rate, which
+   * these processes on one machine share). The final read of every key is linearizable.
+   */
+  reads?: 'linearizable' | 'lease';
   /** Where history.json (and timeline.html on failure) go. */
   outDir?: string;
   log?: (line: string) => void;
@@ -117,7 +123,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenReport> {
     await cluster.awaitLeader();
     log(`cluster up (${ids.join(', ')}), seed ${options.seed}`);
     const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `key${i}`);
-    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(cluster, { clientId: c, keys, rand: rand.fork(), history, now, running: () => running, protocol: options.protocol ?? 'http' }));
+    const clients = Array.from({ length: options.clients ?? 4 }, (_, c) => clientLoop(cluster, { clientId: c, keys, rand: rand.fork(), history, now, running: () => running, protocol: options.protocol ?? 'http', reads: options.reads ?? 'linearizable' }));
     await nemesisLoop(options.timeMs, options.faultsMin ?? 0, cluster, ids, proxies, nemeses, rand.fork(), faults, log);
     running = false;
     await Promise.all(clients);
@@ -177,17 +183,18 @@ interface ClientRun {
   now: () => number;
   running: () => boolean;
   protocol: 'http' | 'ws';
+  reads: 'linearizable' | 'lease';
 }
 
 async function clientLoop(cluster: ProcessCluster, run: ClientRun): Promise<void> {
-  const { clientId, protocol } = run;
+  const { clientId, protocol, reads } = run;
   const endpoints = cluster.ids.map((id) => cluster.peers[id]!.client);
   let client: KvClient;
-  if (protocol === 'http') client = new RaftwireClient({ endpoints, timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-${clientId}` });
+  if (protocol === 'http') client = httpKvClient(new RaftwireClient({ endpoints, timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-${clientId}` }), reads);
   else {
     // Each client starts on another node; it fails over to the rest.
     const rotated = [...endpoints.slice(clientId % endpoints.length), ...endpoints.slice(0, clientId % endpoints.length)];
-    client = wsKvClient(await RaftwireWsClient.connect(rotated, { timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-ws-${clientId}` }));
+    client = wsKvClient(await RaftwireWsClient.connect(rotated, { timeoutMs: OP_TIMEOUT_MS, maxRetries: WRITE_RETRIES, clientId: `jepsen-ws-${clientId}`, consistency: reads }));
   }
   try {
     await loopOperations(client, run);
@@ -203,6 +210,15 @@ interface KvClient {
   delete(key: string): Promise<unknown>;
   cas(key: string, expected: string | null, value: string): Promise<boolean>;
   close?(): void;
+}
+
+function httpKvClient(http: RaftwireClient, reads: 'linearizable' | 'lease'): KvClient {
+  return {
+    getText: (key) => http.getText(key, reads),
+    put: (key, value) => http.put(key, value),
+    delete: (key) => http.delete(key),
+    cas: (key, expected, value) => http.cas(key, expected, value),
+  };
 }
 
 function wsKvClient(ws: RaftwireWsClient): KvClient {

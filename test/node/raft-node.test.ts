@@ -192,6 +192,20 @@ for (const writes of [{ asyncStorageWrites: false }, { asyncStorageWrites: true 
     expect(told).toHaveLength(1);
   });
 
+  it('a lease read while the lease holds and everything committed is applied is told before readIndex returns', async () => {
+    cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 14);
+    await cluster.startAll();
+    const leader = await cluster.awaitLeader();
+    await cluster.write(leader, { op: 'set', key: 'lease', value: bytes('1') });
+    await cluster.run(100); // heartbeats answered: the lease holds
+    const state = cluster.node(leader).getState();
+    expect(state.appliedIndex).toBe(state.commitIndex);
+    const told: { error: Error | null; index: number | undefined }[] = [];
+    cluster.node(leader).readIndex({ lease: true }, (error, index) => told.push({ error, index }));
+    expect(told).toEqual([{ error: null, index: state.commitIndex }]);
+    expect(await cluster.node(leader).readIndex({ lease: true })).toBe(state.commitIndex);
+  });
+
   it('propose with a callback throws at once what it cannot take, and tells nothing', async () => {
     cluster = new TestCluster(['n1', 'n2', 'n3'], { ...writes }, 12);
     await cluster.startAll();
