@@ -20,6 +20,7 @@ import { PENDING_READS_MAX, ReadOnly } from './read-only.js';
 import type { ReadState } from './ready.js';
 import {
   bcastHeartbeat,
+  retryReadRound,
   committedInTerm,
   flushLeader,
   handleAppendEntriesResponse,
@@ -291,7 +292,7 @@ export class Raft {
     if (this.heartbeatElapsed >= this.cfg.heartbeatIntervalTicks) {
       this.heartbeatElapsed = 0;
       bcastHeartbeat(this);
-    }
+    } else retryReadRound(this);
     for (const [id, untilTick] of this.retirees) {
       if (this.tickCount > untilTick) {
         this.retirees.delete(id);

@@ -33,7 +33,7 @@ export function flushLeader(r: Raft): void {
   // confirmed; reads that arrive meanwhile share the next round, so under load a round confirms
   // many reads instead of each event-loop turn paying for its own heartbeats.
   const head = r.readOnly.headRound();
-  if (head !== Number.POSITIVE_INFINITY && head > r.readRoundSent) bcastHeartbeat(r, false);
+  if (head !== Number.POSITIVE_INFINITY && head > r.readRoundSent) sendReadRound(r, false);
   for (const [to, pr] of r.progress) {
     while (maybeSendAppend(r, to, pr)) {
       if (pr.state !== 'replicate') break;
@@ -163,32 +163,48 @@ function sendSnapshotChunk(r: Raft, to: NodeId, pr: Progress): void {
 }
 
 /**
- * Heartbeats starting a new read round. From the tick (`fromTick`, not from a read request) they
- * go to every follower and also retransmit: a lost snapshot chunk, or appends stuck in flight.
- *
- * A round begun for pending reads goes only to the voters that complete a quorum with this leader,
- * those that acknowledged a round most recently (`readRoundTargets`). A read needs a quorum's
- * acknowledgement, not everyone's: in a 3-node cluster this halves the read rounds' messages on
- * every node, and the round waits for the follower that has been answering fastest. A chosen
- * follower that stopped answering costs at most one heartbeat interval: the tick's broadcast
- * starts a later round that every follower is asked to acknowledge, and the next choice ranks the
- * silent one last.
+ * The tick's heartbeats: to every follower, starting a new read round, and retransmitting what
+ * seems lost (a snapshot chunk, or appends stuck in flight).
  */
-export function bcastHeartbeat(r: Raft, fromTick = true): void {
+export function bcastHeartbeat(r: Raft): void {
   const round = r.readOnly.nextRound(r.tickCount);
   r.readRoundSent = round;
-  if (fromTick) {
-    for (const [to, pr] of r.progress) {
-      retransmitIfStalled(r, to, pr);
-      sendHeartbeat(r, to, pr, round);
-    }
-    return;
+  for (const [to, pr] of r.progress) {
+    retransmitIfStalled(r, to, pr);
+    sendHeartbeat(r, to, pr, round);
   }
-  const targets = readRoundTargets(r);
+}
+
+/**
+ * Heartbeats starting a read round for pending reads. A read needs a quorum's acknowledgement, not
+ * everyone's, so the round goes only to the voters that complete a quorum with this leader, those
+ * that acknowledged a round most recently (`readRoundTargets`): in a 3-node cluster this halves
+ * the read rounds' messages on every node, and the round waits for the follower that has been
+ * answering fastest. With `everyone`, it goes to every other voter: `retryReadRound` asks so when
+ * a round stays unconfirmed (a lost message, a follower stalled or gone).
+ */
+export function sendReadRound(r: Raft, everyone: boolean): void {
+  const round = r.readOnly.nextRound(r.tickCount);
+  r.readRoundSent = round;
+  const targets = everyone ? r.config.voters : readRoundTargets(r);
   for (let k = 0; k < targets.length; k++) {
     const to = targets[k]!;
-    sendHeartbeat(r, to, r.progress.get(to)!, round);
+    const pr = to === r.id ? undefined : r.progress.get(to);
+    if (pr !== undefined) sendHeartbeat(r, to, pr, round);
   }
+}
+
+/**
+ * Called on each tick without the tick's heartbeats: a read round still unconfirmed a tick after it
+ * began is asked again of every voter in a new round, so a read whose chosen follower does not
+ * answer waits about a tick (10 ms by default), not a heartbeat interval.
+ */
+export function retryReadRound(r: Raft): void {
+  const head = r.readOnly.headRound();
+  // Nothing waits, or what waits needs a round not yet sent (the next flush sends it).
+  if (head === Number.POSITIVE_INFINITY || head > r.readRoundSent) return;
+  if (r.tickCount - r.readOnly.roundTick(r.readRoundSent) < 1) return;
+  sendReadRound(r, true);
 }
 
 function sendHeartbeat(r: Raft, to: NodeId, pr: Progress, round: number): void {
