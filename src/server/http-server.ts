@@ -47,7 +47,7 @@ export interface HttpServerOptions {
   rateLimiter?: RateLimiter;
   /** Largest request body (bytes). Default 1 MiB + 4 KiB (the largest value plus room for JSON). */
   bodyBytesMax?: number;
-  /** Requests served at once before new ones get 503. Default 10,000. */
+  /** Requests waiting for their answer (a read round, a commit, a body) before new ones get 503. Default 10,000. */
   inflightRequestsMax?: number;
   /** Open WebSocket client connections before new upgrades get 503. Default 10,000. */
   webSocketConnectionsMax?: number;
