@@ -63,17 +63,24 @@ export class ReadQueue {
     const indexes = this.awaitingIndexes;
     const callbacks = this.awaitingCallbacks;
     if (indexes.length === 0) return;
+    // The queue is settled before any callback runs: one may stop the node (rejectAll) or read again.
     let kept = 0;
+    let dueIndexes: number[] | undefined;
+    let dueCallbacks: ReadCallback[] | undefined;
     for (let k = 0; k < indexes.length; k++) {
       const index = indexes[k]!;
-      if (index <= appliedIndex) tell(callbacks[k]!, null, index);
-      else {
+      if (index <= appliedIndex) {
+        (dueIndexes ??= []).push(index);
+        (dueCallbacks ??= []).push(callbacks[k]!);
+      } else {
         indexes[kept] = index;
         callbacks[kept++] = callbacks[k]!;
       }
     }
     indexes.length = kept;
     callbacks.length = kept;
+    if (dueCallbacks === undefined) return;
+    for (let k = 0; k < dueCallbacks.length; k++) tell(dueCallbacks[k]!, null, dueIndexes![k]);
   }
 
   /** Fails the reads not confirmed yet (leadership was lost: no quorum will confirm them now). */
