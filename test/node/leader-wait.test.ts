@@ -145,12 +145,13 @@ describe('KvService during an election', () => {
   });
 });
 
+/** Collects what a callback is told, as `outcome` does for a promise. */
+function told<T = unknown>(): { done: (error: Error | null, result?: T) => void; calls: { error: Error | null; result: T | undefined }[] } {
+  const calls: { error: Error | null; result: T | undefined }[] = [];
+  return { done: (error, result) => calls.push({ error, result }), calls };
+}
+
 describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
-  /** Collects what a callback is told, as `outcome` does for a promise. */
-  function told(): { done: (error: Error | null, result?: unknown) => void; calls: { error: Error | null; result: unknown }[] } {
-    const calls: { error: Error | null; result: unknown }[] = [];
-    return { done: (error, result) => calls.push({ error, result }), calls };
-  }
 
   it('tells the result on the leader, and every failure through the callback, never by throwing', async () => {
     cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 46);
@@ -192,10 +193,6 @@ describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
 });
 
 describe('KvService.getThen (the servers’ read path)', () => {
-  function told(): { done: (error: Error | null, value?: Uint8Array) => void; calls: { error: Error | null; value: Uint8Array | undefined }[] } {
-    const calls: { error: Error | null; value: Uint8Array | undefined }[] = [];
-    return { done: (error, value) => calls.push({ error, value }), calls };
-  }
 
   it('tells the value at each consistency on the leader; a stale read at once; a follower NotLeaderError', async () => {
     cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 48);
@@ -203,29 +200,29 @@ describe('KvService.getThen (the servers’ read path)', () => {
     const leader = await cluster.awaitLeader();
     await cluster.runUntil(() => cluster!.ids.every((id) => cluster!.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
     const kv = new KvService(cluster.node(leader), cluster.cache(leader), Date.now, 0);
-    const written: (Error | null)[] = [];
-    kv.writeThen({ op: 'set', key: 'g', value: new Uint8Array([7]) }, undefined, (error) => written.push(error));
-    await cluster.runUntil(() => written.length > 0, 2_000, 'the write');
-    expect(written).toEqual([null]);
+    const written = told();
+    kv.writeThen({ op: 'set', key: 'g', value: new Uint8Array([7]) }, undefined, written.done);
+    await cluster.runUntil(() => written.calls.length > 0, 2_000, 'the write');
+    expect(written.calls[0]!.error).toBeNull();
 
     for (const consistency of ['linearizable', 'lease'] as const) {
-      const read = told();
+      const read = told<Uint8Array>();
       kv.getThen('g', consistency, read.done);
       await cluster.runUntil(() => read.calls.length > 0, 2_000, `the ${consistency} read`);
-      expect(read.calls).toEqual([{ error: null, value: new Uint8Array([7]) }]);
-      const absent = told();
+      expect(read.calls).toEqual([{ error: null, result: new Uint8Array([7]) }]);
+      const absent = told<Uint8Array>();
       kv.getThen('absent', consistency, absent.done);
       await cluster.runUntil(() => absent.calls.length > 0, 2_000, `the ${consistency} read of an absent key`);
-      expect(absent.calls).toEqual([{ error: null, value: undefined }]);
+      expect(absent.calls).toEqual([{ error: null, result: undefined }]);
     }
 
     const follower = cluster.ids.find((id) => id !== leader)!;
     const followerKv = new KvService(cluster.node(follower), cluster.cache(follower), Date.now, 0);
-    const stale = told();
+    const stale = told<Uint8Array>();
     followerKv.getThen('absent', 'stale', stale.done);
-    expect(stale.calls).toEqual([{ error: null, value: undefined }]); // before getThen returned
+    expect(stale.calls).toEqual([{ error: null, result: undefined }]); // before getThen returned
 
-    const refused = told();
+    const refused = told<Uint8Array>();
     followerKv.getThen('g', 'linearizable', refused.done);
     for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(refused.calls).toHaveLength(1);
