@@ -151,18 +151,22 @@ function told<T = unknown>(): { done: (error: Error | null, result?: T) => void;
   return { done: (error, result) => calls.push({ error, result }), calls };
 }
 
-describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
+/** A started 3-node cluster (in `cluster`) whose every node knows the leader, and a KvService on the leader. */
+async function leaderKv(seed: number): Promise<{ c: TestCluster; leader: string; kv: KvService }> {
+  const c = (cluster = new TestCluster(['n1', 'n2', 'n3'], {}, seed));
+  await c.startAll();
+  const leader = await c.awaitLeader();
+  await c.runUntil(() => c.ids.every((id) => c.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
+  return { c, leader, kv: new KvService(c.node(leader), c.cache(leader), Date.now, 0) };
+}
 
+describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
   it('tells the result on the leader, and every failure through the callback, never by throwing', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 46);
-    await cluster.startAll();
-    const leader = await cluster.awaitLeader();
-    await cluster.runUntil(() => cluster!.ids.every((id) => cluster!.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
-    const kv = new KvService(cluster.node(leader), cluster.cache(leader), Date.now, 0);
+    const { c, leader, kv } = await leaderKv(46);
 
     const ok = told();
     kv.writeThen({ op: 'set', key: 'k', value: new Uint8Array([1]) }, { clientId: 'c', sequence: 1 }, ok.done);
-    await cluster.runUntil(() => ok.calls.length > 0, 2_000, 'the write');
+    await c.runUntil(() => ok.calls.length > 0, 2_000, 'the write');
     expect(ok.calls).toEqual([{ error: null, result: { ok: true, code: null, value: null } }]);
 
     const tooLarge = told();
@@ -170,9 +174,9 @@ describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
     expect(tooLarge.calls).toHaveLength(1);
     expect((tooLarge.calls[0]!.error as { code?: string }).code).toBe('CACHE_ERR_KEY_TOO_LARGE');
 
-    const follower = cluster.ids.find((id) => id !== leader)!;
+    const follower = c.ids.find((id) => id !== leader)!;
     const refused = told();
-    new KvService(cluster.node(follower), cluster.cache(follower), Date.now, 0).writeThen({ op: 'delete', key: 'k' }, { clientId: 'c', sequence: 3 }, refused.done);
+    new KvService(c.node(follower), c.cache(follower), Date.now, 0).writeThen({ op: 'delete', key: 'k' }, { clientId: 'c', sequence: 3 }, refused.done);
     for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(refused.calls).toHaveLength(1);
     expect(refused.calls[0]!.error).toBeInstanceOf(NotLeaderError);
@@ -193,31 +197,26 @@ describe('KvService.writeThen (the WebSocket protocol’s write path)', () => {
 });
 
 describe('KvService.getThen (the servers’ read path)', () => {
-
   it('tells the value at each consistency on the leader; a stale read at once; a follower NotLeaderError', async () => {
-    cluster = new TestCluster(['n1', 'n2', 'n3'], {}, 48);
-    await cluster.startAll();
-    const leader = await cluster.awaitLeader();
-    await cluster.runUntil(() => cluster!.ids.every((id) => cluster!.node(id).getLeader() === leader), 1_000, 'every node to know the leader');
-    const kv = new KvService(cluster.node(leader), cluster.cache(leader), Date.now, 0);
+    const { c, leader, kv } = await leaderKv(48);
     const written = told();
     kv.writeThen({ op: 'set', key: 'g', value: new Uint8Array([7]) }, undefined, written.done);
-    await cluster.runUntil(() => written.calls.length > 0, 2_000, 'the write');
+    await c.runUntil(() => written.calls.length > 0, 2_000, 'the write');
     expect(written.calls[0]!.error).toBeNull();
 
     for (const consistency of ['linearizable', 'lease'] as const) {
       const read = told<Uint8Array>();
       kv.getThen('g', consistency, read.done);
-      await cluster.runUntil(() => read.calls.length > 0, 2_000, `the ${consistency} read`);
+      await c.runUntil(() => read.calls.length > 0, 2_000, `the ${consistency} read`);
       expect(read.calls).toEqual([{ error: null, result: new Uint8Array([7]) }]);
       const absent = told<Uint8Array>();
       kv.getThen('absent', consistency, absent.done);
-      await cluster.runUntil(() => absent.calls.length > 0, 2_000, `the ${consistency} read of an absent key`);
+      await c.runUntil(() => absent.calls.length > 0, 2_000, `the ${consistency} read of an absent key`);
       expect(absent.calls).toEqual([{ error: null, result: undefined }]);
     }
 
-    const follower = cluster.ids.find((id) => id !== leader)!;
-    const followerKv = new KvService(cluster.node(follower), cluster.cache(follower), Date.now, 0);
+    const follower = c.ids.find((id) => id !== leader)!;
+    const followerKv = new KvService(c.node(follower), c.cache(follower), Date.now, 0);
     const stale = told<Uint8Array>();
     followerKv.getThen('absent', 'stale', stale.done);
     expect(stale.calls).toEqual([{ error: null, result: undefined }]); // before getThen returned
