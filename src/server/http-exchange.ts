@@ -70,7 +70,6 @@ export class HttpExchange {
   readonly sequence: string;
   readonly ackedThrough: string;
   /** For the server's timeout sweep, once tracked. */
-  id = 0;
   deadlineMs = 0;
   private state = OPEN;
   private aborted = false;

@@ -73,13 +73,11 @@ const errorReply = (status: number, code: string, message: string, headers?: Rec
 export class HttpServer {
   private readonly app: uWS.TemplatedApp;
   private listenSocket: uWS.us_listen_socket | null = null;
-  private inflight = 0;
   /**
-   * Requests being served, oldest first (all share one timeout, so this is deadline order too).
-   * One sweep timer for all of them instead of a timer per request.
+   * Requests waiting for their answer (tracked exchanges), oldest first: all share one timeout, so
+   * this is deadline order too. One sweep timer for all of them instead of a timer per request.
    */
-  private readonly inflightByRequestId = new Map<number, HttpExchange>();
-  private nextRequestId = 0;
+  private readonly waiting = new Set<HttpExchange>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly sweepIntervalMs: number;
   /** Histogram label children by route, so a request does not hash label objects. */
@@ -100,7 +98,7 @@ export class HttpServer {
 
   /** Requests being served now, HTTP and WebSocket (e.g. to let answers out before a shutdown). */
   get inflightRequests(): number {
-    return this.inflight + this.wsProtocol.inflightRequests();
+    return this.waiting.size + this.wsProtocol.inflightRequests();
   }
 
   constructor(private readonly options: HttpServerOptions) {
@@ -109,7 +107,7 @@ export class HttpServer {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.sweepIntervalMs = Math.max(1, Math.min(1000, Math.floor(this.requestTimeoutMs / 10)));
     this.metrics = options.metrics ?? new ServerMetrics(options.kv.node, { nodeId: options.kv.node.id });
-    this.metrics.inflightSource = () => this.inflight;
+    this.metrics.inflightSource = () => this.waiting.size;
     this.app = uWS.App();
     this.wsProtocol = attachWsProtocol(this.app, { kv: options.kv, leaderUrl: options.leaderUrl, authToken: options.authToken, payloadBytesMax: this.bodyBytesMax, connectionsMax: options.webSocketConnectionsMax, closing: () => this.closing });
     this.metrics.webSocketConnectionsSource = () => this.wsProtocol.connections();
@@ -117,10 +115,7 @@ export class HttpServer {
       corsOrigin: options.corsOrigin,
       authRequired: options.authToken !== undefined,
       track: (exchange) => this.track(exchange),
-      untrack: (exchange) => {
-        this.inflight--;
-        this.inflightByRequestId.delete(exchange.id);
-      },
+      untrack: (exchange) => this.waiting.delete(exchange),
       countRequest: (route, status, seconds) => this.countRequest(route, status, seconds),
       errorToReply: (error, exchange) => this.errorToReply(error, exchange),
     };
@@ -167,11 +162,11 @@ export class HttpServer {
   /** Answers 504 to every request past its deadline; runs while requests are in flight. */
   private sweep(): void {
     const now = performance.now();
-    for (const request of this.inflightByRequestId.values()) {
+    for (const request of this.waiting) {
       if (request.deadlineMs > now) break;
       request.finish(errorReply(504, 'HTTP_ERR_TIMEOUT', `no answer within ${this.requestTimeoutMs} ms`)); // removes it from the map
     }
-    if (this.inflightByRequestId.size === 0 && this.sweepTimer !== undefined) {
+    if (this.waiting.size === 0 && this.sweepTimer !== undefined) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
@@ -372,16 +367,14 @@ export class HttpServer {
   }
 
   private track(x: HttpExchange): void {
-    x.id = this.nextRequestId++;
     x.deadlineMs = x.started + this.requestTimeoutMs;
-    this.inflight++;
-    this.inflightByRequestId.set(x.id, x);
+    this.waiting.add(x);
     this.sweepTimer ??= setInterval(() => this.sweep(), this.sweepIntervalMs);
   }
 
   private admit(x: HttpExchange): Reply | undefined {
     if (this.closing) return { ...errorReply(503, 'HTTP_ERR_SHUTTING_DOWN', 'this node is shutting down; try another', { 'retry-after': '0' }), closeConnection: true };
-    if (this.inflight > this.inflightRequestsMax) {
+    if (this.waiting.size > this.inflightRequestsMax) {
       return errorReply(503, 'HTTP_ERR_OVERLOADED', `over ${this.inflightRequestsMax} requests in flight`, { 'retry-after': '1' });
     }
     // CORS preflights carry no credentials by design; they only learn which headers are allowed.
