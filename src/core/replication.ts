@@ -183,7 +183,7 @@ export function bcastHeartbeat(r: Raft): void {
  * answering fastest. With `everyone`, it goes to every other voter: `retryReadRound` asks so when
  * a round stays unconfirmed (a lost message, a follower stalled or gone).
  */
-export function sendReadRound(r: Raft, everyone: boolean): void {
+function sendReadRound(r: Raft, everyone: boolean): void {
   const round = r.readOnly.nextRound(r.tickCount);
   r.readRoundSent = round;
   const targets = everyone ? r.config.voters : readRoundTargets(r);
@@ -227,7 +227,7 @@ function sendHeartbeat(r: Raft, to: NodeId, pr: Progress, round: number): void {
  * make a quorum: those with the highest `ackedRound`, ties in configuration order. Learners never
  * count. Reuses one array (rounds are frequent under read load; the caller reads it at once).
  */
-export function readRoundTargets(r: Raft): readonly NodeId[] {
+function readRoundTargets(r: Raft): readonly NodeId[] {
   const voters = r.config.voters;
   const targets = r.readRoundTargetsScratch;
   targets.length = 0;
