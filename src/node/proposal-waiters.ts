@@ -12,6 +12,7 @@
  */
 import { ProposalDroppedError } from '../core/errors.js';
 import type { Entry } from '../core/types.js';
+import { tell } from './callbacks.js';
 
 /**
  * Told once how a proposal ended: `error` null and the state machine's `result`, or the error
@@ -40,21 +41,6 @@ function succeed(waiter: ProposalWaiter, result: unknown): void {
 function fail(waiter: ProposalWaiter, error: Error): void {
   if (waiter.done !== null) tell(waiter.done, error, undefined);
   else waiter.reject!(error);
-}
-
-/**
- * Calls a proposal's callback. It runs inside the node's apply loop: an exception from it must not
- * stop the loop half-way through a batch (the node would die for its caller's bug), so it is
- * thrown again on its own, as one thrown in a promise's `then` would surface.
- */
-function tell(done: NonNullable<ProposalWaiter['done']>, error: Error | null, result: unknown): void {
-  try {
-    done(error, result);
-  } catch (thrown) {
-    queueMicrotask(() => {
-      throw thrown;
-    });
-  }
 }
 
 export class ProposalWaiters<Result> {

@@ -7,26 +7,13 @@
  * @module
  */
 import type { ReadState } from '../core/ready.js';
+import { tell } from './callbacks.js';
 
 /**
  * Told once how a read ended: `error` null and the read index (the state machine has applied it:
  * read it now), or the error (`NotLeaderError`, `NodeStoppedError`, …) and no index.
  */
 export type ReadCallback = (error: Error | null, index?: number) => void;
-
-/**
- * Calls a read's callback. It runs inside the node's apply loop: an exception from it must not stop
- * the loop half-way through a batch, so it is thrown again on its own (as ProposalWaiters does).
- */
-function tell(done: ReadCallback, error: Error | null, index: number | undefined): void {
-  try {
-    done(error, index);
-  } catch (thrown) {
-    queueMicrotask(() => {
-      throw thrown;
-    });
-  }
-}
 
 export class ReadQueue {
   private sequence = 0;
