@@ -59,8 +59,10 @@ export class KvService {
 
   /**
    * {@link get} telling `done` once, with the error or the value (undefined when absent), instead of
-   * returning a promise: no promise per read (RaftNode.readIndex with a callback). A stale read,
-   * or one this node cannot take at once, is told before this returns. Never throws.
+   * returning a promise: no promise per read (RaftNode.readIndex with a callback). A stale read, a
+   * lease read that needs no wait, and a read the leader refuses at once (stopped, too many reads
+   * waiting) are told before this returns; on a follower the answer comes after the leader wait.
+   * Never throws.
    *
    * @example
    * ```ts

@@ -41,13 +41,11 @@ export class CounterCells<Label extends string> {
 
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'route' | 'status'>;
   /** Where `raftwire_http_requests_total` is counted (published at scrape time). */
   readonly requestCounts = new CounterCells<'route' | 'status'>();
   /** Where `raftwire_proposals_total` is counted (published at scrape time). */
   readonly proposalCounts = new CounterCells<'result'>();
   readonly requestSeconds: Histogram<'route'>;
-  readonly proposals: Counter<'result'>;
   readonly inflightRequests: Gauge;
   readonly rateLimited: Counter;
   /** Where `raftwire_http_inflight_requests` is read from at scrape time (the HTTP server sets it). */
@@ -77,7 +75,8 @@ export class ServerMetrics {
     new Gauge({ name: 'raftwire_pending_reads', help: 'Reads waiting for ReadIndex or apply (queue depth)', registers, collect() { this.set(node.getStats().pendingReads); } });
     const requestCounts = this.requestCounts;
     const proposalCounts = this.proposalCounts;
-    this.requests = new Counter({
+    // Counted in the cells above, not with `inc`: a Counter's own counts are replaced at each scrape.
+    new Counter({
       name: 'raftwire_http_requests_total',
       help: 'Client HTTP requests by route and status',
       labelNames: ['route', 'status'],
@@ -93,7 +92,7 @@ export class ServerMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
       registers,
     });
-    this.proposals = new Counter({
+    new Counter({
       name: 'raftwire_proposals_total',
       help: 'Writes proposed through Raft, by outcome',
       labelNames: ['result'],
