@@ -106,12 +106,8 @@ export class ByteReader {
 
   /** A length-prefixed byte string, at most `bytesMax` long; a view into the input. */
   bytes(bytesMax: number, field: string): Uint8Array {
-    const length = this.u32();
-    if (length > bytesMax) throw new CacheError(this.code, `${this.what}: ${field} of ${length} bytes is over the limit of ${bytesMax}`);
-    this.need(length);
-    const value = this.data.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return value;
+    const start = this.span(bytesMax, field);
+    return this.data.subarray(start, this.offset);
   }
 
   /**
@@ -119,17 +115,23 @@ export class ByteReader {
    * repeats (a client's id in every command) is decoded once and found again by its bytes.
    */
   string(bytesMax: number, field: string, cache?: Utf8Cache): string {
+    const start = this.span(bytesMax, field);
+    try {
+      // Read in place: a view per string would be garbage on every command.
+      return cache === undefined ? readUtf8(this.data, start, this.offset) : cache.read(this.data, start, this.offset);
+    } catch {
+      throw new CacheError(this.code, `${this.what}: ${field} is not valid UTF-8`);
+    }
+  }
+
+  /** Reads a length prefix (at most `bytesMax`), steps over that many bytes, and returns where they start. */
+  private span(bytesMax: number, field: string): number {
     const length = this.u32();
     if (length > bytesMax) throw new CacheError(this.code, `${this.what}: ${field} of ${length} bytes is over the limit of ${bytesMax}`);
     this.need(length);
     const start = this.offset;
     this.offset += length;
-    try {
-      // Read in place: a view per string would be garbage on every command.
-      return cache === undefined ? readUtf8(this.data, start, start + length) : cache.read(this.data, start, start + length);
-    } catch {
-      throw new CacheError(this.code, `${this.what}: ${field} is not valid UTF-8`);
-    }
+    return start;
   }
 
   end(): void {

@@ -113,27 +113,18 @@ function getNode(): NodeId {
   pos += bytes;
   return text;
 }
-function getStrOrNull(): string | null {
+/** With `cache`, a string that repeats (a client's id in every request) is decoded once. */
+function getStrOrNull(cache?: Utf8Cache): string | null {
   const bytes = getU32();
   if (bytes === NULL_LENGTH) return null;
   if (bytes > lim.stringBytesMax) throw new CodecError(CodecErrorCode.limit, `string of ${bytes} bytes is past stringBytesMax ${lim.stringBytesMax}`);
   need(bytes, 'string');
-  const text = readUtf8(src, pos, pos + bytes);
+  const text = cache === undefined ? readUtf8(src, pos, pos + bytes) : cache.read(src, pos, pos + bytes);
   pos += bytes;
   return text;
 }
-/** A client id: a string that repeats in every request of its client. */
-function getClientId(): string {
-  const bytes = getU32();
-  if (bytes === NULL_LENGTH) throw new CodecError(CodecErrorCode.malformed, `null in a required string at byte ${pos - 4}`);
-  if (bytes > lim.stringBytesMax) throw new CodecError(CodecErrorCode.limit, `string of ${bytes} bytes is past stringBytesMax ${lim.stringBytesMax}`);
-  need(bytes, 'string');
-  const text = clientIdStrings.read(src, pos, pos + bytes);
-  pos += bytes;
-  return text;
-}
-function getStr(): string {
-  const text = getStrOrNull();
+function getStr(cache?: Utf8Cache): string {
+  const text = getStrOrNull(cache);
   if (text === null) throw new CodecError(CodecErrorCode.malformed, `null in a required string at byte ${pos - 4}`);
   return text;
 }
@@ -245,7 +236,7 @@ function getBody(type: WireType, flags: number): WireMessage {
     }
     case 'ClientRequest': {
       const op = getEnum(CLIENT_OPS, 'op'), key = getStr(), value = getBytesOrNull(), expected = getBytesOrNull();
-      const ttlMs = getU64(), clientId = getClientId(), sequence = getU64();
+      const ttlMs = getU64(), clientId = getStr(clientIdStrings), sequence = getU64();
       return { type, op, key, value, expected, ttlMs, clientId, sequence } satisfies ClientRequest;
     }
     case 'ClientReply': {
