@@ -21,26 +21,14 @@ import { tell } from './callbacks.js';
 export type ProposalCallback<Result> = (error: Error | null, result?: Result) => void;
 
 /**
- * One proposal waiting: either a promise's resolving functions or a callback, never both. Typed
- * with `unknown` results (cast where they go in): function-typed fields of the result type would
- * make `RaftNode<Result>` invariant in it, and a `RaftNode<CacheResult>` no longer a
+ * One proposal waiting, told through a callback (the promise form wraps one, as `RaftNode.readIndex`
+ * does). Typed with `unknown` results (cast where they go in): function-typed fields of the result
+ * type would make `RaftNode<Result>` invariant in it, and a `RaftNode<CacheResult>` no longer a
  * `RaftNode<unknown>`.
  */
 interface ProposalWaiter {
   term: number;
-  resolve: ((result: unknown) => void) | null;
-  reject: ((error: Error) => void) | null;
-  done: ((error: Error | null, result?: unknown) => void) | null;
-}
-
-function succeed(waiter: ProposalWaiter, result: unknown): void {
-  if (waiter.done !== null) tell(waiter.done, null, result);
-  else waiter.resolve!(result);
-}
-
-function fail(waiter: ProposalWaiter, error: Error): void {
-  if (waiter.done !== null) tell(waiter.done, error, undefined);
-  else waiter.reject!(error);
+  done: (error: Error | null, result?: unknown) => void;
 }
 
 export class ProposalWaiters<Result> {
@@ -52,7 +40,7 @@ export class ProposalWaiters<Result> {
 
   /** Waits for the entry proposed at `index` in `term`. */
   add(index: number, term: number): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => this.byIndex.set(index, { term, resolve: resolve as (result: unknown) => void, reject, done: null }));
+    return new Promise<Result>((resolve, reject) => this.addCallback(index, term, (error, result) => (error === null ? resolve(result!) : reject(error))));
   }
 
   /**
@@ -60,7 +48,7 @@ export class ProposalWaiters<Result> {
    * per proposal, for servers that answer many proposals per turn.
    */
   addCallback(index: number, term: number, done: ProposalCallback<Result>): void {
-    this.byIndex.set(index, { term, resolve: null, reject: null, done: done as ProposalWaiter['done'] });
+    this.byIndex.set(index, { term, done: done as ProposalWaiter['done'] });
   }
 
   /** `entry` was applied with `result`: its proposal succeeded if the entry is still its own. */
@@ -68,22 +56,23 @@ export class ProposalWaiters<Result> {
     const waiter = this.byIndex.get(entry.index);
     if (waiter === undefined) return;
     this.byIndex.delete(entry.index);
-    if (waiter.term === entry.term) succeed(waiter, result);
-    else fail(waiter, new ProposalDroppedError(`entry ${entry.index} was replaced by a leader of term ${entry.term}; the proposal was not applied`));
+    if (waiter.term === entry.term) tell(waiter.done, null, result);
+    else tell(waiter.done, new ProposalDroppedError(`entry ${entry.index} was replaced by a leader of term ${entry.term}; the proposal was not applied`), undefined);
   }
 
   /** A snapshot through `index` was installed: those proposals were applied elsewhere, their results are not known here. */
   coveredBySnapshot(index: number): void {
     for (const [waiting, waiter] of this.byIndex) {
       if (waiting <= index) {
-        fail(waiter, new ProposalDroppedError(`entry ${waiting} was folded into a snapshot before it was applied here; its outcome is unknown`));
-        this.byIndex.delete(waiting);
+        this.byIndex.delete(waiting); // before its callback runs, as everywhere here
+        tell(waiter.done, new ProposalDroppedError(`entry ${waiting} was folded into a snapshot before it was applied here; its outcome is unknown`), undefined);
       }
     }
   }
 
   rejectAll(error: Error): void {
-    for (const waiter of this.byIndex.values()) fail(waiter, error);
-    this.byIndex.clear();
+    const waiting = [...this.byIndex.values()];
+    this.byIndex.clear(); // before any callback runs: one may propose again
+    for (const waiter of waiting) tell(waiter.done, error, undefined);
   }
 }
