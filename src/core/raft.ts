@@ -21,6 +21,7 @@ import type { ReadState } from './ready.js';
 import {
   bcastHeartbeat,
   retryReadRound,
+  sendCommitNews,
   committedInTerm,
   flushLeader,
   handleAppendEntriesResponse,
@@ -292,7 +293,10 @@ export class Raft {
     if (this.heartbeatElapsed >= this.cfg.heartbeatIntervalTicks) {
       this.heartbeatElapsed = 0;
       bcastHeartbeat(this);
-    } else retryReadRound(this);
+    } else {
+      retryReadRound(this);
+      sendCommitNews(this);
+    }
     for (const [id, untilTick] of this.retirees) {
       if (this.tickCount > untilTick) {
         this.retirees.delete(id);

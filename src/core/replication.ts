@@ -22,8 +22,14 @@ export function committedInTerm(r: Raft): boolean {
 }
 
 /**
- * Sends everything pending: read rounds, entries and commit news to each follower. Then steps down
- * if this leader was removed and that change committed.
+ * Sends everything pending: read rounds, and entries to each follower (each AppendEntries carries
+ * the commit index too). Then steps down if this leader was removed and that change committed.
+ *
+ * A commit index that moved while a follower has no new entries to receive is not sent on its own
+ * here: under load the next entries carry it, and `sendCommitNews` sends it on the next tick
+ * otherwise. In a closed loop of writes (clients wait for the commit, then write again) every
+ * commit found the followers with nothing new, so each batch of entries cost a second, empty
+ * AppendEntries and its answer: half the leader's messages, each a system call of its own.
  */
 export function flushLeader(r: Raft): void {
   maybeCommit(r);
@@ -35,7 +41,7 @@ export function flushLeader(r: Raft): void {
   const head = r.readOnly.headRound();
   if (head !== Number.POSITIVE_INFINITY && head > r.readRoundSent) sendReadRound(r, false);
   for (const [to, pr] of r.progress) {
-    while (maybeSendAppend(r, to, pr)) {
+    while (maybeSendAppend(r, to, pr, false)) {
       if (pr.state !== 'replicate') break;
     }
   }
@@ -94,10 +100,22 @@ function onCommitAdvanced(r: Raft): void {
 }
 
 /**
- * Sends the next AppendEntries (or snapshot) to `to` if its progress allows. Returns true when a
- * message went out.
+ * The tick's commit news: an AppendEntries to each follower whose known commit index is behind
+ * and to which no entries went since it moved (see flushLeader). A follower learns a commit at
+ * most one tick late, so its stale reads and its applied state lag by as much.
  */
-function maybeSendAppend(r: Raft, to: NodeId, pr: Progress): boolean {
+export function sendCommitNews(r: Raft): void {
+  for (const [to, pr] of r.progress) {
+    if (pr.state === 'replicate' && pr.sentCommit < r.log.commitIndex) maybeSendAppend(r, to, pr, true);
+  }
+}
+
+/**
+ * Sends the next AppendEntries (or snapshot) to `to` if its progress allows. Returns true when a
+ * message went out. With no entries to send, a follower in the replicate state gets one only for
+ * `commitNews`, and then only when its commit index is behind.
+ */
+function maybeSendAppend(r: Raft, to: NodeId, pr: Progress, commitNews: boolean): boolean {
   if (pr.isPaused()) return false;
   const log = r.log;
   const prevLogIndex = pr.nextIndex - 1;
@@ -109,7 +127,7 @@ function maybeSendAppend(r: Raft, to: NodeId, pr: Progress): boolean {
   const lastIndex = log.lastIndex();
   const entries = pr.nextIndex <= lastIndex ? log.slice(pr.nextIndex, lastIndex + 1, r.cfg.maxBatchBytes) : NO_ENTRIES;
   const leaderCommit = Math.min(log.commitIndex, prevLogIndex + entries.length);
-  if (entries.length === 0 && leaderCommit <= pr.sentCommit && pr.state === 'replicate') return false;
+  if (entries.length === 0 && pr.state === 'replicate' && (!commitNews || leaderCommit <= pr.sentCommit)) return false;
   if (entries.length === 0 && pr.state === 'probe' && leaderCommit <= pr.sentCommit && prevLogIndex === pr.matchIndex) return false;
   r.msgs.push({
     type: 'AppendEntries', from: r.id, to, term: r.term, leaderId: r.id,
@@ -216,10 +234,12 @@ function sendHeartbeat(r: Raft, to: NodeId, pr: Progress, round: number): void {
     prevLogIndex = 0;
     prevLogTerm = 0;
   }
+  const leaderCommit = Math.min(log.commitIndex, prevLogIndex);
   r.msgs.push({
     type: 'AppendEntries', from: r.id, to, term: r.term, leaderId: r.id,
-    prevLogIndex, prevLogTerm, entries: NO_ENTRIES, leaderCommit: Math.min(log.commitIndex, prevLogIndex), context: round,
+    prevLogIndex, prevLogTerm, entries: NO_ENTRIES, leaderCommit, context: round,
   });
+  if (leaderCommit > pr.sentCommit) pr.sentCommit = leaderCommit;
 }
 
 /**

@@ -7,13 +7,14 @@ import {
   NotLeaderError,
   ProposalDroppedError,
   RawNode,
+  type AppendEntriesRequest,
   type Entry,
   type Message,
   type Ready,
   type RequestVoteResponse,
 } from '../../src/core/index.js';
 import { Prng } from '../../src/util/prng.js';
-import { TestCluster, bytes, text } from './harness.js';
+import { TestCluster, bytes, text, type TestNode } from './harness.js';
 
 const e = (index: number, term: number): Entry => ({ index, term, type: 'normal', data: new Uint8Array(0) });
 
@@ -133,6 +134,62 @@ describe('leader rules', () => {
     solo.advance();
     expect(solo.status().commitIndex).toBe(1);
     expect(drain(solo).committedEntries.map((x) => x.index)).toEqual([1]);
+  });
+
+  describe('a moved commit index rides with the next entries, or goes on the next tick', () => {
+    const appendsFrom = (c: TestCluster, leaderId: string): AppendEntriesRequest[] =>
+      c.queue.filter((m): m is AppendEntriesRequest => m.type === 'AppendEntries' && m.from === leaderId);
+    // Heartbeats every 5 ticks: the tick below is not a heartbeat's.
+    const settled = (): { c: TestCluster; leader: TestNode; followers: string[] } => {
+      const c = new TestCluster(['a', 'b', 'c'], { checkQuorum: false, heartbeatIntervalMs: 50 });
+      const leader = c.electLeader();
+      c.tick();
+      c.stabilize();
+      return { c, leader, followers: ['a', 'b', 'c'].filter((id) => id !== leader.id) };
+    };
+    /** Proposes, delivers the entries and their acknowledgements: the leader's commit moves. */
+    const commitOne = (c: TestCluster, leader: TestNode, value: string): number => {
+      const index = leader.node.propose(bytes(value));
+      c.processReady(leader);
+      for (let i = 0; i < 2; i++) {
+        const batch = c.queue;
+        c.queue = [];
+        for (const m of batch) c.get(m.to).node.step(m);
+        for (const t of c.nodes.values()) if (t !== leader) c.processReady(t);
+      }
+      c.processReady(leader);
+      expect(leader.node.status().commitIndex).toBe(index);
+      return index;
+    };
+
+    it('no AppendEntries goes out for the commit alone; the next tick sends it once', () => {
+      const { c, leader, followers } = settled();
+      const index = commitOne(c, leader, 'v1');
+      expect(appendsFrom(c, leader.id)).toEqual([]);
+      for (const id of followers) expect(c.get(id).node.status().commitIndex).toBe(index - 1);
+      c.tick([leader.id]);
+      c.processReady(leader);
+      const news = appendsFrom(c, leader.id);
+      expect(news.map((m) => [m.to, m.entries.length, m.leaderCommit])).toEqual(followers.map((id) => [id, 0, index]));
+      c.stabilize();
+      for (const id of followers) expect(c.get(id).node.status().commitIndex).toBe(index);
+      // Told once: the next tick has nothing to say.
+      c.tick([leader.id]);
+      c.processReady(leader);
+      expect(appendsFrom(c, leader.id)).toEqual([]);
+    });
+
+    it('entries proposed before the tick carry the commit, and the tick then sends nothing', () => {
+      const { c, leader, followers } = settled();
+      const index = commitOne(c, leader, 'v1');
+      leader.node.propose(bytes('v2'));
+      c.processReady(leader);
+      const appends = appendsFrom(c, leader.id);
+      expect(appends.map((m) => [m.to, m.entries.length, m.leaderCommit])).toEqual(followers.map((id) => [id, 1, index]));
+      c.tick([leader.id]);
+      c.processReady(leader);
+      expect(appendsFrom(c, leader.id)).toHaveLength(appends.length);
+    });
   });
 
   it('a follower refuses proposals with NotLeaderError carrying the leader hint', () => {
