@@ -7,9 +7,13 @@
  *   write is in flight; the next group is one `write` on an `O_DSYNC` descriptor (one libuv
  *   threadpool hop). A write's promise resolves only after its record is durable.
  * - The same updates are applied to LMDB later, off the acknowledgement path, in large synced
- *   transactions (a checkpoint: after `checkpointBytes` of WAL, `checkpointIntervalMs` after a
- *   write, at close, or when the size limit needs it). Each checkpoint also stores the seq of the
- *   last WAL record it holds; WAL segments are recycled only once LMDB durably holds all of them.
+ *   transactions (a checkpoint: after `checkpointBytes` of WAL, as soon as a compaction is
+ *   durable, `checkpointIntervalMs` after a write, at close, or when the size limit needs it).
+ *   Each checkpoint also stores the seq of the last WAL record it holds; WAL segments are
+ *   recycled only once LMDB durably holds all of them. Entries compacted before their checkpoint
+ *   never reach LMDB: under load most entries are folded into a snapshot within a couple of
+ *   seconds, so checkpointing right after each compaction, and otherwise rarely, keeps most of
+ *   them out of LMDB (each a put, and later a remove, on the main thread).
  * - Reads stay synchronous: entries written since the last checkpoint are served from memory (the
  *   `LogPlan`s that are not in LMDB yet), the rest from LMDB. Every LMDB record is checksummed.
  * - Open: LMDB's state, verified, then the WAL records after its checkpoint seq, replayed and
@@ -69,6 +73,8 @@ export class LmdbLogStore implements LogStore {
   private lmdbSeq: number;
   private lmdbUsedBytes: number;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  /** A compaction became durable since the last checkpoint started: the next one starts at once. */
+  private compactedSinceCheckpoint = false;
   /** LMDB may still hold entries below the compaction point (lmdb-checkpoint.ts removes them in budgets). */
   private staleLeft = false;
   /** Set when the WAL or a checkpoint failed: writes are refused with it, reads keep working. */
@@ -351,6 +357,7 @@ export class LmdbLogStore implements LogStore {
       for (const request of encoded.accepted) request.reject(error);
       return;
     }
+    if (encoded.plan.state.bounds.prevIndex > encoded.plan.before.bounds.prevIndex) this.compactedSinceCheckpoint = true;
     this.active.absorb(encoded.plan);
     this.activeSeq = encoded.lastSeq;
     this.activeBytes += encoded.length;
@@ -390,7 +397,7 @@ export class LmdbLogStore implements LogStore {
 
   private maybeCheckpoint(): void {
     if (this.closed || this.checkpointing !== null || (this.activeSeq === this.lmdbSeq && !this.staleLeft)) return;
-    if (this.activeBytes >= this.options.checkpointBytes) {
+    if (this.activeBytes >= this.options.checkpointBytes || this.compactedSinceCheckpoint) {
       this.startCheckpoint();
       return;
     }
@@ -427,6 +434,7 @@ export class LmdbLogStore implements LogStore {
     if (this.checkpointTimer !== null) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = null;
     const plan = this.active;
+    this.compactedSinceCheckpoint = false;
     const seq = this.activeSeq;
     const checkpoint = { plan, seq, bytes: this.activeBytes, addedBytes: this.activeAddedBytes, done: Promise.resolve() };
     this.active = new LogPlan(plan.state, this.storedTerm);

@@ -8,7 +8,7 @@ import type { WalIo } from './wal.js';
 /** Default WAL bytes between checkpoints. */
 export const checkpointBytesDefault = 4 * 1024 * 1024;
 /** Default delay from a write to the checkpoint that takes it into LMDB, when no size threshold came first. */
-export const checkpointIntervalMsDefault = 200;
+export const checkpointIntervalMsDefault = 2000;
 /** Default bound of the WAL bytes not in LMDB yet; writers wait for a checkpoint past it. */
 export const tailBytesMaxDefault = 64 * 1024 * 1024;
 
@@ -32,7 +32,10 @@ export interface LmdbLogStoreOptions {
   walSegmentBytes?: number;
   /** WAL bytes after which a checkpoint into LMDB starts (default 4 MiB). */
   checkpointBytes?: number;
-  /** Delay from a write to its checkpoint when `checkpointBytes` is not reached (default 200 ms; Infinity: never by time). */
+  /**
+   * Delay from a write to its checkpoint when neither `checkpointBytes` nor a compaction started
+   * one first (default 2,000 ms; Infinity: never by time). A compaction starts one at once.
+   */
   checkpointIntervalMs?: number;
   /** WAL bytes not yet in LMDB past which writers wait for the checkpoint (default 64 MiB). */
   tailBytesMax?: number;

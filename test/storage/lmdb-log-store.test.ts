@@ -195,6 +195,21 @@ describe('LmdbLogStore compaction', () => {
     if (!predicate()) throw new Error(`timed out waiting for ${what}`);
   };
 
+  it('a compaction starts a checkpoint at once, and the entries it covers never reach LMDB', async () => {
+    const { store } = await openTemp({ checkpointIntervalMs: Number.POSITIVE_INFINITY, checkpointBytes: Number.MAX_SAFE_INTEGER });
+    await store.append(entries(1, 100, 1));
+    expect(store.checkpointCount).toBe(0);
+    await store.compact(60);
+    await until(() => store.checkpointCount === 1, 'the checkpoint after the compaction');
+    const root = (store as unknown as { root: { getKeys(range: object): Iterable<unknown> } }).root;
+    expect([...root.getKeys({ start: 0, end: 101 })].filter((key) => typeof key === 'number')).toEqual(Array.from({ length: 40 }, (_, k) => 61 + k));
+    expect(store.entries(61, 101).map((e) => e.index)).toEqual(Array.from({ length: 40 }, (_, k) => 61 + k));
+    // Appends alone start none (no time or size threshold here).
+    await store.append(entries(101, 110, 1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.checkpointCount).toBe(1);
+  });
+
   it('removes compacted entries a budget per checkpoint, as many as it puts and at least 1,024', async () => {
     const { store } = await openTemp({ checkpointIntervalMs: Number.POSITIVE_INFINITY, checkpointBytes: 1 });
     await store.append(entries(1, 5000, 1));
