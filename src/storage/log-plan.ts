@@ -13,6 +13,7 @@
 import { assert } from '../core/errors.js';
 import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
 import { LogCompactedError, LogUnavailableError, StorageInvalidWriteError } from './errors.js';
+import { EntryRun } from './entry-run.js';
 import type { LogUpdate } from './log-store.js';
 import { validateEntries, validateHardState, validateSnapshotMeta } from './log-store.js';
 import type { LogBounds } from './record.js';
@@ -31,8 +32,8 @@ export function cloneState(state: LogState): LogState {
 export class LogPlan {
   readonly before: LogState;
   readonly state: LogState;
-  /** Entries written by this plan, by index; only those still in the log stay here. */
-  private readonly puts = new Map<number, Entry>();
+  /** Entries written by this plan; only those still in the log stay here. */
+  private readonly puts = new EntryRun();
   hardStateChanged = false;
   snapshotMetaChanged = false;
 
@@ -78,7 +79,7 @@ export class LogPlan {
     if (!Number.isSafeInteger(index) || index < 1) throw new StorageInvalidWriteError(`truncate index ${index} is not a positive safe integer`);
     if (index <= b.prevIndex) throw new LogCompactedError(index, b.prevIndex + 1);
     if (index > b.lastIndex) return;
-    this.dropPutsFrom(index);
+    this.puts.truncateFrom(index);
     b.lastIndex = index - 1;
   }
 
@@ -89,7 +90,7 @@ export class LogPlan {
     if (index > b.lastIndex) throw new LogUnavailableError(index, b.lastIndex);
     b.prevTerm = this.termOf(index);
     b.prevIndex = index;
-    if (this.puts.size > 0) for (let i = this.putsLo(); i <= index; i++) this.puts.delete(i);
+    this.puts.dropThrough(index);
   }
 
   /** The entry this plan wrote at `index`, if it is still in the log. */
@@ -103,7 +104,7 @@ export class LogPlan {
    * drops a suffix, compaction a prefix).
    */
   putsLo(): number {
-    return this.puts.size === 0 ? Number.POSITIVE_INFINITY : this.state.bounds.lastIndex - this.puts.size + 1;
+    return this.puts.lo;
   }
 
   putCount(): number {
@@ -116,20 +117,13 @@ export class LogPlan {
    */
   absorb(group: LogPlan): void {
     const b = group.state.bounds;
-    // By the invariant of putsLo, this plan's puts are [lo, hi]: drop the ends the group removed
-    // or replaced by index range (an append-only group drops nothing), not by a scan of all puts.
-    if (this.puts.size > 0) {
-      const lo = this.putsLo();
-      const hi = this.state.bounds.lastIndex;
-      const keepHi = Math.min(hi, b.lastIndex, group.putsLo() - 1);
-      for (let i = Math.max(lo, keepHi + 1); i <= hi; i++) this.puts.delete(i);
-      for (let i = lo; i <= Math.min(b.prevIndex, keepHi); i++) this.puts.delete(i);
-    }
-    for (const [i, e] of group.puts) this.puts.set(i, e);
+    // By the invariant of putsLo, this plan's puts are [putsLo, lastIndex]: drop the ends the
+    // group replaced (from its own first put), truncated or compacted, then take its puts after.
+    this.puts.truncateFrom(Math.min(b.lastIndex + 1, group.puts.lo));
+    this.puts.dropThrough(b.prevIndex);
+    this.puts.pushRun(group.puts);
     this.state.bounds = { ...b };
-    if (this.puts.size > 0) {
-      assert(this.puts.has(b.lastIndex) && this.puts.has(this.putsLo()), () => `absorbed puts are not [putsLo, ${b.lastIndex}]`);
-    }
+    if (this.puts.size > 0 && this.puts.hi !== b.lastIndex) assert(false, () => `absorbed puts end at ${this.puts.hi}, not at the last index ${b.lastIndex}`);
     this.state.hardState = { ...group.state.hardState };
     this.state.snapshotMeta = group.state.snapshotMeta;
     this.hardStateChanged ||= group.hardStateChanged;
@@ -138,11 +132,7 @@ export class LogPlan {
 
   /** Entries to write, in index order. */
   finalPuts(): Entry[] {
-    // Map order is insertion order, and every path that inserts first drops the puts at and above
-    // the insertion point, so the values are already ascending.
-    const puts = [...this.puts.values()];
-    for (let i = 1; i < puts.length; i++) assert(puts[i]!.index === puts[i - 1]!.index + 1, () => `plan puts not consecutive at ${puts[i]!.index}`);
-    return puts;
+    return this.puts.toArray();
   }
 
   /** Inclusive index ranges `[lo, hi]` of stored entries that the plan removes. */
@@ -213,18 +203,8 @@ export class LogPlan {
     // folded into the snapshot, so they are skipped rather than rejected.
     const skip = Math.max(0, b.prevIndex + 1 - entries[0]!.index);
     const first = entries[skip]!.index;
-    if (first <= b.lastIndex) this.dropPutsFrom(first);
-    for (let i = skip; i < entries.length; i++) {
-      const e = entries[i]!;
-      this.puts.set(e.index, e);
-    }
+    if (first <= b.lastIndex) this.puts.truncateFrom(first);
+    for (let i = skip; i < entries.length; i++) this.puts.push(entries[i]!);
     b.lastIndex = last;
-  }
-
-  /** Drops the puts at `index` and above (by range: the puts are `[putsLo, lastIndex]`). */
-  private dropPutsFrom(index: number): void {
-    if (this.puts.size === 0) return;
-    const hi = this.state.bounds.lastIndex;
-    for (let i = Math.max(index, this.putsLo()); i <= hi; i++) this.puts.delete(i);
   }
 }
