@@ -45,6 +45,7 @@ const { values } = parseBenchArgs({
     only: { type: 'string', default: 'uws,http,raw' },
     'client-choice': { type: 'boolean', default: false },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   allowPositionals: true,
@@ -63,6 +64,9 @@ heartbeats and RequestVote, at 1 and at 256 requests in flight, for UwsNetwork, 
                    node --experimental-websocket --import tsx bench/transport.bench.ts --client-choice
   --out FILE       results file [default: bench/results/transport.json, or
                    bench/results/transport-client-choice.json with --client-choice]
+  --cpu-prof DIR   the server processes write V8 CPU profiles to DIR (read them with
+                   npm run profile:tasks); the client runs in this process: profile it with
+                   node --cpu-prof --cpu-prof-dir DIR --import tsx bench/transport.bench.ts
   -h, --help       show this text
 
 Prints a table and writes the results file.`);
@@ -211,7 +215,8 @@ function rawCaller(client: RawClient): Caller {
 
 function startServer(kind: Kind): Promise<{ child: ChildProcess; port: number }> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--serve', kind, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', self, '--serve', kind, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -282,12 +287,19 @@ async function measureConcurrent(kind: Kind, shape: Shape, call: Caller, infligh
 
 async function connect(kind: Kind): Promise<{ call: Caller; close: () => Promise<void> }> {
   const { child, port } = await startServer(kind);
-  const kill = (): void => {
-    child.kill('SIGKILL');
+  // A profiled server must exit by itself (SIGTERM → process.exit) to write its profile.
+  const kill = async (): Promise<void> => {
+    if (values['cpu-prof'] === undefined) {
+      child.kill('SIGKILL');
+      return;
+    }
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
   };
   if (kind === 'raw') {
     const client = await RawClient.connect(port);
-    return { call: rawCaller(client), close: async () => { client.close(); kill(); } };
+    return { call: rawCaller(client), close: async () => { client.close(); await kill(); } };
   }
   const network = kind === 'uws'
     ? new UwsNetwork('n1', { port: 0, nodeAddresses: { n2: `127.0.0.1:${port}` }, clusterSecret: secret, timeout: 30_000 })
@@ -296,7 +308,7 @@ async function connect(kind: Kind): Promise<{ call: Caller; close: () => Promise
   await network.start();
   const call = networkCaller(network);
   await call('vote'); // connection up before anything is timed
-  return { call, close: async () => { await network.stop(); kill(); } };
+  return { call, close: async () => { await network.stop(); await kill(); } };
 }
 
 function median(values: number[]): number {
@@ -397,7 +409,9 @@ function report(figures: Figure[], seconds: number, rounds: number): void {
     ratios: rows.map((r) => ({ transport: r.transport, shape: r.shape, inflight: r.inflight, vsHttp: r['x HTTP (RPC/s)'], ofRawTcp: r['of raw TCP (RPC/s)'], p50VsRaw: r['p50 / raw p50'] })),
     targets,
   };
-  writeResults(values.out ?? 'transport.json', result);
+  // A profiled run is slowed by the profiler: it is for finding out, not for the record.
+  if (values['cpu-prof'] !== undefined && values.out === undefined) console.log(`not written to bench/results/transport.json (profiled run); pass --out to keep it; profiles in ${values['cpu-prof']}`);
+  else writeResults(values.out ?? 'transport.json', result);
 }
 
 // ---------------- client choice: ws vs undici WebSocket ----------------

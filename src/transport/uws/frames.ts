@@ -6,6 +6,12 @@
  * frame; every other frame (votes, answers, heartbeats) is decoded straight from the received
  * bytes, as its message holds no views. Buffers the caller owns (`owned`, e.g. from `ws`) are
  * never copied.
+ *
+ * Copies are carved from a receive slab, back to back, as the send side carves frames (a copy of
+ * its own per frame was a fresh ArrayBuffer: a backing-store allocation, zero-filled, then
+ * tracked and swept by the GC). Only received frames share a slab, and a follower keeps their
+ * entries in log order, so a slab is freed once the entries in it are compacted away: what is
+ * pinned beyond the log's own bytes is about one slab.
  * @module
  */
 import { HEADER_BYTES, decodeFrame, type WireMessage } from '../../codec/index.js';
@@ -28,7 +34,7 @@ export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (messag
     const frameEnd = mayHoldViews ? offset + HEADER_BYTES + readU32(bytes, offset) : 0;
     if (mayHoldViews && frameEnd <= bytes.length && frameEnd - offset > smallFrameBytesMax) {
       // A large frame almost surely carries payload: copy it out, then decode the copy.
-      const result = decodeFrame(bytes.slice(offset, frameEnd), 0);
+      const result = decodeFrame(copyOut(bytes, offset, frameEnd), 0);
       if (result.status !== 'ok') return reason(result);
       offset = frameEnd;
       onFrame(result.message, result.requestId);
@@ -39,7 +45,7 @@ export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (messag
     let message = result.message;
     if (mayHoldViews && holdsViews(message)) {
       // A small frame with payload (rare): decode again from a copy; small frames decode fast.
-      const copied = decodeFrame(bytes.slice(offset, offset + result.consumed), 0);
+      const copied = decodeFrame(copyOut(bytes, offset, offset + result.consumed), 0);
       if (copied.status !== 'ok') return reason(copied);
       message = copied.message;
     }
@@ -54,6 +60,26 @@ export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (messag
  * payload bytes (heartbeats, empty snapshot chunks never do); larger ones are copied first.
  */
 export const smallFrameBytesMax = 512;
+
+/** Bytes of one receive slab; copies over a quarter of it get memory of their own. */
+export const receiveSlabBytes = 256 * 1024;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+/** A copy of `bytes[start, end)` that outlives uWS's buffer: a fresh range of the receive slab. */
+function copyOut(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const size = end - start;
+  if (size > receiveSlabBytes / 4) return bytes.slice(start, end);
+  if (slabUsed + size > slab.byteLength) {
+    slab = new ArrayBuffer(receiveSlabBytes);
+    slabUsed = 0;
+  }
+  const copy = new Uint8Array(slab, slabUsed, size);
+  copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, size));
+  // 8-byte aligned, as the codec's frame slab, for readers that put a DataView on a frame.
+  slabUsed = (slabUsed + size + 7) & ~7;
+  return copy;
+}
 
 function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
