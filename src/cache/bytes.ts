@@ -61,7 +61,17 @@ export class ByteWriter {
     this.length = writeUtf8(value, bytes, this.buffer, this.length);
   }
 
-  /** The written bytes (a view; the writer must not be used afterwards). */
+  /** Starts over, keeping the buffer (for a scratch writer whose output is copied at once). */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Bytes the buffer holds now. */
+  get capacity(): number {
+    return this.buffer.length;
+  }
+
+  /** The written bytes (a view; the writer must not be used afterwards, except after `reset`). */
   finish(): Uint8Array {
     return this.buffer.subarray(0, this.length);
   }

@@ -22,6 +22,7 @@ import { clientIdStrings } from '../codec/utf8.js';
 import { ByteReader, ByteWriter, utf8Length } from './bytes.js';
 import { CacheError } from './errors.js';
 import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
+import { Slab } from '../util/slab.js';
 
 const COMMAND_VERSION = 1;
 
@@ -89,6 +90,23 @@ function expiresAt(ttlMs: number | undefined, nowMs: number, limits: CacheLimits
 }
 
 /**
+ * Commands are encoded in one scratch writer, then copied into a slab: a command becomes a log
+ * entry's data, and entries die in log order (compaction), so a slab is freed soon after the
+ * entries in it (src/util/slab.ts). A writer and a fresh buffer per command cost an allocation
+ * outside V8's heap each, about 1.3 µs here.
+ */
+const commandSlab = new Slab(256 * 1024);
+let scratch = new ByteWriter(1024);
+const scratchBytesKept = 64 * 1024;
+
+function commandWriter(): ByteWriter {
+  // A large value grew the scratch: let that memory go rather than keep it for good.
+  if (scratch.capacity > scratchBytesKept) scratch = new ByteWriter(1024);
+  scratch.reset();
+  return scratch;
+}
+
+/**
  * Validates a request and encodes it for the log. Throws {@link CacheError} for a request that
  * breaks a limit, so it is refused before it is proposed.
  */
@@ -103,7 +121,7 @@ export function encodeCacheCommand(request: CacheRequest, session: CacheSession,
   if (!Number.isSafeInteger(ackedThrough) || ackedThrough < 0 || (session.sequence > 0 && ackedThrough >= session.sequence)) {
     throw new CacheError('CACHE_ERR_MALFORMED_COMMAND', `ackedThrough must be a non-negative integer below the sequence; got ${ackedThrough}`);
   }
-  const writer = new ByteWriter(64 + ('value' in request ? request.value.length : 0));
+  const writer = commandWriter();
   writer.u8(COMMAND_VERSION);
   writer.u8(OP_CODES[request.op]);
   writer.f64(session.nowMs);
@@ -112,7 +130,7 @@ export function encodeCacheCommand(request: CacheRequest, session: CacheSession,
   writer.f64(ackedThrough);
   if (request.op === 'tick') {
     writer.string('');
-    return writer.finish();
+    return commandSlab.copy(writer.finish());
   }
   checkKey(request.key, limits);
   writer.string(request.key);
@@ -142,7 +160,7 @@ export function encodeCacheCommand(request: CacheRequest, session: CacheSession,
       writer.f64(expiresAt(request.ttlMs, session.nowMs, limits));
       break;
   }
-  return writer.finish();
+  return commandSlab.copy(writer.finish());
 }
 
 function readExpiry(reader: ByteReader): number {

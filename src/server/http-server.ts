@@ -32,6 +32,7 @@ import { type CountCell, ServerMetrics } from './metrics.js';
 import { type RaftNode, validateEndpoints } from '../node/index.js';
 import { attachWsProtocol, type WsProtocolHandle } from './ws-protocol.js';
 import { type ExchangeHost, HttpExchange, type Reply } from './http-exchange.js';
+import { Slab } from '../util/slab.js';
 
 export interface HttpServerOptions {
   kv: KvService;
@@ -57,6 +58,12 @@ export interface HttpServerOptions {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+/**
+ * Request bodies are copied here (uWS's chunks are valid only during the callback): a body lives
+ * until its request is answered, and requests are answered in about the order they came
+ * (src/util/slab.ts). Bodies over 64 KiB get memory of their own.
+ */
+const bodySlab = new Slab(256 * 1024);
 
 /**
  * A route's work: returns its reply, or a promise of it, or returns nothing and settles the
@@ -392,7 +399,7 @@ export class HttpServer {
 
   /** Collects the body, copying uWS's chunks (valid only during the callback); null once over the limit. */
   private readBody(res: uWS.HttpResponse, done: (body: Uint8Array | null) => void): void {
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     let length = 0;
     let over = false;
     res.onData((chunk, isLast) => {
@@ -401,7 +408,7 @@ export class HttpServer {
         if (length > this.bodyBytesMax) {
           over = true;
           done(null);
-        } else chunks.push(Buffer.from(chunk.slice(0)));
+        } else chunks.push(bodySlab.copy(new Uint8Array(chunk)));
       }
       if (isLast && !over) done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
     });

@@ -13,6 +13,7 @@ import type uWS from 'uWebSockets.js';
 import type { CacheRequest, CacheResult } from '../cache/index.js';
 import { type ClientReply, type ClientRequest, decodeFrame, encodedFrameSize, encodeFrameInto, isRetryableReply } from '../codec/index.js';
 import { NotLeaderError, isRaftwireError } from '../core/errors.js';
+import { Slab } from '../util/slab.js';
 import { CONSISTENCIES, type Consistency, type KvService } from './kv-service.js';
 
 export interface WsProtocolOptions {
@@ -59,6 +60,15 @@ interface ConnectionState {
   closed: boolean;
 }
 
+/**
+ * Incoming messages are copied here: a request's views (its value) live until it is answered,
+ * and requests are answered in about the order they came (src/util/slab.ts).
+ */
+const requestSlab = new Slab(256 * 1024);
+/** Replies are encoded here; uWS copies a message when it is sent, so one buffer serves every flush. */
+let replyScratch = new Uint8Array(64 * 1024);
+const replyScratchBytesKept = 1024 * 1024;
+
 const PROTOCOL_ERROR = 1002;
 const POLICY_VIOLATION = 1008;
 
@@ -100,7 +110,7 @@ export function attachWsProtocol(app: uWS.TemplatedApp, options: WsProtocolOptio
       const state = ws.getUserData();
       if (!isBinary) return ws.end(PROTOCOL_ERROR, 'binary frames only');
       // uWS reuses `message` after this callback: copy once, then decode frames as views of the copy.
-      const bytes = new Uint8Array(message.slice(0));
+      const bytes = requestSlab.copy(new Uint8Array(message));
       let offset = 0;
       while (offset < bytes.length) {
         const result = decodeFrame(bytes, offset);
@@ -172,13 +182,16 @@ function flush(ws: uWS.WebSocket<ConnectionState>, state: ConnectionState): void
   if (state.closed || state.outgoing.length === 0) return;
   let size = 0;
   for (const { reply } of state.outgoing) size += encodedFrameSize(reply);
-  const out = new Uint8Array(size);
+  if (size > replyScratch.length) replyScratch = new Uint8Array(Math.max(size, 2 * replyScratch.length));
+  const out = replyScratch.subarray(0, size);
   let offset = 0;
   for (const { reply, requestId } of state.outgoing) offset += encodeFrameInto(reply, requestId, out, offset);
   state.outgoing.length = 0;
   // Outside a uWS callback (replies resolve in a microtask), an uncorked send is left for uWS to
-  // flush later; corked, it goes out now, in one syscall.
+  // flush later; corked, it goes out now, in one syscall. uWS copies the message (or drops the
+  // connection past its backpressure limit), so the scratch is free again when send returns.
   ws.cork(() => ws.send(out, true));
+  if (replyScratch.length > replyScratchBytesKept) replyScratch = new Uint8Array(64 * 1024);
 }
 
 function reply(status: ClientReply['status'], code = '', value: Uint8Array | null = null, leaderHint: string | null = null): ClientReply {

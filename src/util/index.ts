@@ -2,3 +2,4 @@ export { type Clock, type TimerHandle, systemClock, VirtualClock } from './clock
 export { Prng } from './prng.js';
 export { MinHeap } from './min-heap.js';
 export { sameBytes } from './bytes.js';
+export { Slab } from './slab.js';

@@ -16,6 +16,7 @@
  */
 import { HEADER_BYTES, decodeFrame, type WireMessage } from '../../codec/index.js';
 import { TYPE_CODE } from '../../codec/layout.js';
+import { Slab } from '../../util/slab.js';
 
 const typeCodeAppendEntries = TYPE_CODE.AppendEntries;
 const typeCodeInstallSnapshot = TYPE_CODE.InstallSnapshot;
@@ -63,22 +64,11 @@ export const smallFrameBytesMax = 512;
 
 /** Bytes of one receive slab; copies over a quarter of it get memory of their own. */
 export const receiveSlabBytes = 256 * 1024;
-let slab = new ArrayBuffer(0);
-let slabUsed = 0;
+const receiveSlab = new Slab(receiveSlabBytes);
 
 /** A copy of `bytes[start, end)` that outlives uWS's buffer: a fresh range of the receive slab. */
 function copyOut(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  const size = end - start;
-  if (size > receiveSlabBytes / 4) return bytes.slice(start, end);
-  if (slabUsed + size > slab.byteLength) {
-    slab = new ArrayBuffer(receiveSlabBytes);
-    slabUsed = 0;
-  }
-  const copy = new Uint8Array(slab, slabUsed, size);
-  copy.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, size));
-  // 8-byte aligned, as the codec's frame slab, for readers that put a DataView on a frame.
-  slabUsed = (slabUsed + size + 7) & ~7;
-  return copy;
+  return receiveSlab.copy(bytes, start, end);
 }
 
 function readU32(bytes: Uint8Array, at: number): number {
