@@ -5,10 +5,19 @@
  *
  * @module
  */
+import { Slab } from '../util/slab.js';
 import { LogPlan, type LogState } from './log-plan.js';
 import { applyOp } from './lmdb-checkpoint.js';
 import type { PreparedOp, WalOp } from './wal-record.js';
 import { prepareOp, writeRecord } from './wal-record.js';
+
+/**
+ * Group buffers: the WAL writes one, and its entry records stay in use as views (the tail's reads,
+ * the next checkpoint's puts) until a checkpoint moves them to LMDB, in log order; so they are
+ * carved from a slab (src/util/slab.ts) instead of an allocation of their own each, which cost
+ * about 7 µs per group here. Groups over 256 KiB get their own memory.
+ */
+const groupSlab = new Slab(1024 * 1024);
 
 /** One write waiting for its group. */
 export interface WriteRequest {
@@ -22,7 +31,7 @@ export interface WriteRequest {
 /** What one WAL write carries. */
 export interface EncodedGroup {
   /** The records, in `bytes[0, length)`. */
-  bytes: Buffer;
+  bytes: Uint8Array;
   length: number;
   /** The writes accepted, in order, and the plan after them (on top of the state planned from). */
   accepted: WriteRequest[];
@@ -65,7 +74,7 @@ export function encodeGroup(
 ): EncodedGroup | null {
   let total = 0;
   for (const p of prepared) total += p.prepared.recordBytes;
-  const bytes = Buffer.allocUnsafeSlow(total);
+  const bytes = groupSlab.alloc(total);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const plan = new LogPlan(state, storedTerm);
   const accepted: WriteRequest[] = [];

@@ -104,7 +104,7 @@ export function prepareOp(op: WalOp): PreparedOp {
  * returns the op the log should apply: the same write, but with entries that are views into the
  * entry records just written (so the store never keeps the caller's buffers).
  */
-export function writeRecord(bytes: Buffer, view: DataView, offset: number, prepared: PreparedOp, seq: number, groupOffset: number): WalOp {
+export function writeRecord(bytes: Uint8Array, view: DataView, offset: number, prepared: PreparedOp, seq: number, groupOffset: number): WalOp {
   const { op, bodyBytes } = prepared;
   const body = offset + WAL_RECORD_HEADER_BYTES;
   view.setUint32(offset + 4, bodyBytes, true);
