@@ -24,6 +24,7 @@ import { createExpiryHeap } from './expiry-heap.js';
 import { type CacheLimits, DEFAULT_CACHE_LIMITS } from './limits.js';
 import { ChunkedWriter } from './chunked-writer.js';
 import { SnapshotMap } from './snapshot-map.js';
+import { ValueArena } from './value-arena.js';
 import { sameBytes } from '../util/bytes.js';
 
 /** The outcome of one command. `code` is null on success. */
@@ -84,6 +85,8 @@ const RESTORE_SLICE_ITEMS = 4096;
 /** Bytes checksummed per step of a restore. */
 const RESTORE_CHECKSUM_BYTES = 1024 * 1024;
 const OK_EMPTY: CacheResult = Object.freeze({ ok: true, code: null, value: null });
+/** Live values moved into the arena's new generation per write while it compacts (value-arena.ts). */
+const RELOCATE_PER_WRITE = 8;
 
 function fail(code: string, value: Uint8Array | null = null): CacheResult {
   return { ok: false, code, value };
@@ -91,13 +94,22 @@ function fail(code: string, value: Uint8Array | null = null): CacheResult {
 
 export class CacheStateMachine {
   private items = new SnapshotMap<Stored>();
+  /** Where values are copied (value-arena.ts), and the walk moving them to a new generation. */
+  private arena: ValueArena;
+  private relocation: Iterator<[string, Stored]> | undefined;
   private sessions = new Map<string, Session>();
   private expiry = createExpiryHeap();
   /** The log's time: the largest leader stamp applied so far. */
   private timeMs = 0;
   private appliedIndexValue = 0;
 
-  constructor(private readonly limits: CacheLimits = DEFAULT_CACHE_LIMITS) {}
+  constructor(
+    private readonly limits: CacheLimits = DEFAULT_CACHE_LIMITS,
+    /** @internal Tests: the arena's dead-bytes floor, small so that compaction happens. */
+    private readonly arenaDeadBytesFloor?: number,
+  ) {
+    this.arena = new ValueArena(arenaDeadBytesFloor);
+  }
 
   /** Index of the last entry applied (or restored from a snapshot). */
   get appliedIndex(): number {
@@ -185,6 +197,7 @@ export class CacheStateMachine {
         return OK_EMPTY;
       case 'delete': {
         const stored = this.items.get(command.key);
+        if (stored !== undefined) this.arena.release(valueOf(stored));
         this.items.delete(command.key);
         return { ok: true, code: null, value: stored === undefined ? null : valueOf(stored) };
       }
@@ -215,16 +228,48 @@ export class CacheStateMachine {
   }
 
   private store(key: string, value: Uint8Array, expiresAtMs: number): void {
-    // Copy: `value` is a view into a log entry's buffer, which the caller may reuse.
-    this.items.set(key, storedOf(value.slice(), expiresAtMs));
+    // Copy: `value` is a view into a log entry's buffer, which the caller may reuse, and whose
+    // memory a long-lived value must not pin.
+    const previous = this.items.get(key);
+    if (previous !== undefined) this.arena.release(valueOf(previous));
+    this.items.set(key, storedOf(this.arena.copy(value), expiresAtMs));
     if (expiresAtMs !== 0) this.expiry.push({ expiresAtMs, key });
+    this.relocateStep();
+  }
+
+  /**
+   * Moves a few live values into the arena's current generation while it compacts, and starts a
+   * compaction when one is due. Not while a snapshot capture is open: each move would be a write
+   * the capture has to set aside.
+   */
+  private relocateStep(): void {
+    if (this.items.capturing) return;
+    if (this.relocation === undefined) {
+      if (!this.arena.compactionDue()) return;
+      this.arena.beginGeneration();
+      this.relocation = this.items.entries();
+    }
+    for (let k = 0; k < RELOCATE_PER_WRITE; k++) {
+      const next = this.relocation.next();
+      if (next.done === true) {
+        this.relocation = undefined;
+        return;
+      }
+      const [key, stored] = next.value;
+      const value = valueOf(stored);
+      const moved = this.arena.relocate(value);
+      if (moved !== value) this.items.set(key, stored instanceof Uint8Array ? moved : { value: moved, expiresAtMs: stored.expiresAtMs });
+    }
   }
 
   private purgeExpired(): void {
     for (let top = this.expiry.peek(); top !== undefined && top.expiresAtMs <= this.timeMs; top = this.expiry.peek()) {
       this.expiry.pop();
       const stored = this.items.get(top.key);
-      if (stored !== undefined && expiryOf(stored) === top.expiresAtMs) this.items.delete(top.key);
+      if (stored !== undefined && expiryOf(stored) === top.expiresAtMs) {
+        this.arena.release(valueOf(stored));
+        this.items.delete(top.key);
+      }
     }
     // Stale heap entries (keys overwritten or deleted) are bounded to about the live key count.
     if (this.expiry.size > 2 * this.items.size + 1024) {
@@ -341,12 +386,15 @@ export class CacheStateMachine {
     const timeMs = r.f64();
     const appliedIndex = r.f64();
     const items = new SnapshotMap<Stored>();
+    const arena = new ValueArena(this.arenaDeadBytesFloor);
     const expiry = createExpiryHeap();
     let decoded = 0;
     for (let n = r.u32(); n > 0; n--) {
       const key = r.string(this.limits.keyBytesMax, 'key');
       const expiresAtMs = r.f64();
-      const value = r.bytes(this.limits.valueBytesMax, 'value').slice();
+      const value = arena.copy(r.bytes(this.limits.valueBytesMax, 'value'));
+      const previous = items.get(key);
+      if (previous !== undefined) arena.release(valueOf(previous)); // a damaged image may repeat a key
       items.set(key, storedOf(value, expiresAtMs));
       if (expiresAtMs !== 0) expiry.push({ expiresAtMs, key });
       if (++decoded % sliceItems === 0) yield;
@@ -371,6 +419,8 @@ export class CacheStateMachine {
     // RaftNode waits for its capture before it restores: one still open here is a bug.
     if (this.items.capturing) throw new CacheError('CACHE_ERR_CAPTURE_OPEN', 'restore while a snapshot capture is open');
     this.items = items;
+    this.arena = arena;
+    this.relocation = undefined;
     this.sessions = sessions;
     this.expiry = expiry;
     this.timeMs = timeMs;
