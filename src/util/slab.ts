@@ -24,21 +24,28 @@ export class Slab {
   private used = 0;
   /** Larger requests get memory of their own (a quarter of the slab by default). */
   readonly carveBytesMax: number;
+  private readonly alignMask: number;
 
-  constructor(readonly slabBytes: number, carveBytesMax = slabBytes / 4) {
+  /**
+   * `align` (a power of two, default 8, for readers that put a DataView or a wider typed array on
+   * a range): where each range starts. 1 packs ranges back to back, so consecutive ones form one
+   * contiguous range (a send path can write them as one).
+   */
+  constructor(readonly slabBytes: number, carveBytesMax = slabBytes / 4, align = 8) {
     this.carveBytesMax = Math.min(carveBytesMax, slabBytes);
+    this.alignMask = align - 1;
   }
 
   /** `size` bytes no one else holds; their contents are unspecified. */
   alloc(size: number): Uint8Array {
     if (size > this.carveBytesMax) return new Uint8Array(size);
-    if (this.used + size > this.buffer.byteLength) {
+    // A detached slab (a range's buffer was transferred to a worker) has byteLength 0.
+    if (this.used + size > this.buffer.byteLength || this.buffer.byteLength === 0) {
       this.buffer = new ArrayBuffer(this.slabBytes);
       this.used = 0;
     }
     const range = new Uint8Array(this.buffer, this.used, size);
-    // 8-byte aligned, for readers that put a DataView or a wider typed array on a range.
-    this.used = (this.used + size + 7) & ~7;
+    this.used = (this.used + size + this.alignMask) & ~this.alignMask;
     return range;
   }
 

@@ -26,6 +26,15 @@ describe('Slab', () => {
     }
   });
 
+  it('with align 1, packs ranges back to back: consecutive ranges form one contiguous range', () => {
+    const slab = new Slab(1024, 256, 1);
+    const a = slab.alloc(5);
+    const b = slab.alloc(3);
+    const c = slab.alloc(7);
+    expect(b.buffer).toBe(a.buffer);
+    expect([b.byteOffset, c.byteOffset]).toEqual([a.byteOffset + 5, a.byteOffset + 8]);
+  });
+
   it('copies a range that outlives changes to its source', () => {
     const slab = new Slab(4096);
     const source = new Uint8Array([1, 2, 3, 4, 5, 6]);

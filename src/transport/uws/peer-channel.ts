@@ -16,6 +16,7 @@ import { encodeFrameWith, type WireMessage } from '../../codec/index.js';
 import type { BufferPool } from '../../codec/buffer-pool.js';
 import type { NodeId } from '../../core/types.js';
 import { NetworkTimeoutError, ProtocolError, QueueFullError, type TransportError } from '../errors.js';
+import { Slab } from '../../util/slab.js';
 import type { ResolvedUwsOptions } from './options.js';
 
 /** The socket under a channel: a uWS server socket or a `ws` client socket. */
@@ -75,9 +76,9 @@ export class PeerChannel {
   /** WebSocket messages sent (each one coalesced batch) and frames in them, since creation. */
   readonly stats = { batchesSent: 0, framesSent: 0 };
   private readonly flushBound = (): void => this.flush();
-  private slab = new ArrayBuffer(0);
-  private slabUsed = 0;
-  private readonly carveBound = (size: number): Uint8Array => this.carve(size);
+  /** Unaligned, so frames carved in a row are one contiguous range (see {@link channelSlabBytes}). */
+  private readonly slab = new Slab(channelSlabBytes, slabFrameBytesMax, 1);
+  private readonly carveBound = (size: number): Uint8Array => this.slab.alloc(size);
 
   constructor(
     peerId: NodeId,
@@ -164,18 +165,6 @@ export class PeerChannel {
     this.queue = [];
     this.queueHead = 0;
     this.queueBytes = 0;
-  }
-
-  /** `size` bytes for one frame: the next ones of this channel's slab (see {@link channelSlabBytes}). */
-  private carve(size: number): Uint8Array {
-    if (size > slabFrameBytesMax) return new Uint8Array(size);
-    if (this.slabUsed + size > this.slab.byteLength) {
-      this.slab = new ArrayBuffer(channelSlabBytes);
-      this.slabUsed = 0;
-    }
-    const frame = new Uint8Array(this.slab, this.slabUsed, size);
-    this.slabUsed += size;
-    return frame;
   }
 
   /**
