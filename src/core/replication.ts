@@ -49,10 +49,12 @@ export function flushLeader(r: Raft): void {
 }
 
 /**
- * The leader's removal committed: hand leadership to a voter that holds the whole log (TimeoutNow,
- * as in a transfer, so the cluster need not wait out an election timeout), then step down.
+ * The leader's removal committed: tell the followers the commit (no later tick of this leader
+ * will), hand leadership to a voter that holds the whole log (TimeoutNow, as in a transfer, so
+ * the cluster need not wait out an election timeout), then step down.
  */
 function handOver(r: Raft): void {
+  sendCommitNews(r);
   const lastIndex = r.log.lastIndex();
   for (const id of r.config.voters) {
     const pr = r.progress.get(id);
