@@ -29,7 +29,7 @@ const ARENA_SLAB_BYTES = 256 * 1024;
 /** Longer values get memory of their own: not pinned by, and not pinning, their neighbours. */
 export const ARENA_VALUE_BYTES_MAX = 4096;
 /** Dead bytes tolerated, whatever the live bytes (small caches never move anything). */
-export const ARENA_DEAD_BYTES_FLOOR = 8 * 1024 * 1024;
+const ARENA_DEAD_BYTES_FLOOR = 8 * 1024 * 1024;
 
 export class ValueArena {
   private slab = new Slab(ARENA_SLAB_BYTES, ARENA_VALUE_BYTES_MAX);

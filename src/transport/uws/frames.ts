@@ -35,7 +35,7 @@ export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (messag
     const frameEnd = mayHoldViews ? offset + HEADER_BYTES + readU32(bytes, offset) : 0;
     if (mayHoldViews && frameEnd <= bytes.length && frameEnd - offset > smallFrameBytesMax) {
       // A large frame almost surely carries payload: copy it out, then decode the copy.
-      const result = decodeFrame(copyOut(bytes, offset, frameEnd), 0);
+      const result = decodeFrame(receiveSlab.copy(bytes, offset, frameEnd), 0);
       if (result.status !== 'ok') return reason(result);
       offset = frameEnd;
       onFrame(result.message, result.requestId);
@@ -46,7 +46,7 @@ export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (messag
     let message = result.message;
     if (mayHoldViews && holdsViews(message)) {
       // A small frame with payload (rare): decode again from a copy; small frames decode fast.
-      const copied = decodeFrame(copyOut(bytes, offset, offset + result.consumed), 0);
+      const copied = decodeFrame(receiveSlab.copy(bytes, offset, offset + result.consumed), 0);
       if (copied.status !== 'ok') return reason(copied);
       message = copied.message;
     }
@@ -62,14 +62,8 @@ export function forEachFrame(bytes: Uint8Array, owned: boolean, onFrame: (messag
  */
 export const smallFrameBytesMax = 512;
 
-/** Bytes of one receive slab; copies over a quarter of it get memory of their own. */
-export const receiveSlabBytes = 256 * 1024;
-const receiveSlab = new Slab(receiveSlabBytes);
-
-/** A copy of `bytes[start, end)` that outlives uWS's buffer: a fresh range of the receive slab. */
-function copyOut(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  return receiveSlab.copy(bytes, start, end);
-}
+/** Where copies that must outlive uWS's buffer go (256 KiB slabs; frames over 64 KiB get memory of their own). */
+const receiveSlab = new Slab(256 * 1024);
 
 function readU32(bytes: Uint8Array, at: number): number {
   return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;

@@ -63,7 +63,6 @@ const noRelease = (): void => {};
  * holds it. Frames over a quarter of the slab get their own memory.
  */
 export const channelSlabBytes = 1024 * 1024;
-const slabFrameBytesMax = channelSlabBytes / 4;
 
 export class PeerChannel {
   readonly peerId: NodeId;
@@ -77,7 +76,7 @@ export class PeerChannel {
   readonly stats = { batchesSent: 0, framesSent: 0 };
   private readonly flushBound = (): void => this.flush();
   /** Unaligned, so frames carved in a row are one contiguous range (see {@link channelSlabBytes}). */
-  private readonly slab = new Slab(channelSlabBytes, slabFrameBytesMax, 1);
+  private readonly slab = new Slab(channelSlabBytes, channelSlabBytes / 4, 1);
   private readonly carveBound = (size: number): Uint8Array => this.slab.alloc(size);
 
   constructor(
@@ -151,7 +150,7 @@ export class PeerChannel {
         const item = this.queue[index]!;
         if (count > 0 && bytes + item.frame.length > batchBytesMax) break;
         // A batch ends where the channel's slab does, so that it stays one range sent without a copy.
-        if (count > 0 && item.frame.buffer !== firstBuffer && item.frame.length <= slabFrameBytesMax) break;
+        if (count > 0 && item.frame.buffer !== firstBuffer && item.frame.length <= this.slab.carveBytesMax) break;
         if (!item.isRequest || this.pending.has(item.requestId)) {
           bytes += item.frame.length;
           count++;
